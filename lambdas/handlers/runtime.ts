@@ -1,0 +1,77 @@
+/**
+ * What every handler is built from. Each handler module exports `create<Name>Handler(deps)` (used by
+ * unit tests and the sandbox) and `handler` (the Lambda entry), which builds the real dependencies
+ * once per cold start, on first invocation, so importing a handler module never touches AWS.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createAwsClients, type AwsClients } from '../aws/clients';
+import { environments, type EnvironmentConfig, type EnvironmentName } from '../domain/environments';
+
+export interface HandlerSettings {
+  /** SNS topic for outcome notifications (`TOPIC_ARN`). */
+  readonly topicArn: string;
+  /** DynamoDB table for wait tokens and the deployment ledger (`DEPLOYMENT_TABLE`). */
+  readonly tableName: string;
+  readonly region: string;
+}
+
+export interface HandlerDeps {
+  readonly clients: AwsClients;
+  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+  readonly settings: HandlerSettings;
+  readonly logger: Logger;
+  /** The clock; the sandbox passes its virtual one. */
+  readonly now: () => Date;
+  /** Waits between retries; the sandbox advances its virtual clock instead of sleeping. */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly fetch: typeof fetch;
+}
+
+/** Environment variables the stack sets on every function. */
+export const SettingVariables = {
+  topicArn: 'TOPIC_ARN',
+  tableName: 'DEPLOYMENT_TABLE',
+} as const;
+
+function readSetting(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `Environment variable ${name} is not set. The orchestrator stack sets it on every function; ` +
+        'redeploy the stack or set it by hand when invoking the handler outside it.',
+    );
+  }
+  return value;
+}
+
+export function defaultDeps(serviceName: string): HandlerDeps {
+  const region = process.env.AWS_REGION ?? 'eu-central-1';
+  return {
+    clients: createAwsClients({ region }),
+    environments,
+    settings: {
+      topicArn: readSetting(SettingVariables.topicArn),
+      tableName: readSetting(SettingVariables.tableName),
+      region,
+    },
+    logger: new Logger({ serviceName }),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    fetch: globalThis.fetch,
+  };
+}
+
+/**
+ * The Lambda entry for a handler factory: dependencies are built on the first invocation and kept
+ * for the life of the execution environment (clients reused across invocations).
+ */
+export function lambdaEntry<E, R>(
+  serviceName: string,
+  factory: (deps: HandlerDeps) => (event: E) => Promise<R>,
+): (event: E) => Promise<R> {
+  let built: ((event: E) => Promise<R>) | undefined;
+  return (event: E) => {
+    built ??= factory(defaultDeps(serviceName));
+    return built(event);
+  };
+}
