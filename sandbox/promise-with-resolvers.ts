@@ -1,6 +1,10 @@
 // aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks (Node 22+ has it).
 // The one place the project fills that gap; imported by the sandbox runner and the test setup.
-type Resolvers<T> = { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
+type Resolvers<T> = {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+};
 
 const PromiseWithResolvers = Promise as PromiseConstructor & { withResolvers?: <T>() => Resolvers<T> };
 

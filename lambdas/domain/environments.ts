@@ -154,8 +154,13 @@ export function isEnvironmentName(value: unknown): value is EnvironmentName {
 }
 
 /** The environment that owns a service, or undefined when none does. */
-export function environmentForService(clusterName: string, serviceName: string): EnvironmentConfig | undefined {
-  return Object.values(environments).find((env) => env.clusterName === clusterName && env.serviceName === serviceName);
+export function environmentForService(
+  clusterName: string,
+  serviceName: string,
+): EnvironmentConfig | undefined {
+  return Object.values(environments).find(
+    (env) => env.clusterName === clusterName && env.serviceName === serviceName,
+  );
 }
 
 /** The environment that deploys a repository's pushes, judged by the tag prefix. */

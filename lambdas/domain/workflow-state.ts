@@ -34,6 +34,8 @@ export type Trigger = (typeof Trigger)[keyof typeof Trigger];
 /** The start-execution input a person (console, CLI) sends. */
 export interface StartDeploymentInput {
   readonly environment: string;
+  /** `deploy` (default) or `rollback`: return the service to its last good revision. */
+  readonly action?: 'deploy' | 'rollback';
   /** Tag of the primary container's image, e.g. `stage-3f9c2ab`. One of imageTag/imageDigest. */
   readonly imageTag?: string;
   /** Digest of the primary container's image (`sha256:` + 64 hex). */
@@ -176,7 +178,11 @@ export type RolloutStatus = (typeof RolloutStatus)[keyof typeof RolloutStatus];
 export interface StoppedTaskSummary {
   readonly taskArn: string;
   readonly stoppedReason: string;
-  readonly containers: readonly { readonly name: string; readonly exitCode?: number; readonly reason?: string }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly exitCode?: number;
+    readonly reason?: string;
+  }[];
 }
 
 export interface RolloutJudgement {
