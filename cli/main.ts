@@ -1,8 +1,11 @@
 /** `afu9-deploy`: the command a person runs. Each sub-command lives in `cli/commands/<name>.ts`. */
 import type { CliCommand, CliIo } from './command';
 import { USAGE_ERROR_EXIT } from './command';
+import { rollbackCommand } from './commands/rollback';
+import { startCommand } from './commands/start';
+import { statusCommand } from './commands/status';
 
-const commands: readonly CliCommand[] = [];
+const commands: readonly CliCommand[] = [startCommand, statusCommand, rollbackCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);

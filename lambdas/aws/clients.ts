@@ -4,6 +4,7 @@
  * `aws-sdk-client-mock` in unit tests, and against the sandbox's simulated account (whose objects
  * implement the same `send` surface).
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -52,4 +53,13 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
       marshallOptions: { removeUndefinedValues: true },
     }),
   };
+}
+
+/** The CLI also reads the orchestrator stack's outputs to find the state machine. */
+export function createCloudFormationClient(options: AwsClientOptions = {}): SendOnly<CloudFormationClient> {
+  return new CloudFormationClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
+    maxAttempts: options.maxAttempts ?? 5,
+    retryMode: 'adaptive',
+  });
 }

@@ -1,0 +1,117 @@
+/**
+ * Step Functions and CloudFormation calls the `afu9-deploy` CLI makes against a real account:
+ * find the orchestrator's state machine, start a deployment, read an execution and its history.
+ */
+import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import type { AwsClients, SendOnly } from './clients';
+
+/** The orchestrator stack's name and the output that holds the state machine ARN. */
+export const ORCHESTRATOR_STACK_NAME = 'Afu9DeployOrchestrator';
+export const STATE_MACHINE_OUTPUT_KEY = 'StateMachineArn';
+
+export class StateMachineNotFound extends Error {
+  override readonly name = 'StateMachineNotFound';
+}
+
+export class ExecutionAlreadyStarted extends Error {
+  override readonly name = 'ExecutionAlreadyStarted';
+  constructor(
+    readonly executionArn: string,
+    options?: ErrorOptions,
+  ) {
+    super(`An execution named like this one already exists: ${executionArn}`, options);
+  }
+}
+
+export async function findStateMachineArn(
+  cloudFormation: SendOnly<CloudFormationClient>,
+  stackName: string = ORCHESTRATOR_STACK_NAME,
+): Promise<string> {
+  let output: string | undefined;
+  try {
+    const result = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    output = result.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STATE_MACHINE_OUTPUT_KEY)?.OutputValue;
+  } catch (error) {
+    throw new StateMachineNotFound(
+      `Could not read the stack ${stackName}: ${(error as Error).message}. ` +
+        'Deploy the orchestrator (`npx cdk deploy`), check your AWS credentials and region, ' +
+        'or pass --state-machine-arn / set AFU9_STATE_MACHINE_ARN.',
+      { cause: error },
+    );
+  }
+  if (!output) {
+    throw new StateMachineNotFound(
+      `The stack ${stackName} has no ${STATE_MACHINE_OUTPUT_KEY} output. Redeploy the orchestrator stack, ` +
+        'or pass --state-machine-arn / set AFU9_STATE_MACHINE_ARN.',
+    );
+  }
+  return output;
+}
+
+/** The ARN an execution of `stateMachineArn` named `name` has (Step Functions' documented form). */
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+}
+
+/**
+ * Starts an execution. Step Functions answers a repeated name with the same input by returning the
+ * running execution; a finished or differently-started one raises ExecutionAlreadyExists, which
+ * becomes ExecutionAlreadyStarted carrying the existing execution's ARN.
+ */
+export async function startExecution(
+  clients: Pick<AwsClients, 'sfn'>,
+  input: { stateMachineArn: string; name: string; input: unknown },
+): Promise<{ executionArn: string; startDate: Date }> {
+  try {
+    const result = await clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: input.stateMachineArn,
+        name: input.name,
+        input: JSON.stringify(input.input),
+      }),
+    );
+    return { executionArn: result.executionArn!, startDate: result.startDate ?? new Date() };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ExecutionAlreadyExists') {
+      throw new ExecutionAlreadyStarted(executionArnFor(input.stateMachineArn, input.name), { cause: error });
+    }
+    throw error;
+  }
+}
+
+export async function describeExecution(
+  clients: Pick<AwsClients, 'sfn'>,
+  executionArn: string,
+): Promise<DescribeExecutionCommandOutput> {
+  return clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+/** The history events after `afterEventId` (all of them when omitted), oldest first, every page read. */
+export async function historySince(
+  clients: Pick<AwsClients, 'sfn'>,
+  executionArn: string,
+  afterEventId = 0,
+): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        nextToken,
+        maxResults: 1000,
+        includeExecutionData: true,
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events.filter((event) => (event.id ?? 0) > afterEventId);
+}
