@@ -13,6 +13,8 @@ export interface HandlerSettings {
   /** DynamoDB table for wait tokens and the deployment ledger (`DEPLOYMENT_TABLE`). */
   readonly tableName: string;
   readonly region: string;
+  /** Days deployment records are kept (`LEDGER_RETENTION_DAYS`); DEFAULT_LEDGER_RETENTION_DAYS when unset. */
+  readonly ledgerRetentionDays?: number;
 }
 
 export interface HandlerDeps {
@@ -31,6 +33,7 @@ export interface HandlerDeps {
 export const SettingVariables = {
   topicArn: 'TOPIC_ARN',
   tableName: 'DEPLOYMENT_TABLE',
+  ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
 } as const;
 
 function readSetting(name: string): string {
@@ -53,6 +56,9 @@ export function defaultDeps(serviceName: string): HandlerDeps {
       topicArn: readSetting(SettingVariables.topicArn),
       tableName: readSetting(SettingVariables.tableName),
       region,
+      ...(process.env[SettingVariables.ledgerRetentionDays] && {
+        ledgerRetentionDays: Number(process.env[SettingVariables.ledgerRetentionDays]),
+      }),
     },
     logger: new Logger({ serviceName }),
     now: () => new Date(),
