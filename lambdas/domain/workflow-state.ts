@@ -5,7 +5,7 @@
  *
  * State layout of one execution (each step owns one slot):
  *   $.resolution   ResolveResult            (ResolveRequest)
- *   $.request      DeploymentRequest        (copied from $.resolution.request)
+ *   $.request      DeploymentRequest        (copied from $.resolution.request; skipReason '' when none)
  *   $.diffBuild    DiffBuildResult          (RunCdkDiff, CodeBuild startBuild.sync)
  *   $.diffGate     DiffGateResult           (AnalyzeDiff)
  *   $.verification VerificationResult       (VerifySecrets)
@@ -14,8 +14,9 @@
  *   $.rollout      RolloutJudgement         (PollStabilization)
  *   $.smoke        SmokeResult              (SmokeTest)
  *   $.rollback     RollbackResult           (Rollback)
+ *   $.rollbackWake DeploymentWake           (WaitForRollbackEvent, task token)
  *   $.rollbackRollout RolloutJudgement      (PollRollback)
- *   $.error        StateError               (any Catch)
+ *   $.error        StateError               (any Catch, except the wait's safety-net timeout)
  *   $.notification NotificationResult       (Notify*)
  */
 import type { EnvironmentName } from './environments';
@@ -84,6 +85,8 @@ export interface DeploymentRequest {
   readonly failureReason?: string;
   /** Seconds the WaitForDeploymentEvent state waits before its safety-net poll. */
   readonly safetyNetPollSeconds: number;
+  /** When ResolveRequest accepted the request: the sort key of its deployment ledger record. */
+  readonly startedAt?: string;
 }
 
 export type ResolveResult =
