@@ -30,7 +30,7 @@ export interface AwsClients {
 export interface AwsClientOptions {
   readonly region?: string;
   /**
-   * Attempts per call, including the first. The SDK's adaptive retry backs off on throttling and
+   * Attempts per call, including the first. The SDK's standard retry backs off (with jitter) on throttling and
    * 5xx before a handler ever sees an error.
    */
   readonly maxAttempts?: number;
@@ -40,7 +40,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const config = {
     region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
     maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'adaptive' as const,
+    retryMode: 'standard' as const,
   };
   return {
     ecs: new ECSClient(config),
@@ -60,6 +60,6 @@ export function createCloudFormationClient(options: AwsClientOptions = {}): Send
   return new CloudFormationClient({
     region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
     maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'adaptive',
+    retryMode: 'standard',
   });
 }

@@ -1,0 +1,158 @@
+/**
+ * Rollback: returns the service to its last good revision and names the deployment to watch. When
+ * ECS (or an earlier attempt of this step) is already on the way back, it starts nothing and
+ * watches that deployment. It refuses, with `RollbackFailed`, to "return" to a revision that was
+ * never the last good one.
+ */
+import { AwsErrorKind, classifyAwsError, describeAwsError } from '../domain/aws-error-kind';
+import { environmentOfRequest } from '../domain/environment-lookup';
+import { RollbackFailed, TransientAwsError } from '../domain/errors';
+import { describeRollbackCause, planRollback } from '../domain/rollback-plan';
+import { primaryDeployment } from '../domain/task-definition';
+import type {
+  DeploymentRequest,
+  RollbackResult,
+  RolloutJudgement,
+  SmokeResult,
+  StateError,
+  UpdateResult,
+} from '../domain/workflow-state';
+import { describeService, findRevisionOfExecution, updateServiceRevision } from '../aws/ecs-deploy';
+import { lambdaEntry, type HandlerDeps } from './runtime';
+
+/** The whole workflow state (`$`) as the Rollback state receives it. */
+export interface RollbackState {
+  readonly request: DeploymentRequest;
+  readonly update?: UpdateResult;
+  readonly rollout?: RolloutJudgement;
+  readonly smoke?: SmokeResult;
+  readonly error?: StateError;
+}
+
+export interface RollbackEvent {
+  readonly executionId: string;
+  readonly state: RollbackState;
+}
+
+function addSeconds(time: Date, seconds: number): string {
+  return new Date(time.getTime() + seconds * 1000).toISOString();
+}
+
+/** A read the rollback cannot do without: a refusal ends the rollback with what to do by hand. */
+async function mustRead<T>(what: string, request: DeploymentRequest, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const kind = classifyAwsError(error);
+    if (
+      kind === AwsErrorKind.notFound ||
+      kind === AwsErrorKind.accessDenied ||
+      kind === AwsErrorKind.refused
+    ) {
+      throw new RollbackFailed(
+        `${what} failed (${describeAwsError(error)}), so the rollback of ${request.serviceName} cannot be planned. ` +
+          `Roll back by hand: \`aws ecs update-service --cluster ${request.clusterName} --service ${request.serviceName} ` +
+          '--task-definition <last good revision> --force-new-deployment`.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+export function createRollbackHandler(deps: HandlerDeps) {
+  return async (event: RollbackEvent): Promise<RollbackResult> => {
+    deps.logger.resetKeys();
+    deps.logger.appendKeys({ executionId: event.executionId });
+    const { state, executionId } = event;
+    const { request, update } = state;
+    const environment = environmentOfRequest(deps.environments, request.environment);
+    const cause = describeRollbackCause(state);
+    deps.logger.info('rollback requested', {
+      cause,
+      failedDeploymentId: update?.deploymentId ?? request.failedDeploymentId,
+    });
+
+    const service = await mustRead(`Reading service ${request.serviceName}`, request, () =>
+      describeService(deps.clients, request.clusterName, request.serviceName),
+    );
+    if (!service || service.status !== 'ACTIVE') {
+      throw new RollbackFailed(
+        `Service ${request.serviceName} in cluster ${request.clusterName} is ${service?.status ?? 'not found'}, so there is ` +
+          'nothing to roll back. Restore it with the CDK ECS stack and deploy a known good image.',
+      );
+    }
+    // Without $.update the update may still have gone through: the revision tagged with this
+    // execution is then the failing one.
+    const ownRevision =
+      !update && request.kind === 'deploy'
+        ? await mustRead(
+            `Looking for the revision this execution registered in ${request.taskFamily}`,
+            request,
+            () => findRevisionOfExecution(deps.clients, request.taskFamily, executionId),
+          )
+        : undefined;
+
+    const failingDeploymentId = update?.deploymentId ?? request.failedDeploymentId;
+    const failingTaskDefinitionArn = update?.taskDefinitionArn ?? ownRevision?.taskDefinitionArn;
+    const plan = planRollback({
+      deployments: service.deployments,
+      ...(update ? { recordedPreviousTaskDefinitionArn: update.previousTaskDefinitionArn } : {}),
+      ...(failingTaskDefinitionArn ? { failingTaskDefinitionArn } : {}),
+      ...(failingDeploymentId ? { failingDeploymentId } : {}),
+    });
+    const deadline = addSeconds(deps.now(), environment.rollout.timeoutSeconds);
+
+    switch (plan.action) {
+      case 'refuse':
+        throw new RollbackFailed(`Rollback of ${request.serviceName} refused (${cause}): ${plan.reason}.`);
+      case 'already-rolled-back':
+        deps.logger.appendKeys({ deploymentId: plan.deploymentId });
+        deps.logger.info('already rolled back; watching the deployment', { plan });
+        return {
+          action: 'already-rolled-back',
+          fromTaskDefinitionArn: plan.fromTaskDefinitionArn,
+          targetTaskDefinitionArn: plan.targetTaskDefinitionArn,
+          deploymentId: plan.deploymentId,
+          deadline,
+          reason: `${cause}; ${plan.reason}`,
+        };
+      case 'start': {
+        const updated = await updateServiceRevision(deps.clients, {
+          cluster: request.clusterName,
+          service: request.serviceName,
+          taskDefinition: plan.targetTaskDefinitionArn,
+          forceNewDeployment: true,
+        });
+        if (!updated.ok) {
+          throw new RollbackFailed(
+            `ECS refused to return ${request.serviceName} to ${plan.targetTaskDefinitionArn} (${describeAwsError(updated.cause)}); ` +
+              `it still runs ${plan.fromTaskDefinitionArn}. Fix the cause named here and roll back by hand: ` +
+              `\`aws ecs update-service --cluster ${request.clusterName} --service ${request.serviceName} ` +
+              `--task-definition ${plan.targetTaskDefinitionArn} --force-new-deployment\`.`,
+            { cause: updated.cause },
+          );
+        }
+        const primary = primaryDeployment(updated.service.deployments);
+        if (primary?.taskDefinition !== plan.targetTaskDefinitionArn) {
+          throw new TransientAwsError(
+            `ECS accepted the rollback of ${request.serviceName} to ${plan.targetTaskDefinitionArn} but its answer names no ` +
+              'PRIMARY deployment on that revision. The workflow retries this step, which finds the deployment on the service.',
+          );
+        }
+        deps.logger.appendKeys({ deploymentId: primary.id });
+        deps.logger.info('rollback deployment started', { plan });
+        return {
+          action: 'started',
+          fromTaskDefinitionArn: plan.fromTaskDefinitionArn,
+          targetTaskDefinitionArn: plan.targetTaskDefinitionArn,
+          deploymentId: primary.id,
+          deadline,
+          reason: `${cause}; ${plan.reason}`,
+        };
+      }
+    }
+  };
+}
+
+export const handler = lambdaEntry('rollback', createRollbackHandler);

@@ -1,0 +1,262 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  UpdateServiceCommand,
+  type Deployment,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createRollbackHandler, type RollbackState } from '../../../lambdas/handlers/rollback';
+import { testDeps } from '../../support/deps';
+import failedEvent from '../../../events/ecs-deployment-failed.json';
+import {
+  awsError,
+  deployment,
+  executionId,
+  newDigest,
+  runningTaskDefinition,
+  service,
+  stagingRequest,
+  taskDefinitionArn,
+} from './fixtures';
+
+const ecs = mockClient(ECSClient);
+
+const good = taskDefinitionArn(41);
+const bad = taskDefinitionArn(42);
+const now = new Date('2026-11-27T09:20:00.000Z');
+
+const ours = deployment({
+  id: 'ecs-svc/2222222222222222222',
+  status: 'PRIMARY',
+  taskDefinition: bad,
+  rolloutState: 'IN_PROGRESS',
+});
+const lastGood = deployment({
+  id: 'ecs-svc/1111111111111111111',
+  status: 'ACTIVE',
+  taskDefinition: good,
+  rolloutState: 'COMPLETED',
+});
+const rollbackStarted = deployment({
+  id: 'ecs-svc/3333333333333333333',
+  status: 'PRIMARY',
+  taskDefinition: good,
+  rolloutState: 'IN_PROGRESS',
+  createdAt: now,
+});
+
+const recordedUpdate = {
+  previousTaskDefinitionArn: good,
+  taskDefinitionArn: bad,
+  deploymentId: 'ecs-svc/2222222222222222222',
+  startedAt: '2026-11-27T09:00:00.000Z',
+  deadline: '2026-11-27T09:30:00.000Z',
+};
+
+function givenDeployments(deployments: Deployment[]): void {
+  ecs.on(DescribeServicesCommand).resolves({ services: [service(deployments)], failures: [] });
+}
+
+function givenRollbackAccepted(): void {
+  ecs
+    .on(UpdateServiceCommand)
+    .resolves({ service: service([rollbackStarted, { ...ours, status: 'ACTIVE' }]) });
+}
+
+const rollBack = (state: RollbackState, deps = testDeps({ now })) =>
+  createRollbackHandler(deps)({ executionId, state });
+
+afterEach(() => ecs.reset());
+
+describe('Rollback', () => {
+  it('returns the service to the revision the update recorded and names the deployment to watch', async () => {
+    givenDeployments([ours, lastGood]);
+    givenRollbackAccepted();
+
+    const result = await rollBack({
+      request: stagingRequest(),
+      update: recordedUpdate,
+      smoke: { passed: false, baseUrl: 'https://stage.afu-9.com', checks: [] },
+    });
+
+    expect(result).toEqual({
+      action: 'started',
+      fromTaskDefinitionArn: bad,
+      targetTaskDefinitionArn: good,
+      deploymentId: 'ecs-svc/3333333333333333333',
+      deadline: '2026-11-27T09:50:00.000Z',
+      reason: expect.stringMatching(/^the smoke test failed .*returning from .*:42 to .*:41/),
+    });
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      cluster: 'afu9-cluster',
+      service: 'afu9-control-center-staging',
+      taskDefinition: good,
+      forceNewDeployment: true,
+    });
+  });
+
+  it('starts nothing when ECS already rolled back, and watches the deployment ECS started', async () => {
+    givenDeployments([rollbackStarted, { ...ours, status: 'ACTIVE', rolloutState: 'FAILED' }]);
+
+    const result = await rollBack({
+      request: stagingRequest(),
+      update: recordedUpdate,
+      rollout: {
+        status: 'ROLLED_BACK_BY_ECS',
+        deploymentId: recordedUpdate.deploymentId,
+        reason: 'ECS returned the service to revision 41',
+        runningCount: 1,
+        desiredCount: 1,
+        recentEvents: [],
+        stoppedTasks: [],
+        nextCheckSeconds: 0,
+      },
+    });
+
+    expect(result).toMatchObject({
+      action: 'already-rolled-back',
+      deploymentId: 'ecs-svc/3333333333333333333',
+      targetTaskDefinitionArn: good,
+      fromTaskDefinitionArn: bad,
+    });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('without $.update, finds the revision this execution registered and returns to the last COMPLETED one', async () => {
+    givenDeployments([ours, lastGood]);
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [bad, good] });
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: bad }).resolves({
+      taskDefinition: runningTaskDefinition(42),
+      tags: [
+        { key: 'afu9:execution-id', value: executionId },
+        { key: 'afu9:deployment-key', value: `staging:${newDigest}` },
+      ],
+    });
+    givenRollbackAccepted();
+
+    const result = await rollBack({
+      request: stagingRequest(),
+      error: { Error: 'States.Timeout', Cause: 'Task timed out' },
+    });
+
+    expect(result).toMatchObject({
+      action: 'started',
+      targetTaskDefinitionArn: good,
+      fromTaskDefinitionArn: bad,
+    });
+    expect(result.reason).toMatch(/^States.Timeout: Task timed out/);
+  });
+
+  it('from an ECS circuit-breaker event, returns to the last COMPLETED deployment when ECS did not', async () => {
+    const failedId = failedEvent.detail.deploymentId;
+    givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }, lastGood]);
+    givenRollbackAccepted();
+
+    const result = await rollBack({
+      request: stagingRequest({
+        kind: 'rollback',
+        trigger: 'ecs-deployment-failed',
+        images: [],
+        failedDeploymentId: failedId,
+        failureReason: failedEvent.detail.reason,
+      }),
+    });
+
+    expect(result).toMatchObject({
+      action: 'started',
+      targetTaskDefinitionArn: good,
+      fromTaskDefinitionArn: bad,
+    });
+    expect(result.reason).toContain(
+      `ECS deployment ${failedId} failed (ECS deployment circuit breaker: task failed to start.)`,
+    );
+    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
+  });
+
+  it('from an ECS circuit-breaker event, watches the rollback ECS itself started', async () => {
+    const failedId = failedEvent.detail.deploymentId;
+    givenDeployments([rollbackStarted, { ...ours, id: failedId, status: 'ACTIVE', rolloutState: 'FAILED' }]);
+
+    const result = await rollBack({
+      request: stagingRequest({
+        kind: 'rollback',
+        trigger: 'ecs-deployment-failed',
+        images: [],
+        failedDeploymentId: failedId,
+      }),
+    });
+
+    expect(result).toMatchObject({
+      action: 'already-rolled-back',
+      deploymentId: 'ecs-svc/3333333333333333333',
+      targetTaskDefinitionArn: good,
+    });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('refuses when no deployment other than the failed one ever COMPLETED', async () => {
+    const failedId = failedEvent.detail.deploymentId;
+    givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }]);
+
+    const error = await rollBack({
+      request: stagingRequest({
+        kind: 'rollback',
+        trigger: 'ecs-deployment-failed',
+        images: [],
+        failedDeploymentId: failedId,
+      }),
+    }).catch((caught: Error) => caught);
+
+    expect(error).toMatchObject({ name: 'RollbackFailed' });
+    expect((error as Error).message).toContain('no revision is known to be good: deploy a known good image');
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('refuses to "return" to the failing revision', async () => {
+    givenDeployments([ours, lastGood]);
+
+    await expect(
+      rollBack({ request: stagingRequest(), update: { ...recordedUpdate, previousTaskDefinitionArn: bad } }),
+    ).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringContaining('is the failing revision itself'),
+    });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('throws RollbackFailed with the command to run by hand when ECS refuses the rollback', async () => {
+    givenDeployments([ours, lastGood]);
+    ecs
+      .on(UpdateServiceCommand)
+      .rejects(
+        awsError('AccessDeniedException', 'client', 'User is not authorized to perform: ecs:UpdateService'),
+      );
+
+    const error = await rollBack({ request: stagingRequest(), update: recordedUpdate }).catch(
+      (caught: Error) => caught,
+    );
+
+    expect(error).toMatchObject({ name: 'RollbackFailed', cause: { name: 'AccessDeniedException' } });
+    expect((error as Error).message).toContain(
+      `aws ecs update-service --cluster afu9-cluster --service afu9-control-center-staging --task-definition ${good} --force-new-deployment`,
+    );
+  });
+
+  it('leaves a throttled rollback to the workflow retry, which then finds the deployment already started', async () => {
+    givenDeployments([ours, lastGood]);
+    ecs.on(UpdateServiceCommand).rejects(awsError('ThrottlingException', 'client', 'Rate exceeded'));
+
+    await expect(rollBack({ request: stagingRequest(), update: recordedUpdate })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+
+    ecs.reset();
+    givenDeployments([rollbackStarted, { ...ours, status: 'ACTIVE' }]);
+    await expect(rollBack({ request: stagingRequest(), update: recordedUpdate })).resolves.toMatchObject({
+      action: 'already-rolled-back',
+      deploymentId: 'ecs-svc/3333333333333333333',
+    });
+  });
+});
