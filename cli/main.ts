@@ -1,11 +1,19 @@
 /** `afu9-deploy`: the command a person runs. Each sub-command lives in `cli/commands/<name>.ts`. */
 import type { CliCommand, CliIo } from './command';
 import { USAGE_ERROR_EXIT } from './command';
+import { diffGateCommand } from './commands/diff-gate';
 import { rollbackCommand } from './commands/rollback';
+import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 
-const commands: readonly CliCommand[] = [startCommand, statusCommand, rollbackCommand];
+const commands: readonly CliCommand[] = [
+  startCommand,
+  statusCommand,
+  rollbackCommand,
+  diffGateCommand,
+  simulateCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);

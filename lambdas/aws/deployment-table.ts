@@ -129,3 +129,24 @@ export async function claimTokenCompletion(
     throw error;
   }
 }
+
+/**
+ * Undoes a claim whose wake-up did not reach the workflow (Step Functions refused or failed), so a
+ * retried event or the next wait can still complete it. Only the claim made at `claimedAt` for that
+ * token is undone.
+ */
+export async function releaseTokenClaim(
+  clients: Pick<AwsClients, 'dynamodb'>,
+  tableName: string,
+  input: { deploymentId: string; taskToken: string; claimedAt: Date },
+): Promise<void> {
+  await clients.dynamodb.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: waitRecordKey(input.deploymentId),
+      UpdateExpression: 'REMOVE tokenCompletedAt',
+      ConditionExpression: 'taskToken = :t AND tokenCompletedAt = :claimed',
+      ExpressionAttributeValues: { ':t': input.taskToken, ':claimed': input.claimedAt.toISOString() },
+    }),
+  );
+}

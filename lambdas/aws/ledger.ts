@@ -7,6 +7,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   decideLock,
+  DEFAULT_LEDGER_RETENTION_DAYS,
   ledgerExpiry,
   LedgerKeys,
   type DeploymentRecord,
@@ -22,11 +23,26 @@ export interface LedgerTable {
   readonly retentionDays: number;
 }
 
+/** The ledger table from a handler's settings: the retention falls back to DEFAULT_LEDGER_RETENTION_DAYS. */
+export function ledgerTable(settings: { tableName: string; ledgerRetentionDays?: number }): LedgerTable {
+  return {
+    tableName: settings.tableName,
+    retentionDays: settings.ledgerRetentionDays ?? DEFAULT_LEDGER_RETENTION_DAYS,
+  };
+}
+
+/** The item attributes that are storage, not record: keys and expiry. */
+function withoutStorageFields(item: Record<string, unknown>): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...rest } = item;
+  return rest;
+}
+
 function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
-export interface ImageClaim {
+/** Who claimed an image for a deployment, and when. */
+export interface ImageClaimHolder {
   readonly executionId: string;
   readonly deploymentId: string;
   readonly claimedAt: string;
@@ -34,55 +50,128 @@ export interface ImageClaim {
   readonly recordSk: string;
 }
 
-export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly by: ImageClaim };
+export interface ImageClaim extends ImageClaimHolder {
+  /** The claim a redeploy took over: given back if the redeploy is refused before it deploys. */
+  readonly takenOverFrom?: ImageClaimHolder;
+  /** Executions whose trigger for this image was ignored as a duplicate, oldest first. */
+  readonly duplicates?: readonly string[];
+  readonly lastDuplicateAt?: string;
+}
+
+function toImageClaim(item: Record<string, unknown>): ImageClaim {
+  const { duplicates, ...rest } = withoutStorageFields(item);
+  // The duplicates are a DynamoDB string set, which the DocumentClient reads as a Set.
+  const listed = duplicates instanceof Set ? [...(duplicates as Set<string>)].sort() : undefined;
+  return { ...(rest as unknown as ImageClaimHolder), ...(listed && { duplicates: listed }) };
+}
+
+function holderOf(claim: ImageClaim): ImageClaimHolder {
+  const { executionId, deploymentId, claimedAt, recordSk } = claim;
+  return { executionId, deploymentId, claimedAt, recordSk };
+}
+
+/** `claim` is the claim in force: this execution's, possibly from an earlier attempt of the same step. */
+export type ClaimResult =
+  | { readonly claimed: true; readonly claim: ImageClaim }
+  | { readonly claimed: false; readonly by: ImageClaim };
+
+async function readClaim(
+  clients: LedgerClients,
+  table: LedgerTable,
+  key: ReturnType<typeof LedgerKeys.imageClaim>,
+): Promise<ImageClaim | undefined> {
+  const result = await clients.dynamodb.send(
+    new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+  );
+  return result.Item ? toImageClaim(result.Item) : undefined;
+}
 
 /**
  * Claims an image for one deployment. The first execution wins; a duplicate trigger for the same image
- * learns which execution has it. `redeploy` takes the claim over on purpose.
+ * learns which execution has it. `redeploy` takes the claim over on purpose, remembering whose it was.
+ * A retry of the same execution finds its own claim and keeps it (its time is the record's key).
  */
 export async function claimImage(
   clients: LedgerClients,
   table: LedgerTable,
-  input: { environment: string; imageKey: string; claim: ImageClaim; redeploy: boolean; now: Date },
+  input: { environment: string; imageKey: string; claim: ImageClaimHolder; redeploy: boolean; now: Date },
 ): Promise<ClaimResult> {
   const key = LedgerKeys.imageClaim(input.environment, input.imageKey);
+  const me = input.claim.executionId;
+  const existing = input.redeploy ? await readClaim(clients, table, key) : undefined;
+  if (existing?.executionId === me) return { claimed: true, claim: existing };
+  const claim: ImageClaim = { ...input.claim, ...(existing && { takenOverFrom: holderOf(existing) }) };
   try {
     await clients.dynamodb.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...key, ...input.claim, expiresAt: ledgerExpiry(input.now, table.retentionDays) },
-        // The same execution may retry its own claim (a Lambda retry after a timeout).
-        ...(!input.redeploy && {
-          ConditionExpression: 'attribute_not_exists(pk) OR executionId = :me',
-          ExpressionAttributeValues: { ':me': input.claim.executionId },
-        }),
+        Item: { ...key, ...claim, expiresAt: ledgerExpiry(input.now, table.retentionDays) },
+        // A redeploy replaces exactly the claim it read; anything else only claims a free image.
+        ...(existing
+          ? {
+              ConditionExpression: 'executionId = :previous',
+              ExpressionAttributeValues: { ':previous': existing.executionId },
+            }
+          : { ConditionExpression: 'attribute_not_exists(pk)' }),
       }),
     );
-    return { claimed: true };
+    return { claimed: true, claim };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const existing = await clients.dynamodb.send(
-      new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
-    );
-    return { claimed: false, by: existing.Item as ImageClaim };
+    const winner = await readClaim(clients, table, key);
+    if (!winner) throw error;
+    return winner.executionId === me ? { claimed: true, claim: winner } : { claimed: false, by: winner };
   }
 }
 
-/** Gives an image back (the request was refused before it deployed anything). */
-export async function releaseImageClaim(
+/** Notes on an image's claim that a trigger for it was ignored as a duplicate (idempotent per execution). */
+export async function recordDuplicate(
   clients: LedgerClients,
   table: LedgerTable,
-  input: { environment: string; imageKey: string; executionId: string },
+  input: { environment: string; imageKey: string; executionId: string; at: string },
 ): Promise<void> {
   try {
     await clients.dynamodb.send(
-      new DeleteCommand({
+      new UpdateCommand({
         TableName: table.tableName,
         Key: LedgerKeys.imageClaim(input.environment, input.imageKey),
-        ConditionExpression: 'executionId = :me',
-        ExpressionAttributeValues: { ':me': input.executionId },
+        UpdateExpression: 'ADD #duplicates :execution SET #lastDuplicateAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#duplicates': 'duplicates', '#lastDuplicateAt': 'lastDuplicateAt' },
+        ExpressionAttributeValues: { ':execution': new Set([input.executionId]), ':at': input.at },
       }),
     );
+  } catch (error) {
+    // The claim is gone (given back or expired): there is nothing to note the duplicate on.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Gives an image back (the request was refused before it deployed anything): to the claim a redeploy
+ * took over, or free. Only this execution's claim is touched.
+ */
+export async function releaseImageClaim(
+  clients: LedgerClients,
+  table: LedgerTable,
+  input: { environment: string; imageKey: string; executionId: string; now: Date },
+): Promise<void> {
+  const key = LedgerKeys.imageClaim(input.environment, input.imageKey);
+  const current = await readClaim(clients, table, key);
+  if (current?.executionId !== input.executionId) return;
+  const mine = { ConditionExpression: 'executionId = :me', ExpressionAttributeValues: { ':me': input.executionId } };
+  try {
+    if (current.takenOverFrom) {
+      await clients.dynamodb.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: { ...key, ...current.takenOverFrom, expiresAt: ledgerExpiry(input.now, table.retentionDays) },
+          ...mine,
+        }),
+      );
+    } else {
+      await clients.dynamodb.send(new DeleteCommand({ TableName: table.tableName, Key: key, ...mine }));
+    }
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
@@ -93,13 +182,7 @@ export async function findImageClaim(
   table: LedgerTable,
   input: { environment: string; imageKey: string },
 ): Promise<ImageClaim | undefined> {
-  const result = await clients.dynamodb.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: LedgerKeys.imageClaim(input.environment, input.imageKey),
-    }),
-  );
-  return result.Item as ImageClaim | undefined;
+  return readClaim(clients, table, LedgerKeys.imageClaim(input.environment, input.imageKey));
 }
 
 /** Whether an execution is still running; one that no longer exists is not. */
@@ -116,8 +199,13 @@ export async function isExecutionRunning(
   }
 }
 
+/** `since`: when this execution took the lock (on a retry of the same step, the first attempt's time). */
+function lockHolderOf(item: Record<string, unknown>): LockHolder {
+  return { executionId: String(item.executionId), acquiredAt: String(item.acquiredAt) };
+}
+
 export type LockResult =
-  | { readonly acquired: true; readonly tookOverFrom?: LockHolder }
+  | { readonly acquired: true; readonly since: string; readonly tookOverFrom?: LockHolder }
   | { readonly acquired: false; readonly holder: LockHolder };
 
 /**
@@ -134,14 +222,14 @@ export async function acquireServiceLock(
   const existing = await clients.dynamodb.send(
     new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
   );
-  const holder = existing.Item as LockHolder | undefined;
+  const holder = existing.Item ? lockHolderOf(existing.Item) : undefined;
   const running =
     holder && holder.executionId !== input.executionId
       ? await isExecutionRunning(clients, holder.executionId)
       : undefined;
   const decision = decideLock(input.executionId, holder, running);
   if (decision.action === 'refuse') return { acquired: false, holder: decision.holder };
-  if (decision.action === 'already-held') return { acquired: true };
+  if (decision.action === 'already-held') return { acquired: true, since: holder!.acquiredAt };
   try {
     await clients.dynamodb.send(
       new PutCommand({
@@ -156,15 +244,16 @@ export async function acquireServiceLock(
       }),
     );
     return decision.action === 'take-over'
-      ? { acquired: true, tookOverFrom: decision.from }
-      : { acquired: true };
+      ? { acquired: true, since: me.acquiredAt, tookOverFrom: decision.from }
+      : { acquired: true, since: me.acquiredAt };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // Someone else took it between our read and our write: they hold it now.
     const winner = await clients.dynamodb.send(
       new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
     );
-    return { acquired: false, holder: winner.Item as LockHolder };
+    if (!winner.Item) throw error;
+    return { acquired: false, holder: lockHolderOf(winner.Item) };
   }
 }
 
@@ -223,7 +312,7 @@ export async function getLive(
   const result = await clients.dynamodb.send(
     new GetCommand({ TableName: table.tableName, Key: LedgerKeys.live(environment), ConsistentRead: true }),
   );
-  return result.Item as LiveRecord | undefined;
+  return result.Item ? (withoutStorageFields(result.Item) as unknown as LiveRecord) : undefined;
 }
 
 /** The newest deployment records of an environment, newest first. */
@@ -242,10 +331,26 @@ export async function recentDeployments(
       Limit: limit,
     }),
   );
-  return (result.Items ?? []) as DeploymentRecord[];
+  return (result.Items ?? []).map((item) => withoutStorageFields(item) as unknown as DeploymentRecord);
 }
 
-/** Marks a deployment record finished (outcome, reasons, states reached, task definitions). */
+/** One deployment record by its sort key (an image claim's `recordSk`). */
+export async function getDeploymentRecord(
+  clients: LedgerClients,
+  table: LedgerTable,
+  input: { environment: string; sk: string },
+): Promise<DeploymentRecord | undefined> {
+  const result = await clients.dynamodb.send(
+    new GetCommand({ TableName: table.tableName, Key: LedgerKeys.deploymentBySk(input.environment, input.sk) }),
+  );
+  return result.Item ? (withoutStorageFields(result.Item) as unknown as DeploymentRecord) : undefined;
+}
+
+/**
+ * Marks a deployment record finished (outcome, reasons, states reached, task definitions). Returns
+ * false when there is no such record to finish (it is never created here). Writing the same end again
+ * (a retried Notify step) changes nothing but `finishedAt`.
+ */
 export async function finishDeploymentRecord(
   clients: LedgerClients,
   table: LedgerTable,
@@ -256,15 +361,22 @@ export async function finishDeploymentRecord(
     fields: Pick<DeploymentRecord, 'outcome' | 'reasons' | 'statesReached' | 'finishedAt'> &
       Partial<Pick<DeploymentRecord, 'taskDefinitionBefore' | 'taskDefinitionAfter' | 'ecsDeploymentId'>>;
   },
-): Promise<void> {
+): Promise<boolean> {
   const entries = Object.entries(input.fields).filter(([, value]) => value !== undefined);
-  await clients.dynamodb.send(
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: LedgerKeys.deployment(input.environment, input.startedAt, input.deploymentId),
-      UpdateExpression: 'SET ' + entries.map((_, i) => `#f${i} = :v${i}`).join(', '),
-      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
-    }),
-  );
+  try {
+    await clients.dynamodb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: LedgerKeys.deployment(input.environment, input.startedAt, input.deploymentId),
+        UpdateExpression: 'SET ' + entries.map((_, i) => `#f${i} = :v${i}`).join(', '),
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

@@ -8,7 +8,9 @@
  *   IMAGE#<env>#<digest> CLAIM                         the execution that deploys this image (exactly once)
  *   LOCK#<env>           LOCK                          the execution deploying the service now (one at a time)
  */
-import type { DeploymentRequest, Outcome } from './workflow-state';
+import { z } from 'zod';
+import { outcomeReasons } from './notification';
+import { Trigger, type DeploymentRequest, type Outcome } from './workflow-state';
 
 /** Default retention of deployment records: a 13-month audit year plus a margin. */
 export const DEFAULT_LEDGER_RETENTION_DAYS = 400;
@@ -28,6 +30,8 @@ export const LedgerKeys = {
     sk: `DEPLOYMENT#${startedAt}#${deploymentId}`,
   }),
   deploymentPrefix: 'DEPLOYMENT#',
+  /** A deployment record by the sort key an image claim keeps (`recordSk`). */
+  deploymentBySk: (environment: string, sk: string) => ({ pk: `ENV#${environment}`, sk }),
   live: (environment: string) => ({ pk: `ENV#${environment}`, sk: 'LIVE' }),
   imageClaim: (environment: string, imageKey: string) => ({
     pk: `IMAGE#${environment}#${imageKey}`,
@@ -59,12 +63,20 @@ export interface DeploymentRecord {
   readonly finishedAt?: string;
 }
 
-/** What is live in an environment: the revision the last verified deployment or rollback left. */
+/**
+ * What is live in an environment: the revision the last verified deployment or completed rollback
+ * left. It is the last known good revision: a deployment in progress or a failed rollback never
+ * moves it.
+ */
 export interface LiveRecord {
   readonly environment: string;
   readonly taskDefinitionArn: string;
-  readonly version: string;
+  /** The primary image's version, when known (a rollback to a revision the ledger never saw has none). */
+  readonly version?: string;
+  /** The execution name that proved it. */
   readonly deploymentId: string;
+  /** What proved it: a verified deployment or a completed rollback. */
+  readonly provedBy?: 'succeeded' | 'rolled-back';
   readonly since: string;
 }
 
@@ -85,6 +97,11 @@ const SLOT_ORDER = [
 
 export function statesReached(state: Readonly<Record<string, unknown>>): string[] {
   return SLOT_ORDER.filter((slot) => state[slot] !== undefined);
+}
+
+/** The execution name at the end of an execution ARN: the deployment's id in the ledger. */
+export function deploymentIdOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
 }
 
 /** The image key an exactly-once claim is made on: the primary image's digest, else its tag. */
@@ -131,4 +148,183 @@ export function decideLock(
   if (holder.executionId === me) return { action: 'already-held' };
   if (holderRunning === false) return { action: 'take-over', from: holder };
   return { action: 'refuse', holder };
+}
+
+/** What a message needs to tell a person how to send a request again. */
+export interface RestartContext {
+  /** The environment's primary container: `afu9-deploy start` names its image with --image-tag/--image-digest. */
+  readonly primaryContainer: string;
+  readonly requiresAllowFlag: boolean;
+}
+
+/**
+ * The `afu9-deploy` command that sends this request again; for images the CLI cannot name (no
+ * primary image), the start input to send instead.
+ */
+export function restartCommand(
+  request: Pick<DeploymentRequest, 'kind' | 'environment' | 'images'>,
+  context: RestartContext,
+  redeploy: boolean,
+): string {
+  const allow = context.requiresAllowFlag ? ' --allow-production' : '';
+  if (request.kind === 'rollback') {
+    return `\`afu9-deploy rollback --env ${request.environment}${allow} --reason "<why>"\``;
+  }
+  const [first, ...others] = request.images;
+  if (first?.container === context.primaryContainer) {
+    const primary = first.tag ? `--image-tag ${first.tag}` : `--image-digest ${first.digest ?? ''}`;
+    const extra = others.map((image) => ` --image ${image.container}=${image.digest ?? image.tag ?? ''}`);
+    return `\`afu9-deploy start --env ${request.environment} ${primary}${extra.join('')}${allow}${redeploy ? ' --redeploy' : ''}\``;
+  }
+  const input = {
+    environment: request.environment,
+    images: Object.fromEntries(
+      request.images.map((image) => [
+        image.container,
+        [image.tag, image.digest].filter(Boolean).join('@'),
+      ]),
+    ),
+    ...(context.requiresAllowFlag && { allowProduction: true }),
+    ...(redeploy && { redeploy: true }),
+  };
+  return `a start-execution with the input ${JSON.stringify(input)}`;
+}
+
+/** Why a trigger for an image that another execution has claimed deploys nothing. */
+export function duplicateReason(
+  request: Pick<DeploymentRequest, 'kind' | 'environment' | 'images'>,
+  imageKey: string,
+  holder: { readonly executionId: string; readonly claimedAt: string },
+  context: RestartContext,
+): string {
+  return (
+    `Image ${imageKey} for ${request.environment} was already claimed by execution ${deploymentIdOf(holder.executionId)} ` +
+    `at ${holder.claimedAt}: this trigger is a duplicate and deploys nothing. To deploy the image again on purpose, ` +
+    `send it with "redeploy": true (${restartCommand(request, context, true)}). What happened to it: ` +
+    `\`afu9-deploy history --env ${request.environment} --image ${imageKey}\`.`
+  );
+}
+
+/** Why a request was refused while another execution deploys the service: who, since when, what to do. */
+export function deploymentInProgressMessage(
+  request: Pick<DeploymentRequest, 'kind' | 'environment' | 'images' | 'serviceName'>,
+  holder: LockHolder,
+  context: RestartContext,
+): string {
+  const running = deploymentIdOf(holder.executionId);
+  return (
+    `${request.serviceName} (${request.environment}) is being deployed by execution ${running} since ${holder.acquiredAt}. ` +
+    `This ${request.kind} request was refused (not queued) and changed nothing. Wait until ${running} ends ` +
+    `(\`afu9-deploy status ${running}\`), then send it again: ${restartCommand(request, context, false)}.`
+  );
+}
+
+/** Why an ECS failure event starts no rollback while an execution deploys the service. */
+export function failureOwnedByRunningExecution(
+  request: Pick<DeploymentRequest, 'environment' | 'failedDeploymentId'>,
+  holder: LockHolder,
+): string {
+  return (
+    `ECS deployment ${request.failedDeploymentId ?? '(unknown)'} of ${request.environment} failed while execution ` +
+    `${deploymentIdOf(holder.executionId)} deploys the service (since ${holder.acquiredAt}); that execution judges ` +
+    'the service and rolls back itself, so this event starts no second rollback.'
+  );
+}
+
+/** True for the ECS failure events that enter the rollback branch on their own. */
+export function isEcsFailureRollback(request: Pick<DeploymentRequest, 'trigger'>): boolean {
+  return request.trigger === Trigger.ecsDeploymentFailed;
+}
+
+/** The few slots of the state the ledger reads at the end of an execution; one that does not fit is absent. */
+const FinishingStateSchema = z.object({
+  request: z
+    .object({
+      kind: z.enum(['deploy', 'rollback']),
+      environment: z.string(),
+      version: z.string(),
+      startedAt: z.string().optional(),
+    })
+    .optional()
+    .catch(undefined),
+  update: z
+    .object({
+      previousTaskDefinitionArn: z.string(),
+      taskDefinitionArn: z.string(),
+      deploymentId: z.string(),
+    })
+    .optional()
+    .catch(undefined),
+  rollback: z
+    .object({
+      fromTaskDefinitionArn: z.string(),
+      targetTaskDefinitionArn: z.string(),
+      deploymentId: z.string(),
+    })
+    .optional()
+    .catch(undefined),
+});
+
+/** What the Notify step writes to the ledger for one finished execution. */
+export interface LedgerEnding {
+  readonly environment: string;
+  /** The record to finish: present when ResolveRequest wrote one (the request carries its `startedAt`). */
+  readonly record?: {
+    readonly startedAt: string;
+    readonly deploymentId: string;
+    readonly fields: Pick<DeploymentRecord, 'outcome' | 'reasons' | 'statesReached' | 'finishedAt'> &
+      Partial<Pick<DeploymentRecord, 'taskDefinitionBefore' | 'taskDefinitionAfter' | 'ecsDeploymentId'>>;
+  };
+  /** The revision the outcome proves live, when it proves one. */
+  readonly live?: {
+    readonly taskDefinitionArn: string;
+    /** Known for a verified deployment; a rollback target's version comes from the previous live record. */
+    readonly version?: string;
+    readonly provedBy: 'succeeded' | 'rolled-back';
+  };
+}
+
+/**
+ * The ledger's side of an execution's end, or undefined when the state holds no request (a request
+ * refused by ResolveRequest never took the service nor wrote a record).
+ */
+export function ledgerEnding(input: {
+  readonly outcome: Outcome;
+  readonly executionId: string;
+  readonly state: unknown;
+  readonly now: Date;
+}): LedgerEnding | undefined {
+  const parsed = FinishingStateSchema.safeParse(input.state);
+  if (!parsed.success || !parsed.data.request) return undefined;
+  const { request, update, rollback } = parsed.data;
+  // Only an outcome that proves a revision says what runs afterwards; a failed rollback leaves it unknown.
+  const after = liveAfter(input.outcome, update, rollback);
+  const before = update?.previousTaskDefinitionArn ?? rollback?.fromTaskDefinitionArn;
+  // The deployment this execution started first: its own, or for a rollback request the rollback's.
+  const ecsDeploymentId = update?.deploymentId ?? rollback?.deploymentId;
+  return {
+    environment: request.environment,
+    ...(request.startedAt !== undefined && {
+      record: {
+        startedAt: request.startedAt,
+        deploymentId: deploymentIdOf(input.executionId),
+        fields: {
+          outcome: input.outcome,
+          reasons: outcomeReasons(input.outcome, input.state),
+          statesReached: statesReached(input.state as Readonly<Record<string, unknown>>),
+          finishedAt: input.now.toISOString(),
+          ...(before !== undefined && { taskDefinitionBefore: before }),
+          ...(after !== undefined && { taskDefinitionAfter: after }),
+          ...(ecsDeploymentId !== undefined && { ecsDeploymentId }),
+        },
+      },
+    }),
+    ...(after !== undefined && {
+      live: {
+        taskDefinitionArn: after,
+        ...(input.outcome === 'succeeded' && request.kind === 'deploy' && { version: request.version }),
+        provedBy: input.outcome === 'succeeded' ? 'succeeded' : 'rolled-back',
+      },
+    }),
+  };
 }

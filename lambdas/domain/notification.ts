@@ -490,3 +490,39 @@ export function composeNotification(input: NotificationInput): Notification {
     attributes: { outcome: input.outcome, environment: about.environment ?? 'unknown' },
   };
 }
+
+const MAX_REASONS = 8;
+const MAX_REASON_LENGTH = 300;
+
+/**
+ * The outcome's reasons in a few short lines for the deployment ledger: the notification's Reason
+ * line and the findings, checks and steps behind it. Read through the same schema as the message,
+ * so nothing a step did not mean for a person (a secret check's details) is kept.
+ */
+export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
+  const state = readState(rawState);
+  const reason = reasonLine(outcome, state);
+  const { diffGate, verification, smoke, rollback } = state;
+  const reasons = [
+    ...(reason ? [reason] : []),
+    ...(diffGate?.skipped
+      ? [`diff gate skipped: ${diffGate.skipReason ?? state.request?.skipReason ?? 'no reason given'}`]
+      : []),
+    ...(diffGate?.blocking ?? []).map(
+      (finding) => `blocking ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${finding.reason}`,
+    ),
+    ...(verification?.checks ?? [])
+      .filter((check) => check.status !== 'OK')
+      .map((check) => `${check.status} ${check.kind} ${check.subject}`),
+    ...(smoke?.checks ?? [])
+      .filter((check) => check.status !== 'PASS')
+      .map(
+        (check) =>
+          `smoke ${check.name} failed` +
+          (check.httpStatus !== undefined ? ` (HTTP ${check.httpStatus})` : '') +
+          (check.reason ? `: ${check.reason}` : ''),
+      ),
+    ...(rollback ? [`rollback ${rollback.action}: ${rollback.reason}`] : []),
+  ];
+  return reasons.slice(0, MAX_REASONS).map((text) => clip(text, MAX_REASON_LENGTH));
+}

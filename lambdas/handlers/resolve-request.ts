@@ -2,10 +2,39 @@
  * ResolveRequest: the execution input (a start input, an ECR push event or an ECS deployment event)
  * becomes one validated DeploymentRequest, or `ignored` with a reason. Refusals throw
  * DeploymentRejected, which the state machine turns into a `rejected` notification.
+ *
+ * An accepted request then enters the deployment ledger: a deploy claims its image exactly once (a
+ * second trigger for the same image is an ignored duplicate), every request takes the service's lock
+ * (a second request while one runs is refused with DeploymentInProgress), and the deployment's
+ * record is written with the time it started, which the request carries to the Notify step.
  */
 import { getWaitRecord } from '../aws/deployment-table';
-import { AwsErrorKind, classifyAwsError } from '../domain/aws-error-kind';
-import { DeploymentError, DeploymentRejected, TransientAwsError } from '../domain/errors';
+import {
+  acquireServiceLock,
+  claimImage,
+  ledgerTable,
+  putDeploymentRecord,
+  recordDuplicate,
+  releaseImageClaim,
+  releaseServiceLock,
+  type ImageClaim,
+} from '../aws/ledger';
+import { AwsErrorKind, classifyAwsError, transientOrOriginal } from '../domain/aws-error-kind';
+import {
+  DeploymentError,
+  DeploymentInProgress,
+  DeploymentRejected,
+  TransientAwsError,
+} from '../domain/errors';
+import {
+  deploymentInProgressMessage,
+  duplicateReason,
+  failureOwnedByRunningExecution,
+  imageClaimKey,
+  isEcsFailureRollback,
+  LedgerKeys,
+  type RestartContext,
+} from '../domain/ledger';
 import { resolveTrigger } from '../domain/request-validation';
 import { parseTriggerInput } from '../domain/trigger-events';
 import { Trigger, type DeploymentRequest, type ResolveResult } from '../domain/workflow-state';
@@ -50,6 +79,153 @@ async function unlessWatched(deps: HandlerDeps, request: DeploymentRequest): Pro
   }
 }
 
+function restartContext(deps: HandlerDeps, request: DeploymentRequest): RestartContext {
+  const environment = deps.environments[request.environment];
+  return {
+    primaryContainer: environment.containers.find((container) => container.primary)?.name ?? '',
+    requiresAllowFlag: environment.requiresAllowFlag,
+  };
+}
+
+/** What this execution holds in the ledger so far, to give back if it cannot go on. */
+interface Holdings {
+  imageKey?: string;
+  lock?: boolean;
+}
+
+/**
+ * A failure to give something back is logged, never thrown: the caller is already failing, and what
+ * stays held is harmless (a lock of a finished execution is taken over; a claim is taken over by a
+ * redeploy).
+ */
+async function giveBack(deps: HandlerDeps, request: DeploymentRequest, executionId: string, held: Holdings) {
+  const table = ledgerTable(deps.settings);
+  const { environment } = request;
+  try {
+    if (held.lock) await releaseServiceLock(deps.clients, table, { environment, executionId });
+    if (held.imageKey) {
+      await releaseImageClaim(deps.clients, table, {
+        environment,
+        imageKey: held.imageKey,
+        executionId,
+        now: deps.now(),
+      });
+    }
+  } catch (error) {
+    deps.logger.error('Could not give back what the refused request held in the ledger', {
+      error: error as Error,
+      held,
+    });
+  }
+}
+
+/**
+ * Claims the image (deploy), takes the service's lock and writes the deployment record. A claim held
+ * by another execution makes this trigger an ignored duplicate; a lock held by a running execution
+ * refuses the request (an ECS failure event is then the running execution's to handle, so ignored).
+ */
+async function enterLedger(
+  deps: HandlerDeps,
+  event: ResolveRequestEvent,
+  request: DeploymentRequest,
+): Promise<ResolveResult> {
+  const table = ledgerTable(deps.settings);
+  const now = deps.now();
+  const { environment } = request;
+  const { executionId, executionName: deploymentId } = event;
+  const held: Holdings = {};
+  try {
+    let claim: ImageClaim | undefined;
+    if (request.kind === 'deploy') {
+      const imageKey = imageClaimKey(request);
+      const claimedAt = now.toISOString();
+      const result = await claimImage(deps.clients, table, {
+        environment,
+        imageKey,
+        claim: {
+          executionId,
+          deploymentId,
+          claimedAt,
+          recordSk: LedgerKeys.deployment(environment, claimedAt, deploymentId).sk,
+        },
+        redeploy: request.redeploy,
+        now,
+      });
+      if (!result.claimed) {
+        await recordDuplicate(deps.clients, table, { environment, imageKey, executionId, at: claimedAt });
+        const reason = duplicateReason(request, imageKey, result.by, restartContext(deps, request));
+        deps.logger.info('Duplicate trigger ignored', {
+          imageKey,
+          claimedBy: result.by.executionId,
+          claimedAt: result.by.claimedAt,
+        });
+        return { status: 'ignored', reason };
+      }
+      held.imageKey = imageKey;
+      claim = result.claim;
+      if (claim.takenOverFrom) {
+        deps.logger.info('Image claim taken over for a redeploy', { imageKey, from: claim.takenOverFrom });
+      }
+    }
+
+    const lock = await acquireServiceLock(deps.clients, table, { environment, executionId, now });
+    if (!lock.acquired) {
+      await giveBack(deps, request, executionId, held);
+      if (isEcsFailureRollback(request)) {
+        deps.logger.info('ECS failure left to the running execution', { holder: lock.holder });
+        return { status: 'ignored', reason: failureOwnedByRunningExecution(request, lock.holder) };
+      }
+      deps.logger.warn('Refused: another execution deploys the service', { holder: lock.holder });
+      throw new DeploymentInProgress(
+        deploymentInProgressMessage(request, lock.holder, restartContext(deps, request)),
+      );
+    }
+    held.lock = true;
+    if (lock.tookOverFrom) {
+      deps.logger.warn('Service lock taken over from an execution that is no longer running', {
+        from: lock.tookOverFrom,
+      });
+    }
+
+    // A retried step finds its own claim (or lock) and so the same start time: the same record.
+    const startedAt = claim?.claimedAt ?? lock.since;
+    await putDeploymentRecord(
+      deps.clients,
+      table,
+      {
+        deploymentId,
+        executionId,
+        environment,
+        serviceName: request.serviceName,
+        kind: request.kind,
+        trigger: request.trigger,
+        requestedBy: request.requestedBy,
+        images: request.images,
+        version: request.version,
+        startedAt,
+        statesReached: ['resolution'],
+        outcome: 'in-progress',
+        reasons: request.failureReason ? [request.failureReason] : [],
+      },
+      now,
+    );
+    return { status: 'accepted', request: { ...request, startedAt } };
+  } catch (error) {
+    if (error instanceof DeploymentError) throw error;
+    const failure = transientOrOriginal(error, `Writing the deployment ledger in table ${table.tableName}`);
+    if (!(failure instanceof TransientAwsError)) {
+      // Not healing by retry (permissions, a missing table): nothing of this request may stay held.
+      await giveBack(deps, request, executionId, held);
+      deps.logger.error(
+        'The deployment ledger cannot be written; check the table and the function role (dynamodb:GetItem, ' +
+          'PutItem, UpdateItem, DeleteItem on the table; states:DescribeExecution on the state machine executions)',
+        { error: error as Error },
+      );
+    }
+    throw failure;
+  }
+}
+
 export function createResolveRequestHandler(deps: HandlerDeps) {
   return async (event: ResolveRequestEvent): Promise<ResolveResult> => {
     deps.logger.resetKeys();
@@ -63,6 +239,9 @@ export function createResolveRequestHandler(deps: HandlerDeps) {
       if (result.status === 'accepted' && result.request.trigger === Trigger.ecsDeploymentFailed) {
         deps.logger.appendKeys({ deploymentId: result.request.failedDeploymentId });
         result = await unlessWatched(deps, result.request);
+      }
+      if (result.status === 'accepted') {
+        result = await enterLedger(deps, event, result.request);
       }
       if (result.status === 'ignored') {
         deps.logger.info('Trigger ignored', { trigger: trigger.kind, reason: result.reason });

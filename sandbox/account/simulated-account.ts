@@ -5,6 +5,11 @@
  * surface as the SDK), never through these extra methods.
  */
 import type { AwsClients } from '../../lambdas/aws/clients';
+import type { EnvironmentName } from '../../lambdas/domain/environments';
+import type { Item } from './dynamodb/expressions';
+import type { ApiFault, EventFault } from './faults';
+import type { SecretCondition } from './secrets-manager';
+import type { ExecutionRecord } from './sfn';
 import type { VirtualClock } from './virtual-clock';
 
 /** An event as EventBridge delivers it (the documented envelope). */
@@ -69,6 +74,89 @@ export interface SimulatedAccount {
   onTaskTokenCompleted(listener: (completion: TaskTokenCompletion) => void): () => void;
   /** Base URL of the live local HTTP service standing in for the Control Center. */
   readonly liveServiceUrl: string;
+  /** Base URL of the live service for one environment. */
+  liveServiceUrlFor(environment: EnvironmentName): string;
   /** Stops the live service and every scheduled action. */
   close(): Promise<void>;
+
+  /** Scenario controls: what AWS or a person would do outside the orchestrator. */
+  readonly faults: FaultControl;
+  readonly ecs: EcsControl;
+  readonly ecr: EcrControl;
+  readonly secretsManager: SecretsControl;
+  readonly s3: S3Control;
+  readonly sfn: SfnControl;
+  readonly dynamodb: { items(tableName: string): Item[] };
+  /** Per client, the SDK command class names it answers (e.g. `DescribeServicesCommand`). */
+  readonly supportedCommands: Readonly<Record<keyof AwsClients, readonly string[]>>;
+}
+
+export interface FaultControl {
+  /** Fails the next matching API call(s) with an AWS error code. */
+  inject(fault: ApiFault): void;
+  /** Drops, duplicates or delays the next matching EventBridge event(s). */
+  injectEvent(fault: EventFault): void;
+  /** Makes the live service accept requests and never answer. */
+  hangLiveService(hang?: boolean): void;
+  /** Every fault that struck, in order. */
+  readonly struck: readonly string[];
+}
+
+/** The revision an environment's load balancer routes to. */
+export interface ServingRevision {
+  readonly taskDefinitionArn: string;
+  readonly version: string;
+  readonly behaviour: RevisionBehaviour;
+}
+
+export interface EcsControl {
+  /** The revision with healthy, registered tasks (PRIMARY's first), or undefined when none. */
+  servingRevision(environment: EnvironmentName): ServingRevision | undefined;
+  /** The task definition of the service's PRIMARY deployment. */
+  primaryTaskDefinition(environment: EnvironmentName): string;
+  /** How a revision whose image has this tag or digest behaves from now on. */
+  setBehaviour(imageTagOrDigest: string, behaviour: RevisionBehaviour): void;
+  /**
+   * Deploys an image as someone outside the orchestrator would (e.g. the deployment a raw ECS
+   * event describes): registers a revision from the service's current one with the primary
+   * container on this image, and starts a deployment, with the given id when one is named.
+   */
+  deployImage(input: {
+    readonly environment: EnvironmentName;
+    readonly imageTag: string;
+    readonly deploymentId?: string;
+  }): { readonly taskDefinitionArn: string; readonly deploymentId: string };
+}
+
+export interface EcrControl {
+  /** Pushes an image (emits `ECR Image Action`); returns its digest. */
+  pushImage(
+    repository: string,
+    tag: string,
+    options?: { readonly digest?: string; readonly emitEvent?: boolean },
+  ): string;
+  deleteImage(repository: string, tagOrDigest: string): void;
+  /** The digest a tag points at, or undefined when the image is not there. */
+  digestOf(repository: string, tag: string): string | undefined;
+}
+
+export interface SecretsControl {
+  setCondition(name: string, condition: SecretCondition): void;
+  arnOf(name: string): string;
+}
+
+export interface S3Control {
+  createBucket(name: string): void;
+  putObject(bucket: string, key: string, body: string): void;
+  getObjectText(bucket: string, key: string): string | undefined;
+}
+
+export interface SfnControl {
+  /** A task token for a `waitForTaskToken` state. */
+  issueToken(): string;
+  /** The wait timed out: a late SendTask* gets TaskTimedOut. */
+  expireToken(token: string): void;
+  /** Makes DescribeExecution know an execution (and its status). */
+  recordExecution(execution: ExecutionRecord): void;
+  finishExecution(executionArn: string, status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'): void;
 }

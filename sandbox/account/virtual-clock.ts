@@ -43,6 +43,11 @@ export class VirtualClock {
     this.queue = this.queue.filter((a) => a !== action);
   }
 
+  /** Drops every scheduled action (the account is closing). */
+  clear(): void {
+    this.queue = [];
+  }
+
   /** When the next scheduled action is due, or undefined when nothing is scheduled. */
   nextDueAt(): number | undefined {
     return this.queue[0]?.at;
