@@ -1,6 +1,6 @@
 /**
  * Throttling is retried by the SDK client itself (the handler never sees it): this suite lets the
- * real Secrets Manager client from testDeps() (maxAttempts 3, adaptive) talk to a fake HTTP layer
+ * real Secrets Manager client from testDeps() (maxAttempts 3, standard retry mode) talk to a fake HTTP layer
  * that throttles once, instead of stubbing `send`, which would bypass the SDK's retry.
  */
 import { Readable } from 'node:stream';
@@ -101,7 +101,7 @@ afterEach(() => {
 
 describe('VerifySecrets with the real SDK retry', () => {
   it('succeeds when Secrets Manager throttles once: the SDK client retries, the handler never sees it', async () => {
-    // After a throttle the adaptive client backs off and paces its next calls for seconds: run
+    // After a throttle the client backs off (exponential, with jitter) before retrying: run
     // those waits on jest's clock instead of the wall clock.
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     ecs.on(DescribeServicesCommand).resolves({ services: [service()] });
