@@ -1,0 +1,298 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { environments, type EnvironmentConfig } from '../../../lambdas/domain/environments';
+import type { DeploymentRequest } from '../../../lambdas/domain/workflow-state';
+import { createSmokeTestHandler } from '../../../lambdas/handlers/smoke-test';
+import { testDeps } from '../../support/deps';
+
+const BASE = environments.staging.smoke.baseUrl;
+
+const request = {
+  kind: 'deploy',
+  environment: 'staging',
+  clusterName: 'afu9-cluster',
+  serviceName: 'afu9-control-center-staging',
+  taskFamily: 'afu9-control-center',
+  stackName: 'Afu9EcsStack',
+  images: [{ container: 'control-center', repository: 'afu9/control-center', tag: 'stage-3f9c2ab' }],
+  version: 'stage-3f9c2ab',
+  skipDiffGate: false,
+  requestedBy: 'test',
+  trigger: 'manual',
+  deploymentKey: 'staging#stage-3f9c2ab',
+  redeploy: false,
+  safetyNetPollSeconds: 300,
+} satisfies DeploymentRequest;
+const input = { executionId: 'arn:aws:states:eu-central-1:123456789012:execution:deploy:x', request };
+
+type Route = (call: { url: URL; count: number; signal: AbortSignal }) => Response | Promise<Response>;
+
+const healthy: Record<string, Route> = {
+  '/api/health': () =>
+    Response.json({ status: 'ok', service: 'afu9-control-center', version: '3f9c2ab', timestamp: 'now' }),
+  '/api/ready': () => Response.json({ ready: true, service: 'afu9-control-center', checks: {} }),
+  '/': () => new Response('<html>AFU-9</html>', { headers: { 'content-type': 'text/html' } }),
+};
+
+/** A fake of the live service: answers by path and records every URL it was asked for. */
+function fakeService(overrides: Record<string, Route> = {}) {
+  const routes = { ...healthy, ...overrides };
+  const calls: string[] = [];
+  const counts = new Map<string, number>();
+  const fakeFetch = (async (resource: URL | RequestInfo, init?: RequestInit) => {
+    const url = new URL(String(resource));
+    calls.push(url.href);
+    const count = (counts.get(url.pathname) ?? 0) + 1;
+    counts.set(url.pathname, count);
+    const route = routes[url.pathname];
+    if (!route) return new Response('not found', { status: 404 });
+    return route({ url, count, signal: init!.signal! });
+  }) as typeof fetch;
+  return { fetch: fakeFetch, calls };
+}
+
+function withSmoke(smoke: Partial<EnvironmentConfig['smoke']>) {
+  return {
+    ...environments,
+    staging: { ...environments.staging, smoke: { ...environments.staging.smoke, ...smoke } },
+  };
+}
+
+describe('smoke-test handler', () => {
+  it('passes the five runbook checks against the configured base URL only', async () => {
+    // Prepare
+    const service = fakeService();
+    const deps = testDeps({ fetch: service.fetch });
+
+    // Act
+    const result = await createSmokeTestHandler(deps)(input);
+
+    // Assess
+    expect(result.passed).toBe(true);
+    expect(result.baseUrl).toBe(`${BASE}/`);
+    expect(result.checks.map((c) => [c.name, c.status, c.httpStatus, c.attempts])).toEqual([
+      ['health', 'PASS', 200, 1],
+      ['readiness', 'PASS', 200, 1],
+      ['root-page', 'PASS', 200, 1],
+      ['service-identity', 'PASS', 200, 1],
+      ['version', 'PASS', 200, 1],
+    ]);
+    expect(result.checks.every((c) => c.latencyMs >= 0)).toBe(true);
+    expect(service.calls.every((url) => url.startsWith(`${BASE}/`))).toBe(true);
+    expect(deps.sleptMs()).toBe(0);
+  });
+
+  it('accepts the newer health shape (ok: true, service "control")', async () => {
+    const service = fakeService({
+      '/api/health': () => Response.json({ ok: true, service: 'control', version: 'v3f9c2ab' }),
+    });
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+    expect(result.passed).toBe(true);
+  });
+
+  it.each([
+    [
+      'health',
+      {
+        '/api/health': () =>
+          Response.json({ status: 'degraded', service: 'afu9-control-center', version: '3f9c2ab' }),
+      },
+      'status "degraded"',
+    ],
+    ['readiness', { '/api/ready': () => Response.json({ ready: false }, { status: 503 }) }, 'not ready yet'],
+    ['root-page', { '/': () => new Response('oops', { status: 500 }) }, 'expected HTTP 200, got 500'],
+    [
+      'service-identity',
+      { '/api/health': () => Response.json({ status: 'ok', service: 'grafana', version: '3f9c2ab' }) },
+      'calls itself "grafana"',
+    ],
+    [
+      'version',
+      { '/api/health': () => Response.json({ status: 'ok', service: 'control', version: '0.2.5' }) },
+      'version "0.2.5", deployed "stage-3f9c2ab"',
+    ],
+  ])('reports a failing %s check as a result, not an error', async (name, overrides, reason) => {
+    const service = fakeService(overrides);
+
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+
+    expect(result.passed).toBe(false);
+    const failed = result.checks.find((c) => c.name === name)!;
+    expect(failed.status).toBe('FAIL');
+    expect(failed.reason).toContain(reason);
+    expect(failed.url.startsWith(BASE)).toBe(true);
+  });
+
+  it('retries with backoff while the service warms up, then passes', async () => {
+    const service = fakeService({
+      '/api/health': ({ count }) =>
+        count < 4
+          ? new Response('Service Unavailable', { status: 503 })
+          : Response.json({ status: 'ok', service: 'afu9-control-center', version: '3f9c2ab' }),
+    });
+    const deps = testDeps({ fetch: service.fetch });
+
+    const result = await createSmokeTestHandler(deps)(input);
+
+    expect(result.passed).toBe(true);
+    expect(result.checks[0]).toMatchObject({ name: 'health', status: 'PASS', attempts: 4 });
+    expect(deps.sleptMs()).toBe(1000 + 2000 + 4000);
+  });
+
+  it('gives up when the warm-up window ends, saying how often it tried', async () => {
+    const service = fakeService({ '/api/ready': () => Response.json({ ready: false }, { status: 503 }) });
+    const deps = testDeps({ fetch: service.fetch });
+
+    const result = await createSmokeTestHandler(deps)(input);
+
+    const readiness = result.checks.find((c) => c.name === 'readiness')!;
+    expect(readiness.status).toBe('FAIL');
+    expect(readiness.httpStatus).toBe(503);
+    expect(readiness.attempts).toBeGreaterThan(5);
+    expect(readiness.reason).toContain('warm-up window ended');
+    expect(deps.sleptMs()).toBe(environments.staging.smoke.warmUpSeconds * 1000);
+  });
+
+  it('does not retry a wrong service identity (it will not heal)', async () => {
+    const service = fakeService({
+      '/api/health': () => Response.json({ status: 'ok', service: 'grafana', version: '3f9c2ab' }),
+    });
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+    expect(result.checks.find((c) => c.name === 'service-identity')).toMatchObject({
+      status: 'FAIL',
+      attempts: 1,
+    });
+  });
+
+  it('ends a request that does not answer within the per-request timeout', async () => {
+    const hanging: Route = ({ signal }) =>
+      new Promise<Response>((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      );
+    const service = fakeService({ '/': hanging });
+    const deps = {
+      ...testDeps({ fetch: service.fetch }),
+      environments: withSmoke({ requestTimeoutMs: 30, warmUpSeconds: 2 }),
+    };
+
+    const result = await createSmokeTestHandler(deps)(input);
+
+    const root = result.checks.find((c) => c.name === 'root-page')!;
+    expect(root.status).toBe('FAIL');
+    expect(root.reason).toContain('no complete answer within 30 ms');
+    expect(root.httpStatus).toBeUndefined();
+    // 1 s and then the last 1 s of the 2 s window between attempts.
+    expect(root.attempts).toBe(3);
+    expect(deps.sleptMs()).toBe(2000);
+  });
+
+  it('follows a redirect within the base URL', async () => {
+    const service = fakeService({
+      '/': () => new Response(null, { status: 302, headers: { location: '/dashboard' } }),
+      '/dashboard': () =>
+        new Response('<html>dashboard</html>', { headers: { 'content-type': 'text/html' } }),
+    });
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+    expect(result.checks.find((c) => c.name === 'root-page')).toMatchObject({
+      status: 'PASS',
+      httpStatus: 200,
+    });
+    expect(service.calls).toContain(`${BASE}/dashboard`);
+  });
+
+  it('never follows a redirect to another host', async () => {
+    const service = fakeService({
+      '/': () => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example/' } }),
+    });
+
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+
+    expect(result.checks.find((c) => c.name === 'root-page')).toMatchObject({
+      status: 'FAIL',
+      attempts: 1,
+      reason: expect.stringContaining('only calls https://stage.afu-9.com'),
+    });
+    expect(service.calls.every((url) => url.startsWith(BASE))).toBe(true);
+  });
+
+  it('never takes a URL from the request', async () => {
+    const service = fakeService();
+    const sneaky = { ...request, baseUrl: 'https://attacker.example', smokeUrl: 'https://attacker.example' };
+
+    await createSmokeTestHandler(testDeps({ fetch: service.fetch }))({ ...input, request: sneaky });
+
+    expect(service.calls.length).toBeGreaterThan(0);
+    expect(service.calls.every((url) => url.startsWith(`${BASE}/`))).toBe(true);
+  });
+
+  it('does not put response bodies into the result', async () => {
+    const body = 'x'.repeat(200_000);
+    const service = fakeService({
+      '/api/health': () => new Response(body, { headers: { 'content-type': 'text/plain' } }),
+    });
+    const result = await createSmokeTestHandler(testDeps({ fetch: service.fetch }))(input);
+    expect(JSON.stringify(result).length).toBeLessThan(5000);
+  });
+
+  it('refuses a configured base URL that is not http(s)', async () => {
+    const service = fakeService();
+    const deps = {
+      ...testDeps({ fetch: service.fetch }),
+      environments: withSmoke({ baseUrl: 'file:///etc/passwd' }),
+    };
+
+    await expect(createSmokeTestHandler(deps)(input)).rejects.toMatchObject({
+      name: 'SmokeTestFailed',
+      message: expect.stringContaining('must be http or https'),
+    });
+    expect(service.calls).toEqual([]);
+  });
+
+  it('runs checks held as data', async () => {
+    const service = fakeService();
+    const handler = createSmokeTestHandler(testDeps({ fetch: service.fetch }), [
+      { name: 'ready-only', path: '/api/ready', expectStatus: 200, expectBody: 'ready' },
+    ]);
+    const result = await handler(input);
+    expect(result.checks).toHaveLength(1);
+    expect(service.calls).toEqual([`${BASE}/api/ready`]);
+  });
+
+  describe('over real HTTP (the platform fetch)', () => {
+    let server: Server;
+    let base: string;
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/') {
+          res.writeHead(307, { location: '/home' }).end();
+        } else if (req.url === '/home') {
+          res.writeHead(200, { 'content-type': 'text/html' }).end('<html>home</html>');
+        } else if (req.url === '/api/ready') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":true}');
+        } else {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end('{"status":"ok","service":"afu9-control-center","version":"0.2.6"}');
+        }
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('passes, following the redirect itself', async () => {
+      const deps = { ...testDeps({ fetch: globalThis.fetch }), environments: withSmoke({ baseUrl: base }) };
+      const result = await createSmokeTestHandler(deps)({
+        ...input,
+        request: { ...request, version: 'v0.2.6' },
+      });
+      expect(result.checks.map((c) => `${c.name}:${c.status}:${c.reason ?? ''}`)).toEqual([
+        'health:PASS:',
+        'readiness:PASS:',
+        'root-page:PASS:',
+        'service-identity:PASS:',
+        'version:PASS:',
+      ]);
+    });
+  });
+});
