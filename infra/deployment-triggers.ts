@@ -1,0 +1,105 @@
+/**
+ * The EventBridge rules that start deployments and wake waiting ones. Each target retries delivery
+ * and parks what it finally cannot deliver in one encrypted dead-letter queue, so no trigger is
+ * silently lost (an alarm watches the queue).
+ *
+ * Duplicates: ECR delivers push events at least once, and EventBridge cannot name the executions it
+ * starts, so a duplicate push starts a second execution. Deduplication is the workflow's job:
+ * ResolveRequest records each deployment key in the table and ends a repeat as `ignored`.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeRule } from './nag';
+
+/** `detail.eventName` values of `ECS Deployment State Change` that end a deployment. */
+export const DeploymentEndEvents = ['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED'] as const;
+
+export interface DeploymentTriggersProps {
+  readonly stateMachine: sfn.IStateMachine;
+  /** Receives every deployment end event of the watched services and completes the waiting task token. */
+  readonly deploymentEventFunction: lambda.IFunction;
+  /** ECR repositories whose successful pushes start a deployment. */
+  readonly repositoryNames: readonly string[];
+  /** ECS services whose deployments are watched (service ARNs, as in the event's `resources`). */
+  readonly serviceArns: readonly string[];
+}
+
+export class DeploymentTriggers extends Construct {
+  readonly deadLetterQueue: sqs.Queue;
+  readonly imagePushRule: events.Rule;
+  readonly deploymentFailedRule: events.Rule;
+  readonly deploymentEndedRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: DeploymentTriggersProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      // SQS-managed encryption: EventBridge can deliver to it without a key policy of its own.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeRule(
+      this.deadLetterQueue,
+      'SQS3',
+      'This queue is itself the dead-letter queue of the EventBridge targets (EventBridge DLQs are set on the ' +
+        'target, not as an SQS redrive policy, so the rule cannot see it); a queue behind it would only move the ' +
+        'same messages again. The UndeliveredTriggers alarm watches it.',
+    );
+
+    // A start that cannot be delivered for two hours is better replayed by a person than late.
+    const startDelivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 20,
+      maxEventAge: Duration.hours(2),
+    };
+
+    this.imagePushRule = new events.Rule(this, 'ImagePushed', {
+      description: 'A successful push to an AFU-9 repository starts a deployment',
+      eventPattern: {
+        source: ['aws.ecr'],
+        detailType: ['ECR Image Action'],
+        detail: {
+          'action-type': ['PUSH'],
+          result: ['SUCCESS'],
+          'repository-name': [...props.repositoryNames],
+        },
+      },
+    });
+    this.imagePushRule.addTarget(new targets.SfnStateMachine(props.stateMachine, startDelivery));
+
+    this.deploymentFailedRule = new events.Rule(this, 'DeploymentFailed', {
+      description: 'A failed ECS deployment of an AFU-9 service starts the rollback branch',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        resources: [...props.serviceArns],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+      },
+    });
+    this.deploymentFailedRule.addTarget(new targets.SfnStateMachine(props.stateMachine, startDelivery));
+
+    this.deploymentEndedRule = new events.Rule(this, 'DeploymentEnded', {
+      description: 'The end of an AFU-9 service deployment wakes the execution waiting for it',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        resources: [...props.serviceArns],
+        detail: { eventName: [...DeploymentEndEvents] },
+      },
+    });
+    // Past an hour the waiting execution has long woken up through its safety-net poll.
+    this.deploymentEndedRule.addTarget(
+      new targets.LambdaFunction(props.deploymentEventFunction, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(1),
+      }),
+    );
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * What each function may do, and nothing more: every statement here answers an AWS call its handler
+ * makes (the infra tests read those calls from the handlers' code and compare). Resources come from the
+ * environment config, so only AFU-9's own cluster, services, task family, secrets and repositories
+ * are reachable.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { EnvironmentConfig } from '../lambdas/domain/environments';
+import { RevisionTag } from '../lambdas/domain/task-definition';
+import type { DiffBuild } from './diff-build';
+import { HandlerName, type HandlerFunctions } from './handler-functions';
+import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
+import {
+  clusterArns,
+  repositoryArns,
+  secretArns,
+  serviceArns,
+  taskDefinitionFamilyArns,
+} from './resource-arns';
+
+export interface HandlerPermissionsProps {
+  readonly environments: readonly EnvironmentConfig[];
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  readonly diffBuild: DiffBuild;
+  /** Built from the state machine's name, not referenced: the state machine references the functions. */
+  readonly stateMachineArn: string;
+  /** Every execution of the state machine (`execution:<name>:*`), built the same way. */
+  readonly executionArns: string;
+  /** The task role and execution role the task definitions name (`iam:PassRole` targets). */
+  readonly taskRoleArns: readonly string[];
+}
+
+function allow(actions: string[], resources: string[], conditions?: iam.PolicyStatementProps['conditions']) {
+  return new iam.PolicyStatement({ actions, resources, conditions });
+}
+
+export function grantHandlerPermissions(functions: HandlerFunctions, props: HandlerPermissionsProps): void {
+  const stack = Stack.of(functions);
+  const services = serviceArns(stack, props.environments);
+  const clusters = clusterArns(stack, props.environments);
+  const families = taskDefinitionFamilyArns(stack, props.environments);
+  const tasks = props.environments.map((env) =>
+    stack.formatArn({
+      service: 'ecs',
+      region: env.region,
+      resource: 'task',
+      resourceName: `${env.clusterName}/*`,
+    }),
+  );
+  const fn = (name: HandlerName) => functions.get(name);
+
+  const describeServices = allow(['ecs:DescribeServices'], services);
+  // DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition support no resource-level
+  // permissions (Service Authorization Reference); only registration can be narrowed, by its tags.
+  const readTaskDefinitions = allow(['ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'], ['*']);
+  const updateServices = allow(['ecs:UpdateService'], services, {
+    ArnLike: { 'ecs:task-definition': families },
+  });
+
+  // The deployment ledger's conditional writes: image claims, the service lock, the records.
+  const ledgerItemActions = [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ];
+
+  // ResolveRequest: enters the request in the ledger; a claim or lock held by an execution that is
+  // no longer running is taken over, so it may look at this state machine's executions.
+  const resolveRequest = fn(HandlerName.resolveRequest);
+  props.table.grant(resolveRequest, ...ledgerItemActions);
+  resolveRequest.addToRolePolicy(allow(['states:DescribeExecution'], [props.executionArns]));
+  acknowledgeWildcardResource(
+    resolveRequest.role!,
+    props.executionArns,
+    "Executions are named per deployment; the pattern covers only this state machine's executions (read-only).",
+  );
+
+  props.diffBuild.grantReadDiffs(fn(HandlerName.analyzeDiff));
+
+  const verifySecrets = fn(HandlerName.verifySecrets);
+  verifySecrets.addToRolePolicy(
+    allow(
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      secretArns(stack, props.environments),
+    ),
+  );
+  verifySecrets.addToRolePolicy(allow(['ecr:DescribeImages'], repositoryArns(stack, props.environments)));
+  // Which secrets the running task definition names.
+  verifySecrets.addToRolePolicy(describeServices);
+  verifySecrets.addToRolePolicy(allow(['ecs:DescribeTaskDefinition'], ['*']));
+
+  acknowledgeWildcardResource(
+    verifySecrets.role!,
+    '*',
+    'ECS DescribeTaskDefinition has no resource-level permissions (it reads which secrets the task names).',
+  );
+
+  const acknowledgeTaskDefinitionCalls = (name: HandlerName) =>
+    acknowledgeWildcardResource(
+      fn(name).role!,
+      '*',
+      'ECS DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition have no resource-level ' +
+        'permissions; registration is conditioned on the execution tag, and the service update on the task family.',
+    );
+
+  const updateService = fn(HandlerName.updateService);
+  updateService.addToRolePolicy(describeServices);
+  updateService.addToRolePolicy(readTaskDefinitions);
+  updateService.addToRolePolicy(
+    allow(['ecs:RegisterTaskDefinition'], ['*'], {
+      // Only revisions that say which execution registered them (the rollback finds them by it).
+      Null: { [`aws:RequestTag/${RevisionTag.executionId}`]: 'false' },
+    }),
+  );
+  updateService.addToRolePolicy(
+    allow(['ecs:TagResource'], families, { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } }),
+  );
+  updateService.addToRolePolicy(updateServices);
+  updateService.addToRolePolicy(
+    allow(['iam:PassRole'], [...props.taskRoleArns], {
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    }),
+  );
+  acknowledgeTaskDefinitionCalls(HandlerName.updateService);
+  for (const family of families) {
+    acknowledgeWildcardResource(
+      updateService.role!,
+      family,
+      'Every revision of the AFU-9 task family (each deployment registers a new one), and only when the tag is ' +
+        'applied by RegisterTaskDefinition itself.',
+    );
+  }
+  for (const roleArn of props.taskRoleArns.filter((arn) => arn.includes('*'))) {
+    acknowledgeWildcardResource(
+      updateService.role!,
+      roleArn,
+      'No task role ARNs were configured (context taskRoleArns), so the roles CloudFormation created in the ' +
+        'target stack are passable, only to ECS tasks (iam:PassedToService). Set taskRoleArns to narrow it.',
+    );
+  }
+
+  const pollStabilization = fn(HandlerName.pollStabilization);
+  pollStabilization.addToRolePolicy(describeServices);
+  pollStabilization.addToRolePolicy(
+    allow(['ecs:ListTasks'], ['*'], { ArnEquals: { 'ecs:cluster': clusters } }),
+  );
+  pollStabilization.addToRolePolicy(
+    allow(['ecs:DescribeTasks'], tasks, { ArnEquals: { 'ecs:cluster': clusters } }),
+  );
+  pollStabilization.addToRolePolicy(allow(['ecs:DescribeTaskDefinition'], ['*']));
+  acknowledgeTaskDefinitionCalls(HandlerName.pollStabilization);
+  for (const taskPattern of tasks) {
+    acknowledgeWildcardResource(
+      pollStabilization.role!,
+      taskPattern,
+      'Task ids are assigned by ECS at launch; the pattern and the ecs:cluster condition keep it to the AFU-9 cluster.',
+    );
+  }
+
+  const rollback = fn(HandlerName.rollback);
+  rollback.addToRolePolicy(describeServices);
+  rollback.addToRolePolicy(readTaskDefinitions);
+  rollback.addToRolePolicy(updateServices);
+  acknowledgeTaskDefinitionCalls(HandlerName.rollback);
+
+  // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.
+  props.table.grant(fn(HandlerName.notify), ...ledgerItemActions);
+  props.topic.grantPublish(fn(HandlerName.notify));
+  acknowledgeWildcardAction(
+    fn(HandlerName.notify).role!,
+    'kms:GenerateDataKey*',
+    'Publishing to the KMS-encrypted topic needs a data key from the topic key; the grant is on that one key.',
+  );
+
+  // The two halves of the wait: each stores its part of the wait record, and whichever comes
+  // second claims the record and completes the execution's task token (success only: a failed
+  // deployment is a successful wake-up that the poll then judges).
+  const completeWait = allow(['states:SendTaskSuccess'], [props.stateMachineArn]);
+  const registerWait = fn(HandlerName.registerWait);
+  props.table.grant(registerWait, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+  registerWait.addToRolePolicy(completeWait);
+  // Whether the deployment already finished before the wait began.
+  registerWait.addToRolePolicy(describeServices);
+
+  const deploymentEvent = fn(HandlerName.deploymentEvent);
+  props.table.grant(deploymentEvent, 'dynamodb:UpdateItem');
+  deploymentEvent.addToRolePolicy(completeWait);
+}

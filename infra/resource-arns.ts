@@ -1,0 +1,108 @@
+/**
+ * ARNs of the resources the orchestrator acts on, derived from the typed environment config. Every
+ * permission the stack grants on AFU-9's own resources is built from these, so a service, secret or
+ * repository that is not in the config cannot be touched.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type { EnvironmentConfig } from '../lambdas/domain/environments';
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The ECS service (long ARN format: `service/<cluster>/<service>`) of each environment. */
+export function serviceArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'ecs',
+        region: env.region,
+        resource: 'service',
+        resourceName: `${env.clusterName}/${env.serviceName}`,
+      }),
+    ),
+  );
+}
+
+/** The clusters the services run in; the `ecs:cluster` condition for task-level calls. */
+export function clusterArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'ecs',
+        region: env.region,
+        resource: 'cluster',
+        resourceName: env.clusterName,
+      }),
+    ),
+  );
+}
+
+/** Every revision of each environment's task family: the `ecs:task-definition` condition. */
+export function taskDefinitionFamilyArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'ecs',
+        region: env.region,
+        resource: 'task-definition',
+        resourceName: `${env.taskFamily}:*`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The configured secrets. Secrets Manager appends `-` and six random characters to a secret's ARN,
+ * so `-??????` matches exactly that suffix and nothing longer (a `*` would also match
+ * `afu9/github-admin-Ab12Cd`).
+ */
+export function secretArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.flatMap((env) =>
+      env.secrets.map((secret) =>
+        stack.formatArn({
+          service: 'secretsmanager',
+          region: env.region,
+          resource: 'secret',
+          resourceName: `${secret.name}-??????`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    ),
+  );
+}
+
+/** The ECR repositories any environment deploys from. */
+export function repositoryNames(environments: readonly EnvironmentConfig[]): string[] {
+  return unique(environments.flatMap((env) => env.containers.map((container) => container.repository)));
+}
+
+export function repositoryArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.flatMap((env) =>
+      env.containers.map((container) =>
+        stack.formatArn({
+          service: 'ecr',
+          region: env.region,
+          resource: 'repository',
+          resourceName: container.repository,
+        }),
+      ),
+    ),
+  );
+}
+
+/** The CloudFormation stacks whose `cdk diff` the diff gate judges (any stack id of that name). */
+export function targetStackArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'cloudformation',
+        region: env.region,
+        resource: 'stack',
+        resourceName: `${env.stackName}/*`,
+      }),
+    ),
+  );
+}
