@@ -1,0 +1,193 @@
+/**
+ * Judges a parsed `cdk diff`: every resource change becomes a finding under the rule that matches it
+ * (`rules.ts`). Verdict: ERROR if the text is not a complete diff, else BLOCKED if any finding is
+ * blocking, else WARN if any is a warning, else PASS. A skip lets BLOCKED through, loudly; it never
+ * turns an ERROR into anything else and never drops a finding.
+ */
+import type { DiffGateResult, DiffVerdict, Finding } from '../workflow-state';
+import type { ParsedDiff, ResourceChange } from './model';
+import { parseCdkDiff } from './parse';
+import { ruleFor, type DiffRule } from './rules';
+
+export interface DiffJudgement {
+  readonly verdict: DiffVerdict;
+  readonly stacks: readonly string[];
+  readonly blocking: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  readonly safe: readonly Finding[];
+  readonly message: string;
+}
+
+/** A request to let a BLOCKED diff through: `SKIP_DIFF_GATE=true` (CLI) or `skipDiffGate` (workflow). */
+export interface SkipRequest {
+  /** How the skip was asked for, quoted in the warning. */
+  readonly source: string;
+  readonly reason?: string;
+  /** The workflow demands a reason for the notification; the CLI's runbook override does not. */
+  readonly reasonRequired: boolean;
+}
+
+export interface GateDecision {
+  readonly judgement: DiffJudgement;
+  /** False when the deployment must stop: BLOCKED without an honoured skip, or ERROR. */
+  readonly proceed: boolean;
+  readonly skipped: boolean;
+  /** The loud warning to show when a skip was honoured, or why a skip request was refused. */
+  readonly notice?: string;
+}
+
+function toFinding(stack: string, resource: ResourceChange, rule: DiffRule): Finding {
+  return {
+    stack,
+    resourceType: resource.resourceType,
+    logicalId: resource.logicalId,
+    path: resource.path,
+    change: resource.change,
+    rule: rule.id,
+    reason: rule.reason,
+  };
+}
+
+/** `AWS::ECS::Service Afu9EcsStack/Service (ServiceD69D759B) replace` */
+export function describeFinding(finding: Finding): string {
+  const where = finding.path ? `${finding.stack}/${finding.path}` : finding.stack;
+  return `${finding.resourceType} ${where} (${finding.logicalId}) ${finding.change}`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function listed(findings: readonly Finding[], max = 5): string {
+  const shown = findings.slice(0, max).map(describeFinding).join('; ');
+  return findings.length > max ? `${shown}; and ${findings.length - max} more` : shown;
+}
+
+export function judgeDiff(parsed: ParsedDiff): DiffJudgement {
+  const stacks = parsed.stacks.map((s) => s.name);
+  if (!parsed.ok) {
+    return {
+      verdict: 'ERROR',
+      stacks,
+      blocking: [],
+      warnings: [],
+      safe: [],
+      message: `ERROR: ${parsed.problem}`,
+    };
+  }
+  const blocking: Finding[] = [];
+  const warnings: Finding[] = [];
+  const safe: Finding[] = [];
+  for (const stack of parsed.stacks) {
+    for (const resource of stack.resources) {
+      const rule = ruleFor(resource.resourceType, resource.change);
+      const list = rule.severity === 'blocking' ? blocking : rule.severity === 'warning' ? warnings : safe;
+      list.push(toFinding(stack.name, resource, rule));
+    }
+  }
+  const scope = `${plural(stacks.length, 'stack')} (${stacks.join(', ')})`;
+  if (blocking.length > 0) {
+    return {
+      verdict: 'BLOCKED',
+      stacks,
+      blocking,
+      warnings,
+      safe,
+      message:
+        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take AFU-9 down or lose data: ` +
+        `${listed(blocking)}. Change the code so these resources are kept, or deploy them deliberately outside ` +
+        'the pipeline; in an emergency only, skip the gate (SKIP_DIFF_GATE=true locally, skipDiffGate with a reason in the ' +
+        'workflow).',
+    };
+  }
+  if (warnings.length > 0) {
+    return {
+      verdict: 'WARN',
+      stacks,
+      blocking,
+      warnings,
+      safe,
+      message: `WARN: ${plural(warnings.length, 'change')} in ${scope} need a review: ${listed(warnings)}.`,
+    };
+  }
+  const what = safe.length === 0 ? 'no resource changes' : `${plural(safe.length, 'safe change')}`;
+  return { verdict: 'PASS', stacks, blocking, warnings, safe, message: `PASS: ${what} in ${scope}.` };
+}
+
+export function judgeDiffText(text: string): DiffJudgement {
+  return judgeDiff(parseCdkDiff(text));
+}
+
+/** Applies a skip request (if any) to a judgement: who may proceed, and what to say about it. */
+export function decide(judgement: DiffJudgement, skip?: SkipRequest): GateDecision {
+  const stop = judgement.verdict === 'ERROR' || judgement.verdict === 'BLOCKED';
+  if (!skip) return { judgement, proceed: !stop, skipped: false };
+  if (judgement.verdict === 'ERROR') {
+    return {
+      judgement,
+      proceed: false,
+      skipped: false,
+      notice:
+        `${skip.source} was ignored: a skip lets a BLOCKED diff through, never an unreadable one (ERROR). ` +
+        'Fix the diff run so the gate can read it.',
+    };
+  }
+  if (judgement.verdict !== 'BLOCKED') return { judgement, proceed: true, skipped: false };
+  const reason = skip.reason?.trim();
+  if (skip.reasonRequired && !reason) {
+    return {
+      judgement,
+      proceed: false,
+      skipped: false,
+      notice: `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
+    };
+  }
+  const lines = judgement.blocking
+    .slice(0, FINDINGS_CAP)
+    .map((f) => `  - ${describeFinding(f)}: ${f.reason}`);
+  if (judgement.blocking.length > FINDINGS_CAP) {
+    lines.push(
+      `  - and ${judgement.blocking.length - FINDINGS_CAP} more blocking change(s), all in the findings`,
+    );
+  }
+  return {
+    judgement,
+    proceed: true,
+    skipped: true,
+    notice: [
+      `!!! DIFF GATE SKIPPED (${skip.source})${reason ? `, reason: ${reason}` : ''}.`,
+      `!!! ${plural(judgement.blocking.length, 'blocking change')} will be deployed WITHOUT the gate:`,
+      ...lines,
+    ].join('\n'),
+  };
+}
+
+/** Findings kept per list in the workflow payload; the counts always cover all of them. */
+export const FINDINGS_CAP = 25;
+
+/** The compact form the workflow carries (`$.diffGate`): capped lists, full counts. */
+export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): DiffGateResult {
+  const { judgement } = decision;
+  const dropped =
+    Math.max(0, judgement.blocking.length - FINDINGS_CAP) +
+    Math.max(0, judgement.warnings.length - FINDINGS_CAP);
+  const parts = [judgement.message];
+  if (decision.notice) parts.push(decision.notice);
+  if (dropped > 0)
+    parts.push(`(${dropped} more finding(s) are counted but not listed here; the diff object has them all.)`);
+  return {
+    verdict: judgement.verdict,
+    proceed: decision.proceed,
+    skipped: decision.skipped,
+    ...(decision.skipped && skip?.reason ? { skipReason: skip.reason.trim() } : {}),
+    stacks: judgement.stacks,
+    counts: {
+      blocking: judgement.blocking.length,
+      warnings: judgement.warnings.length,
+      safe: judgement.safe.length,
+    },
+    blocking: judgement.blocking.slice(0, FINDINGS_CAP),
+    warnings: judgement.warnings.slice(0, FINDINGS_CAP),
+    message: parts.join('\n'),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * AnalyzeDiff: judges the `cdk diff` output the RunCdkDiff job wrote (an S3 object, or small inline
+ * text) and returns a compact `DiffGateResult` for `$.diffGate`. `proceed` is false on ERROR and on
+ * BLOCKED unless the request skips the gate with a reason; the skipped findings stay in the result.
+ * An unreadable diff (missing object, no permission) is an ERROR verdict, not an exception, so the
+ * workflow stops through NotifyBlocked with the reason; throttling surfaces as TransientAwsError.
+ */
+import {
+  decide,
+  judgeDiff,
+  parseCdkDiff,
+  toDiffGateResult,
+  type DiffJudgement,
+  type SkipRequest,
+} from '../domain/cdk-diff';
+import type { DiffGateResult } from '../domain/workflow-state';
+import { readDiffObject } from '../aws/diff-store';
+import { lambdaEntry, type HandlerDeps } from './runtime';
+
+export interface AnalyzeDiffEvent {
+  readonly executionId: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  /** The diff itself, for small diffs passed inline instead of through S3. */
+  readonly text?: string;
+  readonly skipDiffGate?: boolean;
+  readonly skipReason?: string;
+}
+
+function errorJudgement(problem: string): DiffJudgement {
+  return { verdict: 'ERROR', stacks: [], blocking: [], warnings: [], safe: [], message: `ERROR: ${problem}` };
+}
+
+/** Reads and judges the diff the event points at; an unreadable diff is an ERROR judgement. */
+async function judgeEvent(event: AnalyzeDiffEvent, { clients, logger }: HandlerDeps): Promise<DiffJudgement> {
+  if (typeof event.text === 'string') return judgeDiff(parseCdkDiff(event.text));
+  if (!event.bucket || !event.key) {
+    return errorJudgement(
+      'AnalyzeDiff got neither `text` nor `bucket` and `key`: the state machine must pass the diff location ' +
+        '(bucket ${DiffBucketName}, key diffs/<execution name>.txt). Check the AnalyzeDiff Parameters.',
+    );
+  }
+  const object = await readDiffObject(clients, { bucket: event.bucket, key: event.key });
+  if (!object.found) return errorJudgement(object.problem);
+  const { cdkExitCode } = object;
+  logger.info('Diff read', { bucket: event.bucket, key: event.key, bytes: object.bytes, cdkExitCode });
+  // 0, and 1 under `--fail`, are finished diffs; any other exit is a run that broke, whatever it printed.
+  if (cdkExitCode !== undefined && cdkExitCode !== 0 && cdkExitCode !== 1) {
+    return errorJudgement(
+      `cdk diff exited with code ${cdkExitCode} in the RunCdkDiff build, so ${event.key} is not a finished diff. ` +
+        "Check that build's log, fix the failure and start the deployment again.",
+    );
+  }
+  return judgeDiff(parseCdkDiff(object.text));
+}
+
+export function createAnalyzeDiffHandler(
+  deps: HandlerDeps,
+): (event: AnalyzeDiffEvent) => Promise<DiffGateResult> {
+  const { logger } = deps;
+  return async (event) => {
+    logger.appendKeys({ executionId: event.executionId });
+    const skip: SkipRequest | undefined = event.skipDiffGate
+      ? { source: 'skipDiffGate', reason: event.skipReason, reasonRequired: true }
+      : undefined;
+
+    const judgement = await judgeEvent(event, deps);
+    const decision = decide(judgement, skip);
+    const result = toDiffGateResult(decision, skip);
+    const summary = {
+      verdict: result.verdict,
+      proceed: result.proceed,
+      skipped: result.skipped,
+      stacks: result.stacks,
+      counts: result.counts,
+    };
+    if (decision.skipped)
+      logger.warn('Diff gate skipped: blocking changes let through', {
+        ...summary,
+        skipReason: result.skipReason,
+      });
+    else if (result.proceed) logger.info('Diff gate passed', summary);
+    else logger.warn('Diff gate stopped the deployment', { ...summary, message: result.message });
+    return result;
+  };
+}
+
+export const handler = lambdaEntry('analyze-diff', createAnalyzeDiffHandler);
