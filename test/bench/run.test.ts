@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { HandlerName } from '../../infra/handler-functions';
+import { rolloutTargets } from '../../bench/rollout';
+
+const repositoryRoot = join(__dirname, '..', '..');
+
+interface Output {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the bench exactly as `npm run bench -- --json` does (`tsx bench/run.ts --json`). */
+function runBench(args: readonly string[]): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bench/run.ts', ...args], {
+      cwd: repositoryRoot,
+      env: process.env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function expectMeasured(value: unknown): void {
+  expect(typeof value).toBe('number');
+  expect(Number.isFinite(value)).toBe(true);
+  expect(value as number).toBeGreaterThan(0);
+}
+
+interface BenchDocument {
+  rollout: {
+    detectionDelaySeconds: { orchestrator: number; poll15s: number };
+    secondsToRollbackStart: { orchestrator: number; circuitBreaker: number };
+    stateTransitions10MinRollout: { orchestrator: number; poll15s: number };
+  };
+  lambdas: { name: string; bundleBytes: number; initMs: number }[];
+  diffGate: { bytes: number; ms: number };
+}
+
+describe('npm run bench -- --json', () => {
+  let output: Output;
+  let document: BenchDocument;
+
+  beforeAll(async () => {
+    // Act (once: the whole bench takes a while)
+    output = await runBench(['--json']);
+    document = JSON.parse(output.stdout) as BenchDocument;
+  }, 240_000);
+
+  it('prints exactly one JSON document on stdout and its progress on stderr', () => {
+    // Assess
+    expect(output.code).toBe(0);
+    expect(output.stdout.trim().split('\n')).toHaveLength(1);
+    expect(Object.keys(document).sort()).toEqual(['diffGate', 'lambdas', 'rollout']);
+    expect(output.stderr).toContain('rollout:');
+  });
+
+  it('measures every rollout figure against its baseline', () => {
+    // Assess
+    const { rollout } = document;
+    expect(Object.keys(rollout).sort()).toEqual([
+      'detectionDelaySeconds',
+      'secondsToRollbackStart',
+      'stateTransitions10MinRollout',
+    ]);
+    expect(Object.keys(rollout.detectionDelaySeconds).sort()).toEqual(['orchestrator', 'poll15s']);
+    expect(Object.keys(rollout.secondsToRollbackStart).sort()).toEqual(['circuitBreaker', 'orchestrator']);
+    expect(Object.keys(rollout.stateTransitions10MinRollout).sort()).toEqual(['orchestrator', 'poll15s']);
+    for (const pair of Object.values(rollout)) {
+      for (const value of Object.values(pair)) expectMeasured(value);
+    }
+  });
+
+  it('sizes and times a bundle for each of the ten Lambdas', () => {
+    // Assess
+    expect(document.lambdas.map((lambda) => lambda.name).sort()).toEqual(Object.values(HandlerName).sort());
+    for (const lambda of document.lambdas) {
+      expect(Object.keys(lambda).sort()).toEqual(['bundleBytes', 'initMs', 'name']);
+      expect(Number.isInteger(lambda.bundleBytes)).toBe(true);
+      expectMeasured(lambda.bundleBytes);
+      expectMeasured(lambda.initMs);
+    }
+  });
+
+  it('times the diff gate on a diff of several megabytes', () => {
+    // Assess
+    expect(Object.keys(document.diffGate).sort()).toEqual(['bytes', 'ms']);
+    expect(document.diffGate.bytes).toBeGreaterThan(1024 * 1024);
+    expectMeasured(document.diffGate.ms);
+  });
+
+  // Virtual seconds on a deterministic clock: these are the orchestrator's specification.
+  it('notices steady state within 5 seconds, sooner than a 15-second poll', () => {
+    // Assess
+    const { orchestrator, poll15s } = document.rollout.detectionDelaySeconds;
+    expect(orchestrator).toBeLessThanOrEqual(rolloutTargets.maxDetectionDelaySeconds);
+    expect(orchestrator).toBeLessThan(poll15s);
+  });
+
+  it("starts the rollback of a crash-on-boot revision at least 3 times sooner than ECS's circuit breaker", () => {
+    // Assess
+    const { orchestrator, circuitBreaker } = document.rollout.secondsToRollbackStart;
+    expect(circuitBreaker / orchestrator).toBeGreaterThanOrEqual(rolloutTargets.minRollbackSpeedup);
+  });
+
+  it('runs a ten-minute rollout in at most 40 state transitions, fewer than a 15-second poll loop', () => {
+    // Assess
+    const { orchestrator, poll15s } = document.rollout.stateTransitions10MinRollout;
+    expect(orchestrator).toBeLessThanOrEqual(rolloutTargets.maxStateTransitions10MinRollout);
+    expect(orchestrator).toBeLessThan(poll15s);
+  });
+});
+
+describe('npm run bench', () => {
+  it('refuses an option it does not know, naming the ones it takes', async () => {
+    // Act
+    const output = await runBench(['--jsn']);
+
+    // Assess
+    expect(output.code).toBe(2);
+    expect(output.stdout).toBe('');
+    expect(output.stderr).toContain('--json');
+  });
+});
