@@ -2,6 +2,7 @@
 import type { CliCommand, CliIo } from './command';
 import { USAGE_ERROR_EXIT } from './command';
 import { diffGateCommand } from './commands/diff-gate';
+import { historyCommand } from './commands/history';
 import { rollbackCommand } from './commands/rollback';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
@@ -10,6 +11,7 @@ import { statusCommand } from './commands/status';
 const commands: readonly CliCommand[] = [
   startCommand,
   statusCommand,
+  historyCommand,
   rollbackCommand,
   diffGateCommand,
   simulateCommand,

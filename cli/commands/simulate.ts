@@ -1,0 +1,180 @@
+/**
+ * `afu9-deploy simulate`: one deployment in the sandbox, through the real state machine definition
+ * and the real handlers, against a simulated AWS account with a virtual clock and a live local
+ * service. The timeline is progress (stderr); the outcome is the result (stdout).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderHtmlReport } from '../../sandbox/html-report';
+import { runSimulation } from '../../sandbox/runner';
+import { findScenario, scenarios, type Scenario } from '../../sandbox/scenarios';
+import { renderOutcome, TimelinePrinter } from '../../sandbox/report/timeline';
+import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--json] [--report <file.html>]
+       afu9-deploy simulate --list [--json]
+
+Runs one deployment in the sandbox: the real state machine definition and the real Lambda handlers
+against a simulated AWS account (ECS, ECR, Secrets Manager, SNS, CodeBuild, EventBridge) on a
+virtual clock, smoke-tested against a live local service. A rollout of minutes takes a second.
+
+Options:
+  --scenario <name>  the world to run in and what happens there (default: happy); see --list
+  --input <file>     start with this input instead of the scenario's own: an execution input
+                     ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
+                     event (ECR push, ECS deployment state change) exactly as AWS delivers it;
+                     '-' reads it from stdin. It runs in the scenario's world.
+  --json             print exactly one JSON document on stdout (CONTRACT.md), no timeline
+  --report <file>    also write a self-contained HTML page: the state machine coloured by the
+                     path taken, and the timeline of the run
+  --list             name every scenario with one line about it
+
+Exit codes: 0 the deployment succeeded (or there was nothing to deploy), 1 it failed (blocked,
+refused, rolled back, timed out), 2 usage error.`;
+
+interface SimulateOptions {
+  readonly scenario: Scenario;
+  readonly inputFile?: string;
+  readonly reportFile?: string;
+  readonly json: boolean;
+  readonly list: boolean;
+}
+
+function single(values: string[] | undefined, flag: string): string | undefined {
+  if (!values || values.length === 0) return undefined;
+  if (values.length > 1) {
+    throw new UsageError(`--${flag} was given ${values.length} times (${values.join(', ')}); give it once.`);
+  }
+  return values[0];
+}
+
+function parseOptions(argv: readonly string[]): SimulateOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        scenario: { type: 'string', multiple: true },
+        input: { type: 'string', multiple: true },
+        report: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        list: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const scenarioName = single(parsed.values.scenario, 'scenario');
+  const inputFile = single(parsed.values.input, 'input');
+  const reportFile = single(parsed.values.report, 'report');
+  const list = parsed.values.list === true;
+  if (list && (scenarioName !== undefined || inputFile !== undefined || reportFile !== undefined)) {
+    throw new UsageError(
+      '--list names the scenarios and runs none; leave out --scenario, --input and --report with it.',
+    );
+  }
+  for (const [flag, value] of [
+    ['scenario', scenarioName],
+    ['input', inputFile],
+    ['report', reportFile],
+  ] as const) {
+    if (value === '') throw new UsageError(`--${flag} needs a value.`);
+  }
+  if (reportFile !== undefined && !existsSync(dirname(resolve(reportFile)))) {
+    throw new UsageError(
+      `Cannot write the report to ${reportFile}: the directory ${dirname(resolve(reportFile))} does not exist.`,
+    );
+  }
+  const scenario = findScenario(scenarioName ?? 'happy');
+  if (!scenario) {
+    throw new UsageError(
+      `There is no scenario named '${scenarioName}'. Known scenarios: ${scenarios.map((s) => s.name).join(', ')} ` +
+        '(afu9-deploy simulate --list describes them).',
+    );
+  }
+  return { scenario, inputFile, reportFile, json: parsed.values.json === true, list };
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readInput(file: string, io: CliIo): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStream(io.stdin) : await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : String(code);
+    throw new UsageError(
+      `Cannot read the input file ${file}: ${why}. Give the path of a JSON file (see events/).`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(
+      `The input ${file === '-' ? 'on stdin' : `file ${file}`} is not valid JSON ` +
+        `(${error instanceof Error ? error.message : String(error)}). ` +
+        'Give an execution input or an EventBridge event as one JSON object (see events/).',
+    );
+  }
+}
+
+function listScenarios(io: CliIo, json: boolean): number {
+  if (json) {
+    io.stdout(JSON.stringify(scenarios.map((s) => ({ name: s.name, summary: s.summary }))) + '\n');
+    return 0;
+  }
+  const width = Math.max(...scenarios.map((s) => s.name.length));
+  io.stdout(scenarios.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n') + '\n');
+  return 0;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: SimulateOptions;
+  let input: unknown;
+  try {
+    options = parseOptions(argv);
+    if (options.list) return listScenarios(io, options.json);
+    if (options.inputFile !== undefined) input = await readInput(options.inputFile, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`afu9-deploy simulate: ${error.message}\n\n${usage}\n`);
+      return USAGE_ERROR_EXIT;
+    }
+    throw error;
+  }
+
+  const printer = options.json ? undefined : new TimelinePrinter(io.stderr);
+  const started = Date.now();
+  const result = await runSimulation({
+    scenario: options.scenario,
+    ...(options.inputFile !== undefined ? { input, inputLabel: options.inputFile } : {}),
+    ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
+  });
+  if (options.reportFile !== undefined) {
+    await writeFile(options.reportFile, renderHtmlReport(result.document, result.definition));
+    if (!options.json) io.stderr(`Report written to ${options.reportFile}\n`);
+  }
+  if (options.json) {
+    io.stdout(JSON.stringify(result.document, null, 2) + '\n');
+  } else {
+    io.stdout(renderOutcome(result, (Date.now() - started) / 1000) + '\n');
+  }
+  return result.document.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+export const simulateCommand: CliCommand = {
+  name: 'simulate',
+  summary: 'run one deployment in the local sandbox account (real workflow, real handlers, virtual clock)',
+  usage,
+  run,
+};

@@ -1,0 +1,169 @@
+/**
+ * What each state decided, in a line or a few, for the timeline a person reads: the diff verdict
+ * and its findings, the secrets checked, the task definition before and after, each rollout
+ * judgement, the smoke checks, the rollback, the SNS subject. Read from the states' real inputs and
+ * outputs (the workflow-state contract), never from logs.
+ */
+import type {
+  DeploymentWake,
+  DiffBuildResult,
+  DiffGateResult,
+  Finding,
+  NotificationResult,
+  ResolveResult,
+  RollbackResult,
+  RolloutJudgement,
+  SmokeResult,
+  UpdateResult,
+  VerificationResult,
+} from '../../lambdas/domain/workflow-state';
+import type { Invocation, StateRecord } from '../run/execution';
+
+/** `arn:aws:ecs:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+export function shortTaskDefinition(arn: string | null | undefined): string {
+  if (!arn) return '(none)';
+  return arn.includes('task-definition/') ? arn.slice(arn.indexOf('task-definition/') + 16) : arn;
+}
+
+export function formatSeconds(totalSeconds: number): string {
+  const seconds = Math.round(totalSeconds);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(seconds % 60).padStart(2, '0')} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+function finding(kind: string, f: Finding): string {
+  return `${kind} ${f.change} ${f.resourceType} ${f.logicalId}: ${f.reason}`;
+}
+
+function describeOutput(stateName: string, invocation: Invocation): string[] {
+  const output = invocation.output;
+  const seconds = (invocation.endMs - invocation.startMs) / 1000;
+  switch (stateName) {
+    case 'ResolveRequest': {
+      const result = output as ResolveResult;
+      if (result.status === 'ignored') return [`ignored: ${result.reason}`];
+      const request = result.request;
+      if (request.kind === 'rollback') {
+        return [
+          `roll back ${request.serviceName} (${request.environment})` +
+            (request.failedDeploymentId ? ` after ECS deployment ${request.failedDeploymentId} failed` : '') +
+            (request.failureReason ? `: ${request.failureReason}` : ''),
+        ];
+      }
+      return [
+        `deploy ${request.version} to ${request.serviceName} (${request.environment}), ` +
+          `trigger ${request.trigger}, requested by ${request.requestedBy}`,
+      ];
+    }
+    case 'RunCdkDiff': {
+      const build = output as { Build?: DiffBuildResult & { Id?: string; BuildStatus?: string } };
+      return [
+        `cdk diff in CodeBuild: ${build.Build?.BuildStatus ?? 'unknown'} after ${formatSeconds(seconds)}`,
+      ];
+    }
+    case 'AnalyzeDiff': {
+      const gate = output as DiffGateResult;
+      const lines = [
+        `diff gate ${gate.verdict}: ${gate.counts.blocking} blocking, ${gate.counts.warnings} warnings, ` +
+          `${gate.counts.safe} safe` +
+          (gate.skipped ? ` (gate skipped: ${gate.skipReason ?? 'no reason'})` : ''),
+      ];
+      lines.push(...gate.blocking.map((f) => finding('BLOCKING', f)));
+      lines.push(...gate.warnings.map((f) => finding('WARN', f)));
+      if (!gate.proceed) lines.push(gate.message);
+      return lines;
+    }
+    case 'VerifySecrets': {
+      const result = output as VerificationResult;
+      const ok = result.checks.filter((c) => c.status === 'OK').length;
+      const lines = [
+        `${ok}/${result.checks.length} checks OK (secrets, secret keys, images; values never read out)`,
+      ];
+      for (const check of result.checks.filter((c) => c.status !== 'OK')) {
+        lines.push(`${check.status} ${check.subject}${check.detail ? `: ${check.detail}` : ''}`);
+      }
+      return lines;
+    }
+    case 'UpdateService': {
+      const update = output as UpdateResult;
+      return [
+        `task definition ${shortTaskDefinition(update.previousTaskDefinitionArn)} → ` +
+          `${shortTaskDefinition(update.taskDefinitionArn)}, ECS deployment ${update.deploymentId}`,
+      ];
+    }
+    case 'WaitForDeploymentEvent':
+    case 'WaitForRollbackEvent': {
+      const wake = output as DeploymentWake;
+      return [
+        `woken by ${wake.eventName} (${wake.source}) after ${formatSeconds(seconds)}` +
+          (wake.reason ? `: ${wake.reason}` : ''),
+      ];
+    }
+    case 'PollStabilization':
+    case 'PollRollback': {
+      const judgement = output as RolloutJudgement;
+      const lines = [
+        `${judgement.status}: ${judgement.reason} (${judgement.runningCount}/${judgement.desiredCount} running)`,
+      ];
+      for (const task of judgement.stoppedTasks.slice(0, 2))
+        lines.push(`stopped task: ${task.stoppedReason}`);
+      return lines;
+    }
+    case 'SmokeTest': {
+      const smoke = output as SmokeResult;
+      return [
+        `smoke test ${smoke.passed ? 'PASSED' : 'FAILED'} against ${smoke.baseUrl}`,
+        ...smoke.checks.map(
+          (c) =>
+            `${c.status} ${c.name} ${c.httpStatus ?? '-'} in ${c.latencyMs} ms` +
+            (c.attempts > 1 ? `, ${c.attempts} attempts` : '') +
+            (c.reason ? `: ${c.reason}` : ''),
+        ),
+      ];
+    }
+    case 'Rollback': {
+      const rollback = output as RollbackResult;
+      return [
+        `${rollback.action === 'started' ? 'rolling back' : 'ECS had already rolled back'}: ` +
+          `${shortTaskDefinition(rollback.fromTaskDefinitionArn)} → ` +
+          `${shortTaskDefinition(rollback.targetTaskDefinitionArn)}, ECS deployment ${rollback.deploymentId}`,
+        rollback.reason,
+      ];
+    }
+    default: {
+      if (stateName.startsWith('Notify')) {
+        const notification = output as NotificationResult;
+        return [`SNS: ${notification.subject}`];
+      }
+      return [];
+    }
+  }
+}
+
+/** The decision lines of one state, from its last call (or why it failed). */
+export function describeState(record: StateRecord): string[] {
+  const last = record.invocations.at(-1);
+  const lines: string[] = [];
+  if (record.invocations.length > 1) lines.push(`${record.invocations.length} attempts`);
+  if (last?.error) {
+    if (last.error.Error === 'States.Timeout') {
+      lines.push(`no event within the wait (${last.error.Cause}) → safety-net poll`);
+    } else {
+      lines.push(`${last.error.Error}: ${last.error.Cause}`);
+    }
+    return lines;
+  }
+  if (!last) {
+    if (record.error) lines.push(`${record.error.Error}: ${record.error.Cause}`);
+    return lines;
+  }
+  try {
+    lines.push(...describeOutput(record.name, last));
+  } catch {
+    // An output of an unexpected shape is shown as it is rather than hidden.
+    lines.push(JSON.stringify(last.output));
+  }
+  return lines;
+}

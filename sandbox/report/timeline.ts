@@ -1,0 +1,114 @@
+/**
+ * The timeline a person reads while `afu9-deploy simulate` runs: every state with its virtual time
+ * since the start (`+00:03:12`) and what it decided, then the outcome and the SNS message.
+ */
+import type { SimulatedExecution } from '../run/execution';
+import type { ProgressEvent } from '../run/progress';
+import type { SimulationRun } from '../run/result';
+import { describeState, formatSeconds, shortTaskDefinition } from './decisions';
+
+export function relativeTime(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  return `+${[hours, minutes, seconds].map((n) => String(n).padStart(2, '0')).join(':')}`;
+}
+
+const STATE_WIDTH = 24;
+const DETAIL_INDENT = ' '.repeat(11 + STATE_WIDTH + 2);
+
+/** Prints progress events as timeline lines, through `write` (stderr in the CLI). */
+export class TimelinePrinter {
+  private startMs = 0;
+  private readonly labels = new Map<SimulatedExecution, string>();
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  print(event: ProgressEvent): void {
+    switch (event.kind) {
+      case 'run-started':
+        this.startMs = event.at;
+        this.write(
+          [
+            `Scenario ${event.scenario}: ${event.summary}`,
+            `Sandbox account ${event.accountId} (${event.region}), virtual clock at ${new Date(event.at).toISOString()}`,
+            `Service ${event.serviceName} runs ${shortTaskDefinition(event.taskDefinition)}; ` +
+              `live service at ${event.liveServiceUrl}`,
+            '',
+          ].join('\n') + '\n',
+        );
+        return;
+      case 'execution-started': {
+        const label = this.labels.size === 0 ? '' : `[#${this.labels.size + 1}] `;
+        this.labels.set(event.execution, label);
+        this.line(
+          event.at,
+          `${label}execution ${event.execution.name}`,
+          `started by ${event.execution.trigger.description}`,
+        );
+        return;
+      }
+      case 'state': {
+        // Choice and Pass states only route; the JSON document keeps them, the timeline does not.
+        if (event.record.type === 'Choice' || event.record.type === 'Pass') return;
+        const label = this.labels.get(event.execution) ?? '';
+        const [first = '', ...rest] = describeState(event.record).flatMap((line) => line.split('\n'));
+        this.line(
+          event.record.leftAtMs,
+          `${label}${event.record.name}`,
+          `${event.record.status.padEnd(9)} ${first}`,
+        );
+        for (const detail of rest) this.write(`${DETAIL_INDENT}${detail}\n`);
+        return;
+      }
+      case 'execution-ended': {
+        const label = this.labels.get(event.execution) ?? '';
+        this.line(
+          event.at,
+          `${label}execution ended`,
+          `${event.execution.status} in state ${event.execution.currentState}`,
+        );
+        return;
+      }
+      case 'note':
+        this.line(event.at, '·', event.text);
+        return;
+    }
+  }
+
+  private line(atMs: number, what: string, detail: string): void {
+    this.write(
+      `${relativeTime(atMs - this.startMs).padEnd(10)} ${what.padEnd(STATE_WIDTH)}  ${detail}\n`.replace(
+        / +\n$/,
+        '\n',
+      ),
+    );
+  }
+}
+
+/** The result block: outcome, the service's revision before and after, every SNS message. */
+export function renderOutcome(run: SimulationRun, wallSeconds: number): string {
+  const doc = run.document;
+  const lines = [
+    `Outcome: ${doc.outcome} (${doc.status})${doc.rolledBack ? ', rolled back' : ''} after ` +
+      `${formatSeconds(doc.virtualSeconds)} of virtual time (${wallSeconds.toFixed(1)} s wall)`,
+    `Task definition: ${shortTaskDefinition(doc.taskDefinitionBefore)} → ${shortTaskDefinition(doc.taskDefinitionAfter)}` +
+      (doc.taskDefinitionBefore === doc.taskDefinitionAfter ? ' (unchanged)' : ''),
+  ];
+  if (doc.executions.length > 1) {
+    lines.push('Executions:');
+    for (const execution of doc.executions) {
+      lines.push(`  ${execution.name}: ${execution.outcome} (${execution.startedBy})`);
+    }
+  }
+  if (doc.notifications.length === 0) lines.push('Notifications: none');
+  for (const notification of doc.notifications) {
+    lines.push(
+      '',
+      `SNS: ${notification.subject}`,
+      ...notification.message.split('\n').map((line) => `  ${line}`),
+    );
+  }
+  return lines.join('\n');
+}

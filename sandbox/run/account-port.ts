@@ -1,0 +1,168 @@
+/**
+ * The runner's side of the simulated account: opens it in a scenario's world, and does what AWS or
+ * a person does outside the orchestrator (CI pushing images, an ECS deployment someone else
+ * started, the Step Functions service issuing task tokens and tracking executions).
+ */
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { environments, isEnvironmentName, type EnvironmentConfig } from '../../lambdas/domain/environments';
+import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
+import { createSimulatedAccount } from '../account';
+import type { SimulatedAccount } from '../account/simulated-account';
+import type { ScenarioWorld } from '../scenarios';
+import type { SimulatedExecution } from './execution';
+
+/** The resources the orchestrator stack creates, under the names the sandbox account gives them. */
+export interface OrchestratorResources {
+  readonly topicArn: string;
+  readonly tableName: string;
+  readonly diffBucket: string;
+}
+
+const TABLE_NAME = 'afu9-deployments';
+const DIFF_BUCKET = 'afu9-deploy-diffs';
+
+/** How long history may take to play out before the run (an ECS deployment failing). */
+const HISTORY_LIMIT_MS = 6 * 3600 * 1000;
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export class SandboxAccount {
+  readonly resources: OrchestratorResources;
+
+  constructor(
+    readonly account: SimulatedAccount,
+    private readonly world: ScenarioWorld,
+  ) {
+    this.resources = {
+      topicArn: `arn:aws:sns:${account.region}:${account.accountId}:afu9-deployments`,
+      tableName: TABLE_NAME,
+      diffBucket: DIFF_BUCKET,
+    };
+  }
+
+  issueTaskToken(): string {
+    return this.account.sfn.issueToken();
+  }
+
+  expireTaskToken(token: string): void {
+    this.account.sfn.expireToken(token);
+  }
+
+  recordExecution(execution: SimulatedExecution): void {
+    this.account.sfn.recordExecution({
+      executionArn: execution.arn,
+      stateMachineArn: execution.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+      name: execution.name,
+      status: 'RUNNING',
+      startDate: new Date(execution.startedAtMs),
+    });
+  }
+
+  finishExecution(execution: SimulatedExecution): void {
+    this.account.sfn.finishExecution(
+      execution.arn,
+      execution.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+    );
+  }
+
+  /** CI pushes an image; the new revision behaves as the world says. */
+  pushImage(repository: string, tag: string, options: { emitEvent: boolean; digest?: string }): string {
+    if (this.world.newRevision) this.account.ecs.setBehaviour(tag, this.world.newRevision);
+    const digest = this.account.ecr.pushImage(repository, tag, options);
+    if (this.world.newRevision) this.account.ecs.setBehaviour(digest, this.world.newRevision);
+    return digest;
+  }
+
+  /**
+   * The images a start request names exist in ECR (CI pushed them before a person asked for the
+   * deployment), unless the world says the image is missing.
+   */
+  provideRequestedImages(input: StartDeploymentInput): void {
+    const env = isEnvironmentName(input.environment) ? environments[input.environment] : undefined;
+    if (!env || this.world.imageMissing) return;
+    const primary = env.containers.find((container) => container.primary);
+    if (primary && (input.imageTag !== undefined || input.imageDigest !== undefined)) {
+      this.provide(primary.repository, input.imageTag, input.imageDigest);
+    }
+    for (const [containerName, reference] of Object.entries(input.images ?? {})) {
+      const container = env.containers.find((candidate) => candidate.name === containerName);
+      if (!container) continue;
+      const [tag, digest] = reference.includes('@') ? reference.split('@') : [reference, undefined];
+      if (tag && DIGEST.test(tag)) this.provide(container.repository, undefined, tag);
+      else this.provide(container.repository, tag, digest);
+    }
+  }
+
+  /**
+   * Makes the history a raw `SERVICE_DEPLOYMENT_FAILED` event describes: someone deployed a build
+   * that cannot start, as that deployment id, and ECS's circuit breaker failed it. The account's own
+   * event for it is withheld: the given event is the one EventBridge delivers.
+   */
+  async failDeployment(env: EnvironmentConfig, deploymentId: string): Promise<void> {
+    const failingTag = `${env.imageTagPrefix}bad0001`;
+    this.account.ecs.setBehaviour(failingTag, { kind: 'crash-on-boot', exitCode: 1 });
+    this.account.faults.injectEvent({ eventName: 'SERVICE_DEPLOYMENT_FAILED', deploymentId, action: 'drop' });
+    this.account.ecs.deployImage({ environment: env.name, imageTag: failingTag, deploymentId });
+    const { clock } = this.account;
+    const limit = clock.nowMillis() + HISTORY_LIMIT_MS;
+    for (;;) {
+      const state = await this.rolloutStateOf(env, deploymentId);
+      if (state === 'FAILED') return;
+      const next = clock.nextDueAt();
+      if (next === undefined || next > limit) {
+        throw new Error(
+          `The sandbox could not make ECS deployment ${deploymentId} fail (it is ${state ?? 'gone'}). ` +
+            'Run the event against a scenario whose service has its circuit breaker on.',
+        );
+      }
+      clock.advanceTo(next);
+    }
+  }
+
+  private async rolloutStateOf(env: EnvironmentConfig, deploymentId: string): Promise<string | undefined> {
+    const output = await this.account.clients.ecs.send(
+      new DescribeServicesCommand({ cluster: env.clusterName, services: [env.serviceName] }),
+    );
+    return output.services?.[0]?.deployments?.find((deployment) => deployment.id === deploymentId)
+      ?.rolloutState;
+  }
+
+  private provide(repository: string, tag: string | undefined, digest: string | undefined): void {
+    if (tag === undefined) {
+      // A digest alone: CI pushed it under a build tag the request does not name.
+      this.pushImage(repository, `build-${digest!.slice(7, 19)}`, { emitEvent: false, digest });
+      return;
+    }
+    const present = this.account.ecr.digestOf(repository, tag);
+    if (present !== undefined && (digest === undefined || present === digest)) {
+      if (this.world.newRevision) this.account.ecs.setBehaviour(tag, this.world.newRevision);
+      return;
+    }
+    this.pushImage(repository, tag, {
+      emitEvent: false,
+      ...(digest !== undefined && DIGEST.test(digest) ? { digest } : {}),
+    });
+  }
+}
+
+/** Opens the simulated account of a world; `accountId` lets a raw event's own account be played. */
+export async function openSandboxAccount(world: ScenarioWorld, accountId?: string): Promise<SandboxAccount> {
+  const account = await createSimulatedAccount({
+    ...(accountId ? { accountId } : {}),
+    ...(world.timing ? { timing: world.timing } : {}),
+    ...(world.secrets ? { secrets: world.secrets } : {}),
+    ...(world.ecsRollback !== undefined
+      ? {
+          services: {
+            staging: { circuitBreakerRollback: world.ecsRollback },
+            production: { circuitBreakerRollback: world.ecsRollback },
+          },
+        }
+      : {}),
+    buckets: [DIFF_BUCKET],
+    tables: [{ name: TABLE_NAME, partitionKey: 'pk', sortKey: 'sk' }],
+  });
+  for (const fault of world.apiFaults ?? []) account.faults.inject(fault);
+  for (const fault of world.eventFaults ?? []) account.faults.injectEvent(fault);
+  return new SandboxAccount(account, world);
+}

@@ -1,0 +1,116 @@
+/**
+ * What one simulation yields: the CONTRACT.md `simulate --json` document, built from the recorded
+ * executions, plus the richer record the human timeline and the tests read.
+ */
+import type { Outcome } from '../../lambdas/domain/workflow-state';
+import type { PublishedMessage } from '../account/simulated-account';
+import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
+
+export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
+
+/**
+ * How the deployment ended. The notification outcomes, with `deployed` for a success; `ignored`
+ * when no deployment was asked for; `failed` when the execution failed outside every designed path.
+ */
+export type SimulationOutcome = Exclude<Outcome, 'succeeded'> | 'deployed' | 'ignored' | 'failed';
+
+export interface StateEntry {
+  readonly name: string;
+  readonly status: string;
+  readonly enteredAt: string;
+  readonly leftAt: string;
+}
+
+export interface NotificationEntry {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/** One execution of the run, for scenarios that start more than one (duplicate-push, concurrent). */
+export interface ExecutionSummary {
+  readonly name: string;
+  readonly startedBy: string;
+  readonly status: SimulationStatus | 'RUNNING';
+  readonly outcome: SimulationOutcome | 'running';
+  readonly terminalState: string | undefined;
+  readonly error?: string;
+}
+
+/** The `simulate --json` document (CONTRACT.md); `executions` is an addition listing every execution. */
+export interface SimulationDocument {
+  readonly scenario: string;
+  readonly status: SimulationStatus;
+  readonly outcome: SimulationOutcome;
+  readonly rolledBack: boolean;
+  readonly taskDefinitionBefore: string | null;
+  readonly taskDefinitionAfter: string | null;
+  readonly states: readonly StateEntry[];
+  readonly notifications: readonly NotificationEntry[];
+  readonly virtualSeconds: number;
+  readonly executions: readonly ExecutionSummary[];
+}
+
+/** The whole record of a run. */
+export interface SimulationRun {
+  readonly document: SimulationDocument;
+  /** The definition the run executed, substituted with the sandbox's ARNs. */
+  readonly definition: AslDefinition;
+  /** Every execution, the main one first. */
+  readonly executions: readonly SimulatedExecution[];
+  readonly published: readonly PublishedMessage[];
+  /** Every log line every handler wrote. */
+  readonly logLines: readonly string[];
+  readonly startedAt: Date;
+  readonly liveServiceUrl: string;
+}
+
+const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {
+  succeeded: 'deployed',
+  blocked: 'blocked',
+  rejected: 'rejected',
+  'failed-before-change': 'failed-before-change',
+  'rolled-back': 'rolled-back',
+  'rollback-failed': 'rollback-failed',
+};
+
+/** The outcome the execution notified, or its terminal state's meaning when it notified none. */
+export function outcomeOf(execution: SimulatedExecution): SimulationOutcome | 'running' {
+  if (execution.status === 'RUNNING') return 'running';
+  const terminal = execution.currentState;
+  if (terminal === 'Ignored') return 'ignored';
+  if (terminal === 'Deployed') return 'deployed';
+  for (const record of [...execution.states].reverse()) {
+    const notified = notifiedOutcome(record);
+    if (notified) return notified;
+  }
+  return 'failed';
+}
+
+function notifiedOutcome(record: StateRecord): SimulationOutcome | undefined {
+  const input = record.invocations[0]?.input as { outcome?: unknown } | undefined;
+  const outcome = input?.outcome;
+  if (typeof outcome === 'string' && outcome in outcomeByNotifyInput) {
+    return outcomeByNotifyInput[outcome as Outcome];
+  }
+  return undefined;
+}
+
+export function stateEntries(execution: SimulatedExecution): StateEntry[] {
+  return execution.states.map((record) => ({
+    name: record.name,
+    status: record.status,
+    enteredAt: new Date(record.enteredAtMs).toISOString(),
+    leftAt: new Date(record.leftAtMs).toISOString(),
+  }));
+}
+
+export function summarize(execution: SimulatedExecution): ExecutionSummary {
+  return {
+    name: execution.name,
+    startedBy: execution.trigger.description,
+    status: execution.status,
+    outcome: outcomeOf(execution),
+    terminalState: execution.status === 'RUNNING' ? undefined : execution.currentState,
+    ...(execution.error ? { error: `${execution.error.Error}: ${execution.error.Cause}` } : {}),
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * The sandbox's scenarios: each is a world (how the simulated account behaves) and what happens in
+ * it (the request or event that starts the run, and anything that follows), with the outcome the
+ * orchestrator must reach. `afu9-deploy simulate --scenario <name>` runs one; the test suite runs
+ * them all and holds each to its expectation.
+ */
+import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
+import type { ApiFault, EventFault } from '../account/faults';
+import type { SecretCondition } from '../account/secrets-manager';
+import type { RevisionBehaviour } from '../account/simulated-account';
+import type { TimingModel } from '../timing-model';
+import type { SimulationOutcome, SimulationStatus } from '../run/result';
+
+/** How the simulated account differs from a healthy AFU-9 staging account. */
+export interface ScenarioWorld {
+  /** How the revision the deployment registers behaves when ECS starts it. @default healthy */
+  readonly newRevision?: RevisionBehaviour;
+  /** Secrets in a state other than valid, by name. @default every secret valid */
+  readonly secrets?: Readonly<Record<string, SecretCondition>>;
+  /** The requested image is never pushed to ECR. @default false (a requested image exists) */
+  readonly imageMissing?: boolean;
+  /**
+   * Whether ECS's deployment circuit breaker rolls a failed deployment back by itself.
+   * @default true (AFU-9 runs the circuit breaker with rollback)
+   */
+  readonly ecsRollback?: boolean;
+  /** Changes to the ECS timing model (sandbox/timing-model.ts). @default the AFU-9 values */
+  readonly timing?: Partial<TimingModel>;
+  /** AWS API calls that fail. @default none */
+  readonly apiFaults?: readonly ApiFault[];
+  /** EventBridge events dropped, duplicated or delayed. @default none */
+  readonly eventFaults?: readonly EventFault[];
+  /** The real `cdk diff` output (a file in test/fixtures/cdk-diff/) the CodeBuild job prints. */
+  readonly diffFixture: string;
+}
+
+/** What starts the run. */
+export type ScenarioTrigger =
+  /** A start-execution input, as a person sends it. */
+  | { readonly kind: 'start'; readonly input: StartDeploymentInput }
+  /** An image pushed to ECR: the push event reaches the orchestrator's rule. */
+  | { readonly kind: 'push'; readonly repository: string; readonly tag: string };
+
+/** A second request made while the first deployment runs. */
+export interface FollowUp {
+  /** Sent as soon as the first execution has completed this state. */
+  readonly afterState: string;
+  readonly input: StartDeploymentInput;
+  /** Who sends it, for the timeline. */
+  readonly description: string;
+}
+
+export interface ScenarioExpectation {
+  readonly status: SimulationStatus;
+  readonly outcome: SimulationOutcome;
+  /** Which revision the service runs at the end. */
+  readonly serviceEndsOn: 'new-revision' | 'previous-revision';
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** One line for `--list`. */
+  readonly summary: string;
+  readonly world: ScenarioWorld;
+  readonly trigger: ScenarioTrigger;
+  readonly followUps?: readonly FollowUp[];
+  readonly expected: ScenarioExpectation;
+}
+
+/** The image the scenarios deploy: the `after` side of the recorded `cdk diff` fixtures. */
+export const NEW_STAGING_TAG = 'stage-9d1e0f4';
+
+const deployStaging: StartDeploymentInput = {
+  environment: 'staging',
+  imageTag: NEW_STAGING_TAG,
+  requestedBy: 'jane.doe',
+};
+
+const safeDiff = 'ecs-new-image.txt';
+
+export const scenarios: readonly Scenario[] = [
+  {
+    name: 'happy',
+    summary: 'a new image rolls out, ECS reports the deployment COMPLETED, the smoke test passes',
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'diff-blocked',
+    summary: 'the cdk diff replaces the ECS service: the diff gate blocks before anything changes',
+    world: { diffFixture: 'ecs-service-replace.txt' },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'blocked', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'diff-error',
+    summary: 'cdk synth fails inside the diff job: no complete diff, so the gate fails closed',
+    world: { diffFixture: 'error-synth-failure.txt' },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'blocked', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'secret-missing',
+    summary: 'the secret afu9/database is scheduled for deletion: refused before the service is touched',
+    world: { diffFixture: safeDiff, secrets: { 'afu9/database': { state: 'pending-deletion' } } },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'failed-before-change', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'image-missing',
+    summary: 'the requested image tag was never pushed to ECR: refused before the service is touched',
+    world: { diffFixture: safeDiff, imageMissing: true },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'failed-before-change', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'circuit-breaker',
+    summary:
+      'the new revision crashes on boot: the first crash fails the rollout and the orchestrator rolls back',
+    world: { diffFixture: safeDiff, newRevision: { kind: 'crash-on-boot', exitCode: 1 } },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'health-check-fail',
+    summary:
+      'the new revision never passes its health checks: the circuit breaker fails it, the orchestrator rolls back',
+    world: {
+      diffFixture: safeDiff,
+      newRevision: { kind: 'fail-health-check' },
+      ecsRollback: false,
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'smoke-fail',
+    summary: 'ECS calls the rollout healthy but /api/ready answers 503: the smoke test fails, rolled back',
+    world: { diffFixture: safeDiff, newRevision: { kind: 'not-ready' } },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'ecs-rolled-back',
+    summary:
+      "ECS's circuit breaker rolls the failing revision back itself: reported as a failure, never a success",
+    world: {
+      diffFixture: safeDiff,
+      newRevision: { kind: 'fail-health-check' },
+      ecsRollback: true,
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'rollback-fails',
+    summary:
+      'the new revision crashes and ECS refuses the rollback update: rollback-failed, people are alerted',
+    world: {
+      diffFixture: safeDiff,
+      newRevision: { kind: 'crash-on-boot', exitCode: 1 },
+      ecsRollback: false,
+      apiFaults: [
+        {
+          service: 'ecs',
+          command: 'UpdateService',
+          error: 'AccessDeniedException',
+          message: 'User is not authorized to perform: ecs:UpdateService',
+          after: 1,
+          times: 10,
+        },
+      ],
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rollback-failed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'timeout',
+    summary:
+      'health checks fail so slowly (100 retries) that no task ever counts as failed: the rollout deadline ends it',
+    world: {
+      diffFixture: safeDiff,
+      newRevision: { kind: 'fail-health-check' },
+      timing: { healthCheckRetries: 100 },
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'duplicate-push',
+    summary: 'one image push is delivered twice by EventBridge: the image deploys once',
+    world: {
+      diffFixture: safeDiff,
+      eventFaults: [{ detailType: 'ECR Image Action', action: 'duplicate', seconds: 2 }],
+    },
+    trigger: { kind: 'push', repository: 'afu9/control-center', tag: NEW_STAGING_TAG },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'concurrent',
+    summary: 'a second deployment is requested while the first rolls out: refused, naming the running one',
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'start', input: deployStaging },
+    followUps: [
+      {
+        afterState: 'UpdateService',
+        input: { environment: 'staging', imageTag: 'stage-77aa01c', requestedBy: 'john.roe' },
+        description: 'john.roe, by hand, while the first deployment rolls out',
+      },
+    ],
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'lost-event',
+    summary:
+      "EventBridge drops the deployment's COMPLETED event: the safety-net poll finds it and carries on",
+    world: {
+      diffFixture: safeDiff,
+      eventFaults: [{ eventName: 'SERVICE_DEPLOYMENT_COMPLETED', action: 'drop' }],
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'prod-guard',
+    summary: 'a staging image sent to production without the allow flag: rejected by the guardrails',
+    world: { diffFixture: safeDiff },
+    trigger: {
+      kind: 'start',
+      input: { environment: 'production', imageTag: NEW_STAGING_TAG, requestedBy: 'jane.doe' },
+    },
+    expected: { status: 'FAILED', outcome: 'rejected', serviceEndsOn: 'previous-revision' },
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return scenarios.find((scenario) => scenario.name === name);
+}

@@ -1,0 +1,55 @@
+/**
+ * Every sample in `events/` runs through `afu9-deploy simulate --input`, exactly as a person would
+ * send it, and ends as that kind of input must.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { CliIo } from '../../../cli/command';
+import { main } from '../../../cli/main';
+
+const eventsDir = join(__dirname, '..', '..', '..', 'events');
+
+/** What each sample leads to in the default (happy) world. */
+const expected: Readonly<Record<string, { code: number; outcome: string; executions: number }>> = {
+  'start-staging.json': { code: 0, outcome: 'deployed', executions: 1 },
+  'start-production.json': { code: 0, outcome: 'deployed', executions: 1 },
+  'ecr-push.json': { code: 0, outcome: 'deployed', executions: 1 },
+  // The failed deployment first happens on the service; ECS rolled it back, the branch confirms it.
+  'ecs-deployment-failed.json': { code: 1, outcome: 'rolled-back', executions: 1 },
+  'rollback-staging.json': { code: 1, outcome: 'rolled-back', executions: 1 },
+};
+
+async function simulateInput(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: {},
+    stdin: Readable.from([]),
+  };
+  const code = await main(['simulate', '--input', path, '--json'], io);
+  return { code, stdout, stderr };
+}
+
+const samples = readdirSync(eventsDir).filter((name) => name.endsWith('.json'));
+
+describe('events/ samples through simulate --input', () => {
+  it('every sample has an expectation here', () => {
+    expect(samples.sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(samples)('%s runs and ends as expected', async (name) => {
+    // Act
+    const result = await simulateInput(join(eventsDir, name));
+    const doc = JSON.parse(result.stdout);
+
+    // Assess
+    const want = expected[name]!;
+    expect(result.code).toBe(want.code);
+    expect(doc.outcome).toBe(want.outcome);
+    expect(doc.executions).toHaveLength(want.executions);
+    expect(doc.notifications).toHaveLength(1);
+  });
+});
