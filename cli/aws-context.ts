@@ -1,7 +1,7 @@
 /**
  * What the commands that act on a real AWS account share: clients made once, the region, how the
- * state machine is found (flag, then AFU9_STATE_MACHINE_ARN, then the orchestrator stack's output),
- * and a clock and sleep that tests replace.
+ * state machine and the deployment table are found (flag, then an environment variable, then the
+ * orchestrator stack's output), and a clock and sleep that tests replace.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
@@ -10,7 +10,7 @@ import {
   type AwsClients,
   type SendOnly,
 } from '../lambdas/aws/clients';
-import { findStateMachineArn } from '../lambdas/aws/step-functions';
+import { findStackOutput, findStateMachineArn, TABLE_OUTPUT_KEY } from '../lambdas/aws/step-functions';
 
 export interface CliAwsDeps {
   readonly clients: (region: string) => AwsClients;
@@ -37,4 +37,17 @@ export async function resolveStateMachineArn(
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
   return flag ?? env.AFU9_STATE_MACHINE_ARN ?? findStateMachineArn(deps.cloudFormation(region));
+}
+
+export async function resolveTableName(
+  deps: CliAwsDeps,
+  region: string,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  return (
+    flag ??
+    env.AFU9_DEPLOYMENT_TABLE ??
+    findStackOutput(deps.cloudFormation(region), TABLE_OUTPUT_KEY, 'pass --table / set AFU9_DEPLOYMENT_TABLE')
+  );
 }

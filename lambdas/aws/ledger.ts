@@ -23,6 +23,9 @@ export interface LedgerTable {
   readonly retentionDays: number;
 }
 
+/** What a read needs: the table, not the retention its writers apply. */
+type TableName = Pick<LedgerTable, 'tableName'>;
+
 /** The ledger table from a handler's settings: the retention falls back to DEFAULT_LEDGER_RETENTION_DAYS. */
 export function ledgerTable(settings: { tableName: string; ledgerRetentionDays?: number }): LedgerTable {
   return {
@@ -53,7 +56,7 @@ export interface ImageClaimHolder {
 export interface ImageClaim extends ImageClaimHolder {
   /** The claim a redeploy took over: given back if the redeploy is refused before it deploys. */
   readonly takenOverFrom?: ImageClaimHolder;
-  /** Executions whose trigger for this image was ignored as a duplicate, oldest first. */
+  /** Executions whose trigger for this image was ignored as a duplicate (sorted by ARN). */
   readonly duplicates?: readonly string[];
   readonly lastDuplicateAt?: string;
 }
@@ -77,7 +80,7 @@ export type ClaimResult =
 
 async function readClaim(
   clients: LedgerClients,
-  table: LedgerTable,
+  table: TableName,
   key: ReturnType<typeof LedgerKeys.imageClaim>,
 ): Promise<ImageClaim | undefined> {
   const result = await clients.dynamodb.send(
@@ -159,7 +162,10 @@ export async function releaseImageClaim(
   const key = LedgerKeys.imageClaim(input.environment, input.imageKey);
   const current = await readClaim(clients, table, key);
   if (current?.executionId !== input.executionId) return;
-  const mine = { ConditionExpression: 'executionId = :me', ExpressionAttributeValues: { ':me': input.executionId } };
+  const mine = {
+    ConditionExpression: 'executionId = :me',
+    ExpressionAttributeValues: { ':me': input.executionId },
+  };
   try {
     if (current.takenOverFrom) {
       await clients.dynamodb.send(
@@ -179,7 +185,7 @@ export async function releaseImageClaim(
 
 export async function findImageClaim(
   clients: LedgerClients,
-  table: LedgerTable,
+  table: TableName,
   input: { environment: string; imageKey: string },
 ): Promise<ImageClaim | undefined> {
   return readClaim(clients, table, LedgerKeys.imageClaim(input.environment, input.imageKey));
@@ -306,7 +312,7 @@ export async function setLive(clients: LedgerClients, table: LedgerTable, live: 
 
 export async function getLive(
   clients: LedgerClients,
-  table: LedgerTable,
+  table: TableName,
   environment: string,
 ): Promise<LiveRecord | undefined> {
   const result = await clients.dynamodb.send(
@@ -318,7 +324,7 @@ export async function getLive(
 /** The newest deployment records of an environment, newest first. */
 export async function recentDeployments(
   clients: LedgerClients,
-  table: LedgerTable,
+  table: TableName,
   environment: string,
   limit = 20,
 ): Promise<DeploymentRecord[]> {
@@ -337,11 +343,14 @@ export async function recentDeployments(
 /** One deployment record by its sort key (an image claim's `recordSk`). */
 export async function getDeploymentRecord(
   clients: LedgerClients,
-  table: LedgerTable,
+  table: TableName,
   input: { environment: string; sk: string },
 ): Promise<DeploymentRecord | undefined> {
   const result = await clients.dynamodb.send(
-    new GetCommand({ TableName: table.tableName, Key: LedgerKeys.deploymentBySk(input.environment, input.sk) }),
+    new GetCommand({
+      TableName: table.tableName,
+      Key: LedgerKeys.deploymentBySk(input.environment, input.sk),
+    }),
   );
   return result.Item ? (withoutStorageFields(result.Item) as unknown as DeploymentRecord) : undefined;
 }

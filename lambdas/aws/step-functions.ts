@@ -1,6 +1,7 @@
 /**
  * Step Functions and CloudFormation calls the `afu9-deploy` CLI makes against a real account:
- * find the orchestrator's state machine, start a deployment, read an execution and its history.
+ * read the orchestrator stack's outputs (the state machine, the table), start a deployment, read an
+ * execution and its history.
  */
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
@@ -15,10 +16,8 @@ import type { AwsClients, SendOnly } from './clients';
 /** The orchestrator stack's name and the output that holds the state machine ARN. */
 export const ORCHESTRATOR_STACK_NAME = 'Afu9DeployOrchestrator';
 export const STATE_MACHINE_OUTPUT_KEY = 'StateMachineArn';
-
-export class StateMachineNotFound extends Error {
-  override readonly name = 'StateMachineNotFound';
-}
+/** The output that names the deployment table (wait records and the ledger). */
+export const TABLE_OUTPUT_KEY = 'TableName';
 
 export class ExecutionAlreadyStarted extends Error {
   override readonly name = 'ExecutionAlreadyStarted';
@@ -30,29 +29,51 @@ export class ExecutionAlreadyStarted extends Error {
   }
 }
 
-export async function findStateMachineArn(
+/** A value the CLI looks up in the orchestrator stack's outputs is not there. */
+export class StackOutputNotFound extends Error {
+  override readonly name = 'StackOutputNotFound';
+}
+
+/**
+ * One output of the orchestrator stack. `override` names how a person gives the value instead
+ * (a flag, an environment variable); the error says it along with what went wrong.
+ */
+export async function findStackOutput(
   cloudFormation: SendOnly<CloudFormationClient>,
+  outputKey: string,
+  override: string,
   stackName: string = ORCHESTRATOR_STACK_NAME,
 ): Promise<string> {
   let output: string | undefined;
   try {
     const result = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    output = result.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STATE_MACHINE_OUTPUT_KEY)?.OutputValue;
+    output = result.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === outputKey)?.OutputValue;
   } catch (error) {
-    throw new StateMachineNotFound(
+    throw new StackOutputNotFound(
       `Could not read the stack ${stackName}: ${(error as Error).message}. ` +
         'Deploy the orchestrator (`npx cdk deploy`), check your AWS credentials and region, ' +
-        'or pass --state-machine-arn / set AFU9_STATE_MACHINE_ARN.',
+        `or ${override}.`,
       { cause: error },
     );
   }
   if (!output) {
-    throw new StateMachineNotFound(
-      `The stack ${stackName} has no ${STATE_MACHINE_OUTPUT_KEY} output. Redeploy the orchestrator stack, ` +
-        'or pass --state-machine-arn / set AFU9_STATE_MACHINE_ARN.',
+    throw new StackOutputNotFound(
+      `The stack ${stackName} has no ${outputKey} output. Redeploy the orchestrator stack, or ${override}.`,
     );
   }
   return output;
+}
+
+export function findStateMachineArn(
+  cloudFormation: SendOnly<CloudFormationClient>,
+  stackName: string = ORCHESTRATOR_STACK_NAME,
+): Promise<string> {
+  return findStackOutput(
+    cloudFormation,
+    STATE_MACHINE_OUTPUT_KEY,
+    'pass --state-machine-arn / set AFU9_STATE_MACHINE_ARN',
+    stackName,
+  );
 }
 
 /** The ARN an execution of `stateMachineArn` named `name` has (Step Functions' documented form). */

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { outcomeReasons } from './notification';
-import { Trigger, type DeploymentRequest, type Outcome } from './workflow-state';
+import type { DeploymentRequest, Outcome } from './workflow-state';
 
 /** Default retention of deployment records: a 13-month audit year plus a margin. */
 export const DEFAULT_LEDGER_RETENTION_DAYS = 400;
@@ -179,10 +179,7 @@ export function restartCommand(
   const input = {
     environment: request.environment,
     images: Object.fromEntries(
-      request.images.map((image) => [
-        image.container,
-        [image.tag, image.digest].filter(Boolean).join('@'),
-      ]),
+      request.images.map((image) => [image.container, [image.tag, image.digest].filter(Boolean).join('@')]),
     ),
     ...(context.requiresAllowFlag && { allowProduction: true }),
     ...(redeploy && { redeploy: true }),
@@ -229,11 +226,6 @@ export function failureOwnedByRunningExecution(
     `${deploymentIdOf(holder.executionId)} deploys the service (since ${holder.acquiredAt}); that execution judges ` +
     'the service and rolls back itself, so this event starts no second rollback.'
   );
-}
-
-/** True for the ECS failure events that enter the rollback branch on their own. */
-export function isEcsFailureRollback(request: Pick<DeploymentRequest, 'trigger'>): boolean {
-  return request.trigger === Trigger.ecsDeploymentFailed;
 }
 
 /** The few slots of the state the ledger reads at the end of an execution; one that does not fit is absent. */

@@ -509,7 +509,8 @@ export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
       ? [`diff gate skipped: ${diffGate.skipReason ?? state.request?.skipReason ?? 'no reason given'}`]
       : []),
     ...(diffGate?.blocking ?? []).map(
-      (finding) => `blocking ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${finding.reason}`,
+      (finding) =>
+        `blocking ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${finding.reason}`,
     ),
     ...(verification?.checks ?? [])
       .filter((check) => check.status !== 'OK')

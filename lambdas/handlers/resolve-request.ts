@@ -31,7 +31,6 @@ import {
   duplicateReason,
   failureOwnedByRunningExecution,
   imageClaimKey,
-  isEcsFailureRollback,
   LedgerKeys,
   type RestartContext,
 } from '../domain/ledger';
@@ -119,6 +118,15 @@ async function giveBack(deps: HandlerDeps, request: DeploymentRequest, execution
   }
 }
 
+/** The duplicate is noted on the claim for the history; the ignore itself does not depend on it. */
+async function noteDuplicate(deps: HandlerDeps, input: Parameters<typeof recordDuplicate>[2]) {
+  try {
+    await recordDuplicate(deps.clients, ledgerTable(deps.settings), input);
+  } catch (error) {
+    deps.logger.warn('Could not note the duplicate on the image claim', { error: error as Error });
+  }
+}
+
 /**
  * Claims the image (deploy), takes the service's lock and writes the deployment record. A claim held
  * by another execution makes this trigger an ignored duplicate; a lock held by a running execution
@@ -152,7 +160,7 @@ async function enterLedger(
         now,
       });
       if (!result.claimed) {
-        await recordDuplicate(deps.clients, table, { environment, imageKey, executionId, at: claimedAt });
+        await noteDuplicate(deps, { environment, imageKey, executionId, at: claimedAt });
         const reason = duplicateReason(request, imageKey, result.by, restartContext(deps, request));
         deps.logger.info('Duplicate trigger ignored', {
           imageKey,
@@ -171,7 +179,7 @@ async function enterLedger(
     const lock = await acquireServiceLock(deps.clients, table, { environment, executionId, now });
     if (!lock.acquired) {
       await giveBack(deps, request, executionId, held);
-      if (isEcsFailureRollback(request)) {
+      if (request.trigger === Trigger.ecsDeploymentFailed) {
         deps.logger.info('ECS failure left to the running execution', { holder: lock.holder });
         return { status: 'ignored', reason: failureOwnedByRunningExecution(request, lock.holder) };
       }
@@ -246,8 +254,15 @@ export function createResolveRequestHandler(deps: HandlerDeps) {
       if (result.status === 'ignored') {
         deps.logger.info('Trigger ignored', { trigger: trigger.kind, reason: result.reason });
       } else {
-        const { kind, environment, version, deploymentKey, requestedBy } = result.request;
-        deps.logger.info('Request accepted', { kind, environment, version, deploymentKey, requestedBy });
+        const { kind, environment, version, deploymentKey, requestedBy, startedAt } = result.request;
+        deps.logger.info('Request accepted', {
+          kind,
+          environment,
+          version,
+          deploymentKey,
+          requestedBy,
+          startedAt,
+        });
       }
       return result;
     } catch (error) {

@@ -5,13 +5,20 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   acquireServiceLock,
   claimImage,
+  findImageClaim,
   finishDeploymentRecord,
+  getLive,
+  ledgerTable,
+  recentDeployments,
+  recordDuplicate,
+  releaseImageClaim,
   releaseServiceLock,
 } from '../../../lambdas/aws/ledger';
 import {
@@ -89,51 +96,179 @@ describe('claimImage', () => {
     executionId: ME,
     deploymentId: 'staging-stage-aaa',
     claimedAt: NOW.toISOString(),
-    recordSk: 'x',
+    recordSk: `DEPLOYMENT#${NOW.toISOString()}#staging-stage-aaa`,
   };
+  const otherClaim = {
+    executionId: OTHER,
+    deploymentId: 'staging-stage-bbb',
+    claimedAt: '2026-11-27T08:41:09.000Z',
+    recordSk: 'DEPLOYMENT#2026-11-27T08:41:09.000Z#staging-stage-bbb',
+  };
+  const claimInput = (redeploy: boolean) => ({
+    environment: 'staging',
+    imageKey: 'sha256:abc',
+    claim,
+    redeploy,
+    now: NOW,
+  });
 
   it('gives the image to the first execution that asks', async () => {
+    // Prepare
     dynamodb.on(PutCommand).resolves({});
     const { clients } = testDeps();
-    const result = await claimImage(clients, table, {
-      environment: 'staging',
-      imageKey: 'sha256:abc',
-      claim,
-      redeploy: false,
-      now: NOW,
-    });
-    expect(result).toEqual({ claimed: true });
+
+    // Act
+    const result = await claimImage(clients, table, claimInput(false));
+
+    // Assess
+    expect(result).toEqual({ claimed: true, claim });
     expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
-      ConditionExpression: 'attribute_not_exists(pk) OR executionId = :me',
+      Item: expect.objectContaining({ pk: 'IMAGE#staging#sha256:abc', sk: 'CLAIM', executionId: ME }),
+      ConditionExpression: 'attribute_not_exists(pk)',
     });
   });
 
   it('tells a duplicate trigger which execution already has the image', async () => {
+    // Prepare
     dynamodb.on(PutCommand).rejects(conditionFailed());
-    dynamodb.on(GetCommand).resolves({ Item: { ...claim, executionId: OTHER } });
+    dynamodb
+      .on(GetCommand)
+      .resolves({ Item: { pk: 'IMAGE#staging#sha256:abc', sk: 'CLAIM', ...otherClaim } });
     const { clients } = testDeps();
-    const result = await claimImage(clients, table, {
-      environment: 'staging',
-      imageKey: 'sha256:abc',
-      claim,
-      redeploy: false,
-      now: NOW,
-    });
-    expect(result).toEqual({ claimed: false, by: expect.objectContaining({ executionId: OTHER }) });
+
+    // Act
+    const result = await claimImage(clients, table, claimInput(false));
+
+    // Assess
+    expect(result).toEqual({ claimed: false, by: otherClaim });
   });
 
-  it('takes the claim over without a condition when a redeploy is asked for', async () => {
+  it("keeps the execution's own claim when its step is retried", async () => {
+    // Prepare
+    const earlier = { ...claim, claimedAt: '2026-11-27T08:59:58.000Z' };
+    dynamodb.on(PutCommand).rejects(conditionFailed());
+    dynamodb.on(GetCommand).resolves({ Item: earlier });
+    const { clients } = testDeps();
+
+    // Act
+    const result = await claimImage(clients, table, claimInput(false));
+
+    // Assess
+    expect(result).toEqual({ claimed: true, claim: earlier });
+  });
+
+  it('takes the claim over for a redeploy, replacing exactly the claim it read and remembering it', async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({ Item: otherClaim });
     dynamodb.on(PutCommand).resolves({});
     const { clients } = testDeps();
-    await claimImage(clients, table, {
+
+    // Act
+    const result = await claimImage(clients, table, claimInput(true));
+
+    // Assess
+    expect(result).toEqual({ claimed: true, claim: { ...claim, takenOverFrom: otherClaim } });
+    expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ executionId: ME, takenOverFrom: otherClaim }),
+      ConditionExpression: 'executionId = :previous',
+      ExpressionAttributeValues: { ':previous': OTHER },
+    });
+  });
+
+  it('reads the duplicates noted on a claim as a sorted list', async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({
+      Item: { ...otherClaim, duplicates: new Set(['b-run', 'a-run']), expiresAt: 1 },
+    });
+    const { clients } = testDeps();
+
+    // Act
+    const found = await findImageClaim(clients, table, { environment: 'staging', imageKey: 'sha256:abc' });
+
+    // Assess
+    expect(found).toEqual({ ...otherClaim, duplicates: ['a-run', 'b-run'] });
+  });
+});
+
+describe('recordDuplicate', () => {
+  it('adds the execution to the claim as a set, so a retried step does not count twice', async () => {
+    // Prepare
+    dynamodb.on(UpdateCommand).resolves({});
+    const { clients } = testDeps();
+
+    // Act
+    await recordDuplicate(clients, table, {
       environment: 'staging',
       imageKey: 'sha256:abc',
-      claim,
-      redeploy: true,
-      now: NOW,
+      executionId: ME,
+      at: NOW.toISOString(),
     });
-    const put = dynamodb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put.ConditionExpression).toBeUndefined();
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'IMAGE#staging#sha256:abc', sk: 'CLAIM' },
+      UpdateExpression: 'ADD #duplicates :execution SET #lastDuplicateAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':execution': new Set([ME]), ':at': NOW.toISOString() },
+    });
+  });
+});
+
+describe('releaseImageClaim', () => {
+  const input = { environment: 'staging', imageKey: 'sha256:abc', executionId: ME, now: NOW };
+  const mine = { executionId: ME, deploymentId: 'a', claimedAt: NOW.toISOString(), recordSk: 'x' };
+
+  it('frees an image this execution claimed', async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({ Item: mine });
+    dynamodb.on(DeleteCommand).resolves({});
+    const { clients } = testDeps();
+
+    // Act
+    await releaseImageClaim(clients, table, input);
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(DeleteCommand, {
+      Key: { pk: 'IMAGE#staging#sha256:abc', sk: 'CLAIM' },
+      ConditionExpression: 'executionId = :me',
+      ExpressionAttributeValues: { ':me': ME },
+    });
+  });
+
+  it('gives a redeployed image back to the claim it took over', async () => {
+    // Prepare
+    const previous = {
+      executionId: OTHER,
+      deploymentId: 'b',
+      claimedAt: '2026-11-27T08:00:00.000Z',
+      recordSk: 'y',
+    };
+    dynamodb.on(GetCommand).resolves({ Item: { ...mine, takenOverFrom: previous } });
+    dynamodb.on(PutCommand).resolves({});
+    const { clients } = testDeps();
+
+    // Act
+    await releaseImageClaim(clients, table, input);
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'IMAGE#staging#sha256:abc', ...previous }),
+      ConditionExpression: 'executionId = :me',
+    });
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  it("never touches another execution's claim", async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({ Item: { ...mine, executionId: OTHER } });
+    const { clients } = testDeps();
+
+    // Act
+    await releaseImageClaim(clients, table, input);
+
+    // Assess
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(PutCommand);
   });
 });
 
@@ -147,7 +282,7 @@ describe('acquireServiceLock', () => {
       executionId: ME,
       now: NOW,
     });
-    expect(result).toEqual({ acquired: true });
+    expect(result).toEqual({ acquired: true, since: NOW.toISOString() });
     expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -190,6 +325,54 @@ describe('acquireServiceLock', () => {
       ConditionExpression: 'executionId = :previous',
       ExpressionAttributeValues: { ':previous': OTHER },
     });
+  });
+
+  it('takes over a lock whose holder has ended (FAILED), never by age', async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({
+      Item: { pk: 'LOCK#staging', sk: 'LOCK', executionId: OTHER, acquiredAt: '2025-01-01T00:00:00.000Z' },
+    });
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      executionArn: OTHER,
+      stateMachineArn: 'sm',
+      startDate: new Date('2025-01-01T00:00:00.000Z'),
+    });
+    dynamodb.on(PutCommand).resolves({});
+    const { clients } = testDeps();
+
+    // Act
+    const result = await acquireServiceLock(clients, table, {
+      environment: 'staging',
+      executionId: ME,
+      now: NOW,
+    });
+
+    // Assess
+    expect(result).toEqual({
+      acquired: true,
+      since: NOW.toISOString(),
+      tookOverFrom: { executionId: OTHER, acquiredAt: '2025-01-01T00:00:00.000Z' },
+    });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: OTHER });
+  });
+
+  it('answers a retried step with the time its first attempt took the lock, without writing', async () => {
+    // Prepare
+    dynamodb.on(GetCommand).resolves({ Item: { executionId: ME, acquiredAt: '2026-11-27T08:59:59.000Z' } });
+    const { clients } = testDeps();
+
+    // Act
+    const result = await acquireServiceLock(clients, table, {
+      environment: 'staging',
+      executionId: ME,
+      now: NOW,
+    });
+
+    // Assess
+    expect(result).toEqual({ acquired: true, since: '2026-11-27T08:59:59.000Z' });
+    expect(dynamodb).not.toHaveReceivedCommand(PutCommand);
+    expect(sfn).not.toHaveReceivedAnyCommand();
   });
 
   it('loses a race cleanly: the execution that wrote first holds the lock', async () => {
@@ -246,6 +429,85 @@ describe('finishDeploymentRecord', () => {
     expect(update.Key).toEqual({
       pk: 'ENV#staging',
       sk: `DEPLOYMENT#${NOW.toISOString()}#staging-stage-aaa`,
+    });
+  });
+
+  it('finishes only a record that exists, and says when there is none', async () => {
+    // Prepare
+    dynamodb.on(UpdateCommand).rejects(conditionFailed());
+    const { clients } = testDeps();
+
+    // Act
+    const finished = await finishDeploymentRecord(clients, table, {
+      environment: 'staging',
+      startedAt: NOW.toISOString(),
+      deploymentId: 'staging-stage-aaa',
+      fields: {
+        outcome: 'succeeded',
+        reasons: [],
+        statesReached: ['resolution'],
+        finishedAt: NOW.toISOString(),
+      },
+    });
+
+    // Assess
+    expect(finished).toBe(false);
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+  });
+});
+
+describe('reading the ledger', () => {
+  it('keeps records 400 days unless the settings say otherwise', () => {
+    expect(ledgerTable({ tableName: 't' })).toEqual({ tableName: 't', retentionDays: 400 });
+    expect(ledgerTable({ tableName: 't', ledgerRetentionDays: 730 })).toEqual({
+      tableName: 't',
+      retentionDays: 730,
+    });
+  });
+
+  it('answers what is live without the storage attributes', async () => {
+    // Prepare
+    const live = {
+      environment: 'staging',
+      taskDefinitionArn: 'arn:aws:ecs:eu-central-1:123456789012:task-definition/afu9-control-center:42',
+      version: 'stage-3f9c2ab',
+      deploymentId: 'staging-stage-3f9c2ab',
+      provedBy: 'succeeded',
+      since: NOW.toISOString(),
+    };
+    dynamodb.on(GetCommand).resolves({ Item: { pk: 'ENV#staging', sk: 'LIVE', ...live } });
+    const { clients } = testDeps();
+
+    // Act
+    const found = await getLive(clients, table, 'staging');
+
+    // Assess
+    expect(found).toEqual(live);
+    expect(dynamodb).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'ENV#staging', sk: 'LIVE' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('lists the newest deployments first', async () => {
+    // Prepare
+    dynamodb.on(QueryCommand).resolves({
+      Items: [{ pk: 'ENV#staging', sk: 'DEPLOYMENT#b', expiresAt: 1, deploymentId: 'b' }],
+    });
+    const { clients } = testDeps();
+
+    // Act
+    const records = await recentDeployments(clients, table, 'staging', 5);
+
+    // Assess
+    expect(records).toEqual([{ deploymentId: 'b' }]);
+    expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': 'ENV#staging', ':prefix': 'DEPLOYMENT#' },
+      ScanIndexForward: false,
+      Limit: 5,
     });
   });
 });

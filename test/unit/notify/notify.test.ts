@@ -7,6 +7,7 @@ import {
   SNSClient,
   ThrottledException,
 } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotificationFailed, TransientAwsError } from '../../../lambdas/domain/errors';
 import { Outcome } from '../../../lambdas/domain/workflow-state';
@@ -16,10 +17,17 @@ import { loadSampleEvent } from '../request/sample-events';
 import { executionArn, succeededState } from './states';
 
 const sns = mockClient(SNSClient);
+// The ledger's side of notify is specified in notify-ledger.test.ts; here every ledger write succeeds.
+const dynamodb = mockClient(DynamoDBDocumentClient);
 const topicArn = 'arn:aws:sns:eu-central-1:123456789012:afu9-deployments';
 const metadata = { httpStatusCode: 400, requestId: 'b2c9a0e1-0000-4000-8000-000000000001' };
 
-afterEach(() => sns.reset());
+beforeEach(() => dynamodb.onAnyCommand().resolves({}));
+
+afterEach(() => {
+  sns.reset();
+  dynamodb.reset();
+});
 
 function notify(outcome: Outcome, state: unknown, deps = testDeps()) {
   return createNotifyHandler(deps)({

@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { ThrottlingException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeploymentRejected, TransientAwsError } from '../../../lambdas/domain/errors';
 import { createResolveRequestHandler } from '../../../lambdas/handlers/resolve-request';
@@ -11,6 +11,14 @@ const dynamodb = mockClient(DynamoDBDocumentClient);
 const executionId = 'arn:aws:states:eu-central-1:111122223333:execution:Afu9DeployOrchestrator:run-0001';
 const failedDeploymentId = 'ecs-svc/1338873912811884835';
 
+const waitRecordKey = { pk: `WAIT#${failedDeploymentId}`, sk: 'WAIT' };
+
+/** An empty ledger: no claims, no lock; every write succeeds. */
+function emptyLedger() {
+  dynamodb.on(GetCommand).resolves({});
+  dynamodb.on(PutCommand).resolves({});
+}
+
 afterEach(() => dynamodb.reset());
 
 function resolve(input: unknown, deps = testDeps()) {
@@ -20,6 +28,7 @@ function resolve(input: unknown, deps = testDeps()) {
 describe('resolve-request handler', () => {
   it('accepts the staging start input and logs with the execution id', async () => {
     // Prepare
+    emptyLedger();
     const deps = testDeps();
 
     // Act
@@ -34,7 +43,6 @@ describe('resolve-request handler', () => {
         requestedBy: 'jane.doe',
       }),
     });
-    expect(dynamodb).not.toHaveReceivedAnyCommand();
     const accepted = deps.logLines
       .map((line) => JSON.parse(line))
       .find((line) => line.message === 'Request accepted');
@@ -60,7 +68,7 @@ describe('resolve-request handler', () => {
 
   it('turns an unwatched failed ECS deployment into a rollback request', async () => {
     // Prepare
-    dynamodb.on(GetCommand).resolves({});
+    emptyLedger();
 
     // Act
     const result = await resolve(loadSampleEvent('ecs-deployment-failed.json'));
@@ -72,14 +80,15 @@ describe('resolve-request handler', () => {
     });
     expect(dynamodb).toHaveReceivedCommandWith(GetCommand, {
       TableName: 'afu9-deployments',
-      Key: { pk: `WAIT#${failedDeploymentId}`, sk: 'WAIT' },
+      Key: waitRecordKey,
       ConsistentRead: true,
     });
   });
 
   it('accepts a failed deployment whose record holds only the event (no execution waits on it)', async () => {
     // Prepare
-    dynamodb.on(GetCommand).resolves({
+    emptyLedger();
+    dynamodb.on(GetCommand, { Key: waitRecordKey }).resolves({
       Item: {
         deploymentId: failedDeploymentId,
         event: { eventName: 'SERVICE_DEPLOYMENT_FAILED', time: '2026-11-27T08:58:31Z' },
@@ -164,7 +173,7 @@ describe('resolve-request handler', () => {
 
   it("does not carry one invocation's deployment id into the next one's logs", async () => {
     // Prepare
-    dynamodb.on(GetCommand).resolves({});
+    emptyLedger();
     const deps = testDeps();
     const handler = createResolveRequestHandler(deps);
     await handler({
@@ -197,7 +206,7 @@ describe('the sample inputs in events/', () => {
 
   it.each(Object.entries(expected))('%s resolves as documented', async (file, outcome) => {
     // Prepare
-    dynamodb.on(GetCommand).resolves({});
+    emptyLedger();
 
     // Act
     const result = await resolve(loadSampleEvent(file));
