@@ -65,7 +65,7 @@ const TRANSIENT_LAMBDA_ERRORS = [
 
 /** The errors each handler throws by contract, and where each must lead. */
 const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, string>>> = {
-  ResolveRequest: { DeploymentRejected: 'NotifyRejected' },
+  ResolveRequest: { DeploymentRejected: 'NotifyRejected', DeploymentInProgress: 'NotifyFailed' },
   AnalyzeDiff: { DiffBlocked: 'NotifyBlocked', DiffUnreadable: 'NotifyFailed' },
   VerifySecrets: { SecretsInvalid: 'NotifyFailed', ImageNotFound: 'NotifyFailed' },
   UpdateService: { DeploymentInProgress: 'NotifyFailed', UpdateFailed: 'NotifyFailed' },
