@@ -166,6 +166,8 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   rollback.addToRolePolicy(describeServices);
   rollback.addToRolePolicy(readTaskDefinitions);
   rollback.addToRolePolicy(updateServices);
+  // The ledger's live pointer is the last known good revision when no update was recorded.
+  props.table.grant(rollback, 'dynamodb:GetItem');
   acknowledgeTaskDefinitionCalls(HandlerName.rollback);
 
   // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.

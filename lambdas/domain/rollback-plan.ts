@@ -14,6 +14,8 @@ export interface RollbackContext {
   readonly failingTaskDefinitionArn?: string;
   /** The deployment that failed: `$.update.deploymentId` or the ECS event's deployment. */
   readonly failingDeploymentId?: string;
+  /** What the deployment ledger says is live: the revision the last verified deployment or rollback left. */
+  readonly lastKnownGoodTaskDefinitionArn?: string;
 }
 
 export type RollbackPlan =
@@ -93,12 +95,21 @@ export function planRollback(context: RollbackContext): RollbackPlan {
     context.failingTaskDefinitionArn ??
     context.deployments.find((deployment) => deployment.id === context.failingDeploymentId)?.taskDefinition;
 
+  const ledgerTarget =
+    context.lastKnownGoodTaskDefinitionArn && context.lastKnownGoodTaskDefinitionArn !== failingTaskDefinition
+      ? context.lastKnownGoodTaskDefinitionArn
+      : undefined;
   const target: Target | undefined = context.recordedPreviousTaskDefinitionArn
     ? {
         taskDefinitionArn: context.recordedPreviousTaskDefinitionArn,
         why: 'the update recorded it as running before',
       }
-    : lastGoodTarget(context.deployments, primary, failingTaskDefinition, context.failingDeploymentId);
+    : ledgerTarget
+      ? {
+          taskDefinitionArn: ledgerTarget,
+          why: 'the deployment ledger records it as the last verified revision',
+        }
+      : lastGoodTarget(context.deployments, primary, failingTaskDefinition, context.failingDeploymentId);
 
   if (!target) {
     return {

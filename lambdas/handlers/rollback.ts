@@ -18,6 +18,7 @@ import type {
   UpdateResult,
 } from '../domain/workflow-state';
 import { describeService, findRevisionOfExecution, updateServiceRevision } from '../aws/ecs-deploy';
+import { getLive, ledgerTable } from '../aws/ledger';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 /** The whole workflow state (`$`) as the Rollback state receives it. */
@@ -60,6 +61,26 @@ async function mustRead<T>(what: string, request: DeploymentRequest, run: () => 
   }
 }
 
+/**
+ * The ledger's live pointer: the revision the last verified deployment or rollback left. Without
+ * `$.update` (an ECS circuit-breaker event, a manual rollback) it names the last known good revision.
+ * An unreadable ledger never stops a rollback: the service's own deployments still name a target.
+ */
+async function lastVerifiedRevision(
+  deps: HandlerDeps,
+  request: DeploymentRequest,
+): Promise<string | undefined> {
+  try {
+    const live = await getLive(deps.clients, ledgerTable(deps.settings), request.environment);
+    return live?.taskDefinitionArn;
+  } catch (error) {
+    deps.logger.warn('the deployment ledger could not be read; planning from the service alone', {
+      error: describeAwsError(error),
+    });
+    return undefined;
+  }
+}
+
 export function createRollbackHandler(deps: HandlerDeps) {
   return async (event: RollbackEvent): Promise<RollbackResult> => {
     deps.logger.resetKeys();
@@ -93,6 +114,7 @@ export function createRollbackHandler(deps: HandlerDeps) {
           )
         : undefined;
 
+    const lastKnownGood = update ? undefined : await lastVerifiedRevision(deps, request);
     const failingDeploymentId = update?.deploymentId ?? request.failedDeploymentId;
     const failingTaskDefinitionArn = update?.taskDefinitionArn ?? ownRevision?.taskDefinitionArn;
     const plan = planRollback({
@@ -100,6 +122,7 @@ export function createRollbackHandler(deps: HandlerDeps) {
       ...(update ? { recordedPreviousTaskDefinitionArn: update.previousTaskDefinitionArn } : {}),
       ...(failingTaskDefinitionArn ? { failingTaskDefinitionArn } : {}),
       ...(failingDeploymentId ? { failingDeploymentId } : {}),
+      ...(lastKnownGood ? { lastKnownGoodTaskDefinitionArn: lastKnownGood } : {}),
     });
     const deadline = addSeconds(deps.now(), environment.rollout.timeoutSeconds);
 

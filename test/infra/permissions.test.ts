@@ -73,6 +73,7 @@ const expectedActions: Record<HandlerName, string[]> = {
   ],
   [HandlerName.smokeTest]: [],
   [HandlerName.rollback]: [
+    'dynamodb:GetItem',
     'ecs:DescribeServices',
     'ecs:DescribeTaskDefinition',
     'ecs:ListTaskDefinitions',

@@ -6,6 +6,7 @@ import {
   UpdateServiceCommand,
   type Deployment,
 } from '@aws-sdk/client-ecs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRollbackHandler, type RollbackState } from '../../../lambdas/handlers/rollback';
 import { testDeps } from '../../support/deps';
@@ -22,6 +23,7 @@ import {
 } from './fixtures';
 
 const ecs = mockClient(ECSClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 
 const good = taskDefinitionArn(41);
 const bad = taskDefinitionArn(42);
@@ -68,7 +70,15 @@ function givenRollbackAccepted(): void {
 const rollBack = (state: RollbackState, deps = testDeps({ now })) =>
   createRollbackHandler(deps)({ executionId, state });
 
-afterEach(() => ecs.reset());
+beforeEach(() => {
+  // An empty ledger unless a test says otherwise: nothing verified yet.
+  dynamodb.on(GetCommand).resolves({});
+});
+
+afterEach(() => {
+  ecs.reset();
+  dynamodb.reset();
+});
 
 describe('Rollback', () => {
   it('returns the service to the revision the update recorded and names the deployment to watch', async () => {
@@ -194,6 +204,98 @@ describe('Rollback', () => {
       targetTaskDefinitionArn: good,
     });
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('from an ECS circuit-breaker event, returns to the revision the ledger verified last', async () => {
+    // Prepare: ECS shows two COMPLETED-looking candidates; only the ledger knows which one was verified.
+    const failedId = failedEvent.detail.deploymentId;
+    const verified = taskDefinitionArn(40);
+    givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }, lastGood]);
+    givenRollbackAccepted();
+    dynamodb.on(GetCommand).resolves({
+      Item: {
+        pk: 'ENV#staging',
+        sk: 'LIVE',
+        environment: 'staging',
+        taskDefinitionArn: verified,
+        since: now.toISOString(),
+      },
+    });
+    ecs.on(UpdateServiceCommand).resolves({
+      service: service([
+        { ...rollbackStarted, taskDefinition: verified },
+        { ...ours, status: 'ACTIVE' },
+      ]),
+    });
+
+    // Act
+    const result = await rollBack({
+      request: stagingRequest({
+        kind: 'rollback',
+        trigger: 'ecs-deployment-failed',
+        images: [],
+        failedDeploymentId: failedId,
+      }),
+    });
+
+    // Assess
+    expect(result).toMatchObject({ action: 'started', targetTaskDefinitionArn: verified });
+    expect(result.reason).toContain('the deployment ledger records it as the last verified revision');
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: verified });
+  });
+
+  it('ignores a ledger that names the failing revision itself', async () => {
+    const failedId = failedEvent.detail.deploymentId;
+    givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }, lastGood]);
+    givenRollbackAccepted();
+    dynamodb
+      .on(GetCommand)
+      .resolves({ Item: { environment: 'staging', taskDefinitionArn: bad, since: now.toISOString() } });
+
+    const result = await rollBack({
+      request: stagingRequest({
+        kind: 'rollback',
+        trigger: 'ecs-deployment-failed',
+        images: [],
+        failedDeploymentId: failedId,
+      }),
+    });
+
+    expect(result).toMatchObject({ action: 'started', targetTaskDefinitionArn: good });
+  });
+
+  it('plans from the service alone, with a warning, when the ledger cannot be read', async () => {
+    const failedId = failedEvent.detail.deploymentId;
+    givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }, lastGood]);
+    givenRollbackAccepted();
+    dynamodb
+      .on(GetCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    const deps = testDeps({ now });
+
+    const result = await rollBack(
+      {
+        request: stagingRequest({
+          kind: 'rollback',
+          trigger: 'ecs-deployment-failed',
+          images: [],
+          failedDeploymentId: failedId,
+        }),
+      },
+      deps,
+    );
+
+    expect(result).toMatchObject({ action: 'started', targetTaskDefinitionArn: good });
+    expect(deps.logLines.join('\n')).toContain('the deployment ledger could not be read');
+  });
+
+  it('trusts the update it recorded over the ledger', async () => {
+    givenDeployments([ours, lastGood]);
+    givenRollbackAccepted();
+
+    await rollBack({ request: stagingRequest(), update: recordedUpdate });
+
+    expect(dynamodb).not.toHaveReceivedCommand(GetCommand);
   });
 
   it('refuses when no deployment other than the failed one ever COMPLETED', async () => {
