@@ -10,7 +10,9 @@
  *   detail under them (property lines, JSON hunks with their own `[+]`/`[-]`) is indented;
  * - the run ends with `✨  Number of stacks with differences: N`.
  * Anything that does not fit (no stack, no closing line, a stack with nothing under its header, a
- * count that disagrees with the stacks) makes the result `ok: false`: the gate fails closed.
+ * Resources heading with no resource, a property line under no resource, a resource line outside
+ * any stack, a count that disagrees with the stacks) makes the result `ok: false`: the gate fails
+ * closed.
  */
 import type { ChangeKind, ParsedDiff, PropertyChange, ResourceChange, StackDiff } from './model';
 
@@ -51,7 +53,8 @@ export function stripAnsi(text: string): string {
 }
 
 function changeOf(marker: string, impact: string, properties: readonly PropertyChange[]): ChangeKind {
-  if (marker === '+' || marker === '←') return 'add';
+  // The marker is checked last for additions: CDK prints no trailing word and no property lines
+  // under an addition, so a `[+]` next to either is a mangled line, judged by its worse reading.
   if (marker === '-' || impact === 'destroy' || impact === 'orphan') return 'destroy';
   // `[?]`: CDK could not tell what happens to the resource; assume the worst short of deletion.
   if (marker === '?') return 'replace';
@@ -59,6 +62,7 @@ function changeOf(marker: string, impact: string, properties: readonly PropertyC
   // `(requires replacement)` under the resource still makes it a replacement.
   if (impact === 'replace' || properties.some((p) => p.replacement === 'requires')) return 'replace';
   if (impact === 'may be replaced' || properties.some((p) => p.replacement === 'may')) return 'may-replace';
+  if (marker === '+' || marker === '←') return 'add';
   return 'modify';
 }
 
@@ -141,6 +145,7 @@ export function parseCdkDiff(text: string): ParsedDiff {
   let summaries = 0;
   let firstLine: string | undefined;
   let failureLine: string | undefined;
+  let strayResourceLine: string | undefined;
   let problem: string | undefined;
 
   const closeOpenResource = () => {
@@ -182,6 +187,9 @@ export function parseCdkDiff(text: string): ParsedDiff {
 
     if (!stack) {
       if (failureLine === undefined && FAILURE_HINT.test(line)) failureLine = line.trim();
+      // CDK prints resource lines only under a stack header: one before it or after a closing line
+      // was moved there, and the stack it belongs to may look harmless without it.
+      if (strayResourceLine === undefined && TYPED_RESOURCE_LINE.test(line)) strayResourceLine = line;
       continue;
     }
 
@@ -210,6 +218,12 @@ export function parseCdkDiff(text: string): ParsedDiff {
       }
       // Indented lines, JSON hunks and blank lines are details of the open resource.
       if (line === '' || line[0] === ' ') continue;
+    } else if (PROPERTY_LINE.test(line)) {
+      // Its resource line is gone or mangled: what it says (a replacement, maybe) belongs to nothing.
+      problem ??=
+        `Stack ${stack.name} has a property change with no resource line above it (${quote(line)}): the ` +
+        'output was cut or mangled. Run `cdk diff` again and keep its whole output.';
+      continue;
     }
     closeOpenResource();
     const trimmed = line.trim();
@@ -227,6 +241,11 @@ export function parseCdkDiff(text: string): ParsedDiff {
 
   if (stacks.length === 0) {
     return { ok: false, stacks, problem: problem ?? describeMissingDiff(failureLine, firstLine) };
+  }
+  if (strayResourceLine !== undefined) {
+    problem ??=
+      `A resource line stands outside any stack (${quote(strayResourceLine)}): the output was cut or mixed ` +
+      'with other text. Run `cdk diff` again and keep its whole output.';
   }
   if (runStacks.length > 0 || summaries === 0) {
     const last = runStacks[runStacks.length - 1] ?? stacks[stacks.length - 1];
@@ -257,6 +276,13 @@ function checkRun(runStacks: readonly StackDiff[], announced: number): string | 
       return (
         `Stack ${stack.name} has a header but nothing under it: the output was cut or mangled. ` +
         'Run `cdk diff` again and keep its whole output.'
+      );
+    }
+    if (stack.sections.has('Resources') && stack.resources.length === 0) {
+      // CDK prints a heading only above at least one entry.
+      return (
+        `Stack ${stack.name} has a Resources heading with no resource under it: the output was cut or ` +
+        'mangled. Run `cdk diff` again and keep its whole output.'
       );
     }
     const tablesOnly =

@@ -169,6 +169,17 @@ describe('parseCdkDiff', () => {
     expect(judgeDiffText(noType).verdict).toBe('WARN');
   });
 
+  it('judges a resource by its trailing word even when the marker says addition', () => {
+    // Prepare: CDK prints no trailing word after [+]; a mangled marker must not turn a replacement into an addition.
+    const mayReplace = readFixture('database-may-replace').replace('[~] AWS::RDS', '[+] AWS::RDS');
+    const destroy = readFixture('network-security-group-destroy').replace('[-] AWS::EC2', '[+] AWS::EC2');
+
+    // Act + Assess
+    expect(stacksOf(mayReplace)[0].resources[0]).toMatchObject({ change: 'may-replace' });
+    expect(stacksOf(destroy)[0].resources[0]).toMatchObject({ change: 'destroy' });
+    expect(judgeDiffText(mayReplace).verdict).toBe('BLOCKED');
+  });
+
   it('does not take Outputs entries for resources', () => {
     const [stack] = stacksOf(readFixture('ecs-safe-additions'));
 
@@ -210,6 +221,50 @@ describe('parseCdkDiff', () => {
       const parsed = parseCdkDiff(text);
 
       expect(!parsed.ok && parsed.problem).toMatch(/Stack Afu9EcsStack has a header but nothing under it/);
+    });
+
+    it('when a Resources heading has no resource under it (its only line was lost)', () => {
+      const text = readFixture('network-security-group-destroy').replace(
+        /^\[-\] AWS::EC2::SecurityGroup .*\n/m,
+        '',
+      );
+
+      const parsed = parseCdkDiff(text);
+
+      expect(!parsed.ok && parsed.problem).toMatch(
+        /Stack Afu9NetworkStack has a Resources heading with no resource under it/,
+      );
+    });
+
+    it('when property lines stand under no resource (a stray CR split the resource line)', () => {
+      // Before: the split-off `e` closed the resource as a safe in-place update, and the
+      // `(requires replacement)` under it was ignored: PASS for a service replacement.
+      const text = readFixture('ecs-service-replace').replace(
+        'ServiceD69D759B replace',
+        'ServiceD69D759B replac\re',
+      );
+
+      const parsed = parseCdkDiff(text);
+
+      expect(!parsed.ok && parsed.problem).toMatch(
+        /Stack Afu9EcsStack has a property change with no resource line above it \(" └─ \[~\] ServiceName/,
+      );
+    });
+
+    it('when a resource line stands after the closing line', () => {
+      // Prepare: the closing line swapped with a blocking resource line (it was WARN: only the subnet group was read)
+      const lines = readFixture('database-destroy').split('\n');
+      const resource = lines.findIndex((l) => l.startsWith('[-] AWS::EC2::SecurityGroup'));
+      const closing = lines.findIndex((l) => l.includes('Number of stacks with differences'));
+      [lines[resource], lines[closing]] = [lines[closing], lines[resource]];
+
+      // Act
+      const parsed = parseCdkDiff(lines.join('\n'));
+
+      // Assess
+      expect(!parsed.ok && parsed.problem).toMatch(
+        /A resource line stands outside any stack \("\[-\] AWS::SecretsManager::Secret Postgres/,
+      );
     });
 
     it('on a closing line with no stack (cdk diff --quiet)', () => {
