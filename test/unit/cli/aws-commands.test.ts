@@ -242,14 +242,12 @@ describe('afu9-deploy status', () => {
 
   it('exits 0 for a succeeded execution and prints one JSON document with --json', async () => {
     const arn = executionArn('done');
-    sfn
-      .on(DescribeExecutionCommand)
-      .resolves({
-        executionArn: arn,
-        stateMachineArn: STATE_MACHINE_ARN,
-        status: 'SUCCEEDED',
-        startDate: NOW,
-      });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: arn,
+      stateMachineArn: STATE_MACHINE_ARN,
+      status: 'SUCCEEDED',
+      startDate: NOW,
+    });
     sfn
       .on(GetExecutionHistoryCommand)
       .resolves({ events: [{ id: 1, type: 'ExecutionSucceeded', timestamp: NOW }] });
