@@ -7,14 +7,16 @@ import { rollbackCommand } from './commands/rollback';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
+import { verifySecretsCommand } from './commands/verify-secrets';
 
 const commands: readonly CliCommand[] = [
+  diffGateCommand,
+  simulateCommand,
+  verifySecretsCommand,
   startCommand,
   statusCommand,
   historyCommand,
   rollbackCommand,
-  diffGateCommand,
-  simulateCommand,
 ];
 
 function overview(): string {

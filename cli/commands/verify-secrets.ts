@@ -1,0 +1,121 @@
+/**
+ * `afu9-deploy verify-secrets --env <name>`: before a deploy, checks against the real account every
+ * secret and secret key the running service and the environment config need (and, with an image,
+ * that the image exists in ECR), printed as a tree of OK / NG / SKIP. It reads values only to judge
+ * them and never prints one. The same checks run in the workflow's VerifySecrets state.
+ */
+import { parseArgs } from 'node:util';
+import { verifyDeployment } from '../../lambdas/aws/deployment-verification';
+import { environments, isEnvironmentName } from '../../lambdas/domain/environments';
+import type { ImageRef, VerificationCheck } from '../../lambdas/domain/workflow-state';
+import { realAwsDeps, regionFrom, type CliAwsDeps } from '../aws-context';
+import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
+
+const usage = `Usage: afu9-deploy verify-secrets --env <environment> [--image-tag <tag> | --image-digest <sha256:...>] [--json] [--region <r>]
+
+Checks, with your AWS credentials and without printing any value, that every secret the running task
+definition references and every secret the environment config names exists, is not scheduled for deletion,
+parses, and holds every required key with a real (non-placeholder) value. With an image, also checks that
+the control-center image exists in ECR.
+
+  OK    checked and fine
+  NG    checked and wrong: the line says what to fix
+  SKIP  could not be checked here (e.g. an SSM parameter): not the same as NG
+
+Exit codes: 0 no NG, 1 at least one NG, 2 usage error.`;
+
+const GROUPS: readonly { title: string; kinds: readonly VerificationCheck['kind'][] }[] = [
+  { title: 'secrets', kinds: ['secret', 'secret-key'] },
+  { title: 'images', kinds: ['image'] },
+];
+
+export function renderVerificationTree(heading: string, checks: readonly VerificationCheck[]): string {
+  const lines = [heading];
+  for (const group of GROUPS) {
+    const members = checks.filter((check) => group.kinds.includes(check.kind));
+    if (members.length === 0) continue;
+    lines.push(`  ${group.title}`);
+    for (const check of members) {
+      lines.push(`    ${check.status.padEnd(4)}  ${check.subject}${check.detail ? `: ${check.detail}` : ''}`);
+    }
+  }
+  const count = (status: VerificationCheck['status']) =>
+    checks.filter((check) => check.status === status).length;
+  lines.push(`${count('OK')} OK, ${count('NG')} NG, ${count('SKIP')} SKIP`);
+  return lines.join('\n') + '\n';
+}
+
+function parse(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      env: { type: 'string' },
+      'image-tag': { type: 'string' },
+      'image-digest': { type: 'string' },
+      json: { type: 'boolean' },
+      region: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.env) throw new UsageError('--env is required (staging or production).');
+  if (!isEnvironmentName(values.env)) {
+    throw new UsageError(
+      `Unknown environment '${values.env}'. Known: ${Object.keys(environments).join(', ')}.`,
+    );
+  }
+  if (values['image-tag'] && values['image-digest']) {
+    throw new UsageError(
+      'Give either --image-tag or --image-digest, not both: they could name different images.',
+    );
+  }
+  return { ...values, env: values.env };
+}
+
+export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
+  return {
+    name: 'verify-secrets',
+    summary:
+      'check every secret, secret key (and image) a deploy needs, in the real account; prints no value',
+    usage,
+    async run(argv, io) {
+      let options: ReturnType<typeof parse>;
+      try {
+        options = parse(argv);
+      } catch (error) {
+        io.stderr(`afu9-deploy verify-secrets: ${(error as Error).message}\n\n${usage}\n`);
+        return USAGE_ERROR_EXIT;
+      }
+      const environment = environments[options.env];
+      const primary = environment.containers.find((container) => container.primary)!;
+      const images: ImageRef[] =
+        options['image-tag'] || options['image-digest']
+          ? [
+              {
+                container: primary.name,
+                repository: primary.repository,
+                ...(options['image-tag'] && { tag: options['image-tag'] }),
+                ...(options['image-digest'] && { digest: options['image-digest'] }),
+              },
+            ]
+          : [];
+      const outcome = await verifyDeployment(deps.clients(regionFrom(options.region, io.env)), {
+        target: environment,
+        environment,
+        images,
+      });
+      if (options.json) {
+        io.stdout(JSON.stringify({ environment: environment.name, checks: outcome.checks }) + '\n');
+      } else {
+        io.stdout(
+          renderVerificationTree(
+            `verify-secrets ${environment.name} (service ${environment.serviceName} in ${environment.clusterName})`,
+            outcome.checks,
+          ),
+        );
+      }
+      return outcome.secretProblems + outcome.imageProblems > 0 ? 1 : 0;
+    },
+  };
+}
+
+export const verifySecretsCommand = createVerifySecretsCommand(realAwsDeps);
