@@ -10,7 +10,6 @@ import './promise-with-resolvers';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { environments, type EnvironmentConfig } from '../lambdas/domain/environments';
@@ -44,6 +43,26 @@ import type { Scenario } from './scenarios';
 export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
 
+/**
+ * What Step Functions reports for one attempt of a Task state instead of its answer: a Lambda
+ * crash (`Lambda.ServiceException`), a function timeout (`Sandbox.Timedout`), a CodeBuild error.
+ */
+export interface TaskFault {
+  readonly error: string;
+  readonly cause: string;
+  /**
+   * `before`: the function never ran (the invoke failed, or it crashed before its first call);
+   * `after`: it did all its work and the answer was lost (a timeout after its last call).
+   * @default 'before'
+   */
+  readonly strikes?: 'before' | 'after';
+  /** Virtual seconds the failed attempt takes (a timeout lasts the function's whole timeout). @default 0 */
+  readonly seconds?: number;
+}
+
+/** Per Task state, the faults its attempts meet in turn (each attempt takes the next one). */
+export type TaskFaults = Readonly<Record<string, readonly TaskFault[]>>;
+
 export interface SimulationOptions {
   readonly scenario: Scenario;
   /**
@@ -54,6 +73,8 @@ export interface SimulationOptions {
   /** Where the input came from, for the timeline. @default 'input' */
   readonly inputLabel?: string;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Faults for the Task states of the run's first execution. @default none */
+  readonly taskFaults?: TaskFaults;
 }
 
 /** Names the orchestrator stack's resources get in the sandbox account. */
@@ -138,6 +159,7 @@ const rules = {
 class Simulation {
   readonly executions: SimulatedExecution[] = [];
   readonly logLines: string[] = [];
+  readonly requests: string[] = [];
   private readonly scheduler: Scheduler;
   private readonly handlers: ReadonlyMap<string, LambdaHandler>;
   readonly definition: AslDefinition;
@@ -146,6 +168,7 @@ class Simulation {
   private readonly diffBucket: string;
   private readonly diffText: string;
   private readonly followUpsSent = new Set<string>();
+  private readonly taskFaults: Map<string, TaskFault[]>;
   private deliveries = 0;
 
   constructor(
@@ -153,8 +176,10 @@ class Simulation {
     scenario: Scenario,
     private readonly followUps: Scenario['followUps'],
     private readonly onProgress: (event: ProgressEvent) => void,
+    taskFaults: TaskFaults = {},
   ) {
     const { account } = sandbox;
+    this.taskFaults = new Map(Object.entries(taskFaults).map(([state, faults]) => [state, [...faults]]));
     this.scheduler = new Scheduler(account.clock, { horizonMs: HORIZON_MS, inFlightMs: IN_FLIGHT_MS });
     this.stateMachineArn = `arn:aws:states:${account.region}:${account.accountId}:stateMachine:${STATE_MACHINE_NAME}`;
     this.diffBucket = sandbox.resources.diffBucket;
@@ -167,7 +192,8 @@ class Simulation {
         region: account.region,
       },
       this.scheduler,
-      this.logLines,
+      { logLines: this.logLines, requests: this.requests },
+      scenario.world.smokeTiming,
     );
     const definition = substitute(this.substitutions());
     this.definition = definition as unknown as AslDefinition;
@@ -280,13 +306,14 @@ class Simulation {
     const resource = state.Resource ?? '';
     if (resource.startsWith('arn:aws:lambda:')) {
       const handler = this.handlerFor(resource);
-      return async (input) => checkedPayload(await handler(jsonCopy(input)), stateName);
+      return (input, call) =>
+        this.withTaskFault(call, async () => checkedPayload(await handler(jsonCopy(input)), stateName));
     }
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-      return (input, call) => this.waitForTaskToken(input, call);
+      return (input, call) => this.waitForTaskToken(input, call, this.takeTaskFault(call));
     }
     if (resource === 'arn:aws:states:::codebuild:startBuild.sync') {
-      return (input, call) => this.runDiffBuild(input, call);
+      return (input, call) => this.withTaskFault(call, () => this.runDiffBuild(input, call));
     }
     throw new Error(
       `State ${stateName} uses the resource ${resource}, which the sandbox does not simulate. ` +
@@ -294,13 +321,44 @@ class Simulation {
     );
   }
 
+  /** The fault this attempt of a state of the first execution meets, if one is left for it. */
+  private takeTaskFault(call: TaskCall): TaskFault | undefined {
+    if (call.execution !== this.executions[0]) return undefined;
+    const fault = this.taskFaults.get(call.stateName)?.shift();
+    if (fault) {
+      this.note(
+        `${call.stateName} of ${call.execution.name} fails with ${fault.error} ` +
+          `(${fault.strikes === 'after' ? 'after its work was done' : 'before it did anything'})`,
+      );
+    }
+    return fault;
+  }
+
+  private async strike(fault: TaskFault, call: TaskCall): Promise<never> {
+    if (fault.seconds) await this.scheduler.sleep(fault.seconds * 1000, `${call.stateName}: ${fault.error}`);
+    throw namedError(fault.error, fault.cause);
+  }
+
+  /** Runs one attempt of a Task state, failing it before or after its work when a fault is due. */
+  private async withTaskFault(call: TaskCall, work: () => Promise<unknown>): Promise<unknown> {
+    const fault = this.takeTaskFault(call);
+    if (fault && fault.strikes !== 'after') return this.strike(fault, call);
+    const output = await work();
+    return fault ? this.strike(fault, call) : output;
+  }
+
   /**
    * `lambda:invoke.waitForTaskToken`: invokes the function with the token, then waits (in virtual
-   * time) until someone completes the token or the state's timeout passes.
+   * time) until someone completes the token or the state's timeout passes. A fault fails the
+   * invoke; the token then belongs to a failed state, and completing it is refused.
    */
-  private async waitForTaskToken(input: unknown, call: TaskCall): Promise<unknown> {
+  private async waitForTaskToken(input: unknown, call: TaskCall, fault?: TaskFault): Promise<unknown> {
     const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
     const token = call.execution.takeTaskToken();
+    if (fault && fault.strikes !== 'after') {
+      this.sandbox.expireTaskToken(token);
+      return this.strike(fault, call);
+    }
     const timeoutMs = await this.taskTimeoutMs(call);
     const startedMs = this.clock.nowMillis();
     const early: TaskTokenCompletion[] = [];
@@ -310,6 +368,7 @@ class Simulation {
     let completion: TaskTokenCompletion;
     try {
       await this.handlerFor(FunctionName)(jsonCopy(Payload));
+      if (fault) await this.strike(fault, call);
       completion = await this.scheduler.waitFor<TaskTokenCompletion>(
         (deliver) => {
           if (early[0]) {
@@ -535,11 +594,12 @@ function manualExecutionName(input: unknown, now: Date): string | undefined {
   }
 }
 
-async function taskDefinitionOf(sandbox: SandboxAccount, env: EnvironmentConfig): Promise<string | null> {
-  const output = await sandbox.account.clients.ecs.send(
-    new DescribeServicesCommand({ cluster: env.clusterName, services: [env.serviceName] }),
-  );
-  return output.services?.[0]?.taskDefinition ?? null;
+/**
+ * The service's task definition (its PRIMARY deployment's), read past the account's API so an
+ * injected ECS fault strikes only the orchestrator's own calls.
+ */
+function taskDefinitionOf(sandbox: SandboxAccount, env: EnvironmentConfig): string {
+  return sandbox.account.ecs.primaryTaskDefinition(env.name);
 }
 
 /** The environment a run is about: the one its input names, else staging. */
@@ -580,7 +640,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const env = environmentOf(input);
     const history = usesInput ? await makeHistory(sandbox, options.input) : [];
     const startedAt = account.clock.now();
-    const taskDefinitionBefore = await taskDefinitionOf(sandbox, env);
+    const taskDefinitionBefore = taskDefinitionOf(sandbox, env);
     onProgress({
       kind: 'run-started',
       at: account.clock.nowMillis(),
@@ -592,7 +652,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       taskDefinition: taskDefinitionBefore,
       liveServiceUrl: account.liveServiceUrlFor(env.name),
     });
-    const simulation = new Simulation(sandbox, scenario, usesInput ? [] : scenario.followUps, onProgress);
+    const simulation = new Simulation(
+      sandbox,
+      scenario,
+      usesInput ? [] : scenario.followUps,
+      onProgress,
+      options.taskFaults,
+    );
     for (const text of history) simulation.note(text);
     await simulation.run(() => {
       if (usesInput) {
@@ -608,7 +674,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         sandbox.pushImage(scenario.trigger.repository, scenario.trigger.tag, { emitEvent: true });
       }
     });
-    const taskDefinitionAfter = await taskDefinitionOf(sandbox, env);
+    const taskDefinitionAfter = taskDefinitionOf(sandbox, env);
     return {
       document: buildDocument(scenario.name, simulation, sandbox, startedAt.getTime(), {
         taskDefinitionBefore,
@@ -618,6 +684,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       executions: simulation.executions,
       published: [...account.published],
       logLines: simulation.logLines,
+      requests: simulation.requests,
+      busEvents: [...account.bus.history],
+      ledgerItems: account.dynamodb.items(sandbox.resources.tableName),
+      servingTaskDefinition: account.ecs.servingRevision(env.name)?.taskDefinitionArn ?? null,
+      faultsStruck: [...account.faults.struck],
       startedAt,
       liveServiceUrl: account.liveServiceUrlFor(env.name),
     };

@@ -1,7 +1,7 @@
 /**
  * The `send` surface of a simulated service: each command class the service supports is routed to
- * a function of the simulation; an armed fault fails the call first; anything else is refused by
- * name. Outputs carry `$metadata` as the SDK's do.
+ * a function of the simulation; a hook armed for the call runs first (something that happens in the
+ * account just then), an armed fault fails the call; anything else is refused by name. Outputs carry `$metadata` as the SDK's do.
  */
 import { randomUUID } from 'node:crypto';
 import type { FaultInjector, SimulatedService } from './faults';
@@ -46,7 +46,9 @@ export function simulatedClient(
     const commandName =
       (command as { constructor?: { name?: string } })?.constructor?.name ?? String(command);
     if (!selected) throw new UnsupportedSandboxCommand(serviceLabel, commandName);
-    const fault = faults.takeApiFault(service, selected.name.replace(/Command$/, ''));
+    const operation = selected.name.replace(/Command$/, '');
+    faults.runCallHooks(service, operation);
+    const fault = faults.takeApiFault(service, operation);
     if (fault) {
       const { fault: kind, httpStatusCode } = statusForErrorCode(fault.error);
       throw awsErrorByName(

@@ -49,6 +49,23 @@ export function statusForErrorCode(code: string): { fault: 'client' | 'server'; 
   return status ? { fault: 'server', httpStatusCode: status } : { fault: 'client', httpStatusCode: 400 };
 }
 
+/** Something that happens in the account just before a given API call is answered (a race). */
+export interface CallHook {
+  readonly service: SimulatedService;
+  /** The command's name without the `Command` suffix, e.g. `UpdateService`. */
+  readonly command: string;
+  /** Matching calls answered before the hook runs. @default 0 */
+  readonly after?: number;
+  /** Runs once, synchronously, before the call is answered. */
+  readonly action: () => void;
+}
+
+interface ArmedCallHook {
+  readonly hook: CallHook;
+  skipsLeft: number;
+  done: boolean;
+}
+
 interface ArmedApiFault {
   readonly fault: ApiFault;
   skipsLeft: number;
@@ -68,6 +85,7 @@ export interface EventPlan {
 export class FaultInjector {
   private readonly apiFaults: ArmedApiFault[] = [];
   private readonly eventFaults: ArmedEventFault[] = [];
+  private readonly callHooks: ArmedCallHook[] = [];
   private hanging = false;
   /** Every fault that struck, in order, for reports and assertions. */
   readonly struck: string[] = [];
@@ -82,6 +100,24 @@ export class FaultInjector {
 
   injectEvent(fault: EventFault): void {
     this.eventFaults.push({ fault, left: fault.times ?? 1 });
+  }
+
+  duringCall(hook: CallHook): void {
+    this.callHooks.push({ hook, skipsLeft: hook.after ?? 0, done: false });
+  }
+
+  /** Runs the hooks armed for this call (each once, when its turn comes). */
+  runCallHooks(service: SimulatedService, command: string): void {
+    for (const armed of this.callHooks) {
+      if (armed.done || armed.hook.service !== service || armed.hook.command !== command) continue;
+      if (armed.skipsLeft > 0) {
+        armed.skipsLeft -= 1;
+        continue;
+      }
+      armed.done = true;
+      this.struck.push(`${service}.${command}: interleaved`);
+      armed.hook.action();
+    }
   }
 
   /** Makes the live service accept connections and never answer (a hanging smoke target). */

@@ -36,6 +36,8 @@ export interface SimulatedAccountOptions {
   readonly services?: Partial<Record<EnvironmentName, EcsServiceOptions>>;
   /** How revisions behave, by image tag or digest; every other image is healthy. */
   readonly behaviours?: Readonly<Record<string, RevisionBehaviour>>;
+  /** Secret name → the JSON value it holds. @default the AFU-9 sandbox values (afu9SecretValues) */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Secret name → its state. @default every secret valid */
   readonly secrets?: Readonly<Record<string, SecretCondition>>;
   /** @default ['arn:aws:sns:<region>:<account>:afu9-deployments'] */
@@ -75,7 +77,7 @@ export async function createSimulatedAccount(
   const ecr = new SimulatedEcr(account, clock, bus, faults, repositories);
   const secretsManager = new SimulatedSecretsManager(account, clock, faults);
   for (const name of new Set(envs.flatMap((env) => env.secrets.map((s) => s.name)))) {
-    secretsManager.seed(name, afu9SecretValues(name));
+    secretsManager.seed(name, { ...(options.secretValues?.[name] ?? afu9SecretValues(name)) });
   }
   const sns = new SimulatedSns(
     new Set(options.topicArns ?? [`arn:aws:sns:${region}:${accountId}:afu9-deployments`]),
@@ -146,6 +148,7 @@ export async function createSimulatedAccount(
       inject: (fault) => faults.inject(fault),
       injectEvent: (fault) => faults.injectEvent(fault),
       hangLiveService: (hang) => faults.hangLiveService(hang),
+      duringCall: (hook) => faults.duringCall(hook),
       get struck() {
         return faults.struck;
       },
@@ -153,6 +156,7 @@ export async function createSimulatedAccount(
     ecs: {
       servingRevision: (environment) => ecs.servingRevision(environment),
       primaryTaskDefinition: (environment) => ecs.primaryTaskDefinition(environment),
+      tripCircuitBreaker: (environment) => ecs.tripCircuitBreaker(environment),
       setBehaviour: (key, behaviour) => ecs.setBehaviour(key, behaviour),
       deployImage: (input) => ecs.deployImage(input),
     },

@@ -7,7 +7,7 @@
 import type { AwsClients } from '../../lambdas/aws/clients';
 import type { EnvironmentName } from '../../lambdas/domain/environments';
 import type { Item } from './dynamodb/expressions';
-import type { ApiFault, EventFault } from './faults';
+import type { ApiFault, CallHook, EventFault } from './faults';
 import type { SecretCondition } from './secrets-manager';
 import type { ExecutionRecord } from './sfn';
 import type { VirtualClock } from './virtual-clock';
@@ -98,6 +98,8 @@ export interface FaultControl {
   injectEvent(fault: EventFault): void;
   /** Makes the live service accept requests and never answer. */
   hangLiveService(hang?: boolean): void;
+  /** Makes something happen in the account just before a given API call is answered. */
+  duringCall(hook: CallHook): void;
   /** Every fault that struck, in order. */
   readonly struck: readonly string[];
 }
@@ -114,6 +116,12 @@ export interface EcsControl {
   servingRevision(environment: EnvironmentName): ServingRevision | undefined;
   /** The task definition of the service's PRIMARY deployment. */
   primaryTaskDefinition(environment: EnvironmentName): string;
+  /**
+   * ECS's circuit breaker fails the environment's deployment in progress now, as if its failed-task
+   * threshold had just been reached (and rolls back when the service has rollback on). Returns
+   * false when no deployment is in progress.
+   */
+  tripCircuitBreaker(environment: EnvironmentName): boolean;
   /** How a revision whose image has this tag or digest behaves from now on. */
   setBehaviour(imageTagOrDigest: string, behaviour: RevisionBehaviour): void;
   /**

@@ -4,7 +4,12 @@
  * started, the Step Functions service issuing task tokens and tracking executions).
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { environments, isEnvironmentName, type EnvironmentConfig } from '../../lambdas/domain/environments';
+import {
+  environments,
+  isEnvironmentName,
+  type EnvironmentConfig,
+  type EnvironmentName,
+} from '../../lambdas/domain/environments';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
 import { createSimulatedAccount } from '../account';
 import type { SimulatedAccount } from '../account/simulated-account';
@@ -151,6 +156,7 @@ export async function openSandboxAccount(world: ScenarioWorld, accountId?: strin
     ...(accountId ? { accountId } : {}),
     ...(world.timing ? { timing: world.timing } : {}),
     ...(world.secrets ? { secrets: world.secrets } : {}),
+    ...(world.secretValues ? { secretValues: world.secretValues } : {}),
     ...(world.ecsRollback !== undefined
       ? {
           services: {
@@ -164,5 +170,19 @@ export async function openSandboxAccount(world: ScenarioWorld, accountId?: strin
   });
   for (const fault of world.apiFaults ?? []) account.faults.inject(fault);
   for (const fault of world.eventFaults ?? []) account.faults.injectEvent(fault);
+  if (world.liveServiceHangs) account.faults.hangLiveService();
+  const trip = world.circuitBreakerTripsBefore;
+  if (trip) {
+    account.faults.duringCall({
+      service: 'ecs',
+      command: trip.command,
+      ...(trip.after !== undefined ? { after: trip.after } : {}),
+      action: () => {
+        for (const environment of Object.keys(environments) as EnvironmentName[]) {
+          account.ecs.tripCircuitBreaker(environment);
+        }
+      },
+    });
+  }
   return new SandboxAccount(account, world);
 }

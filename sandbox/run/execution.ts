@@ -76,6 +76,10 @@ export interface StateRecord {
   leftAtMs: number;
   readonly invocations: Invocation[];
   error?: StateError;
+  /** The state's input as it entered (before InputPath and Parameters). */
+  readonly input: unknown;
+  /** The state's output as it left (after ResultPath and OutputPath); absent when it failed. */
+  output?: unknown;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
@@ -320,6 +324,7 @@ export class SimulatedExecution {
             leftAtMs: lastLeftMs,
             invocations: [],
             awaitingInvocation: event.state!.type === 'Task',
+            input: event.state!.input,
           };
           this.states.push(open);
           const inputs = this.enteredInputs.get(name) ?? [];
@@ -349,6 +354,7 @@ export class SimulatedExecution {
         case 'StateExited':
           if (!open) break;
           takeInvocation(open);
+          if (event.state!.output !== undefined) open.output = event.state!.output;
           if (open.status === 'RUNNING') open.status = 'SUCCEEDED';
           close(open);
           open = undefined;
@@ -375,7 +381,12 @@ export class SimulatedExecution {
 /** The fields of the library's event log the recorder reads. */
 interface LibraryEvent {
   readonly type: string;
-  readonly state?: { readonly name: string; readonly type: string; readonly input: unknown };
+  readonly state?: {
+    readonly name: string;
+    readonly type: string;
+    readonly input: unknown;
+    readonly output?: unknown;
+  };
   readonly Error?: unknown;
   readonly Cause?: unknown;
 }

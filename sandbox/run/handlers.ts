@@ -7,6 +7,7 @@ import {
   environments,
   type EnvironmentConfig,
   type EnvironmentName,
+  type SmokeConfig,
 } from '../../lambdas/domain/environments';
 import { createAnalyzeDiffHandler } from '../../lambdas/handlers/analyze-diff';
 import { createDeploymentEventHandler } from '../../lambdas/handlers/deployment-event';
@@ -43,35 +44,59 @@ const factories: Readonly<Record<string, HandlerFactory>> = {
 
 export const functionNames: readonly string[] = Object.keys(factories);
 
+/** How long the smoke test waits, when a world shortens it (a hanging target costs wall-clock time). */
+export type SmokeTiming = Partial<Pick<SmokeConfig, 'requestTimeoutMs' | 'warmUpSeconds'>>;
+
 /** The environment config with each smoke test aimed at the sandbox's live service. */
 export function sandboxEnvironments(
   account: SimulatedAccount,
+  smokeTiming: SmokeTiming = {},
 ): Readonly<Record<EnvironmentName, EnvironmentConfig>> {
   const entries = Object.values(environments).map((config) => [
     config.name,
-    { ...config, smoke: { ...config.smoke, baseUrl: account.liveServiceUrlFor(config.name) } },
+    {
+      ...config,
+      smoke: { ...config.smoke, ...smokeTiming, baseUrl: account.liveServiceUrlFor(config.name) },
+    },
   ]);
   return Object.fromEntries(entries) as Record<EnvironmentName, EnvironmentConfig>;
+}
+
+export interface HandlerRecorders {
+  /** Every log line every handler writes. */
+  readonly logLines: string[];
+  /** Every URL a handler fetches (the smoke test's requests), in order. */
+  readonly requests: string[];
+}
+
+/** The platform's fetch, noting every URL it is asked for before asking. */
+function recordingFetch(requests: string[]): typeof fetch {
+  return (input, init) => {
+    requests.push(input instanceof Request ? input.url : String(input));
+    return globalThis.fetch(input, init);
+  };
 }
 
 export function buildHandlers(
   account: SimulatedAccount,
   settings: HandlerSettings,
   scheduler: Scheduler,
-  logLines: string[],
+  recorders: HandlerRecorders,
+  smokeTiming: SmokeTiming = {},
 ): ReadonlyMap<string, LambdaHandler> {
-  const sandboxConfig = sandboxEnvironments(account);
+  const sandboxConfig = sandboxEnvironments(account, smokeTiming);
+  const fetchFn = recordingFetch(recorders.requests);
   const handlers = new Map<string, LambdaHandler>();
   for (const [name, factory] of Object.entries(factories)) {
     const deps: HandlerDeps = {
       clients: account.clients,
       environments: sandboxConfig,
       settings,
-      logger: new CapturingLogger(logLines, { serviceName: name }),
+      logger: new CapturingLogger(recorders.logLines, { serviceName: name }),
       now: () => account.clock.now(),
       // A handler's wait passes in virtual time; other activities run meanwhile.
       sleep: (ms) => scheduler.sleep(ms, `${name}: sleep`),
-      fetch: globalThis.fetch,
+      fetch: fetchFn,
     };
     handlers.set(name, factory(deps) as LambdaHandler);
   }

@@ -3,7 +3,8 @@
  * executions, plus the richer record the human timeline and the tests read.
  */
 import type { Outcome } from '../../lambdas/domain/workflow-state';
-import type { PublishedMessage } from '../account/simulated-account';
+import type { Item } from '../account/dynamodb/expressions';
+import type { BusEvent, PublishedMessage } from '../account/simulated-account';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
@@ -60,6 +61,16 @@ export interface SimulationRun {
   readonly published: readonly PublishedMessage[];
   /** Every log line every handler wrote. */
   readonly logLines: readonly string[];
+  /** Every URL a handler fetched (the smoke test's requests), in order. */
+  readonly requests: readonly string[];
+  /** Every event put on the account's EventBridge bus, in order. */
+  readonly busEvents: readonly BusEvent[];
+  /** The orchestrator table's items at the end (wait records and the deployment ledger). */
+  readonly ledgerItems: readonly Item[];
+  /** The revision the service's load balancer routes to at the end, or null when none serves. */
+  readonly servingTaskDefinition: string | null;
+  /** Every injected fault that struck, in order. */
+  readonly faultsStruck: readonly string[];
   readonly startedAt: Date;
   readonly liveServiceUrl: string;
 }

@@ -9,6 +9,7 @@ import type { ApiFault, EventFault } from '../account/faults';
 import type { SecretCondition } from '../account/secrets-manager';
 import type { RevisionBehaviour } from '../account/simulated-account';
 import type { TimingModel } from '../timing-model';
+import type { SmokeTiming } from '../run/handlers';
 import type { SimulationOutcome, SimulationStatus } from '../run/result';
 
 /** How the simulated account differs from a healthy AFU-9 staging account. */
@@ -17,6 +18,8 @@ export interface ScenarioWorld {
   readonly newRevision?: RevisionBehaviour;
   /** Secrets in a state other than valid, by name. @default every secret valid */
   readonly secrets?: Readonly<Record<string, SecretCondition>>;
+  /** The JSON values secrets hold, by name. @default the sandbox's stand-in values */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The requested image is never pushed to ECR. @default false (a requested image exists) */
   readonly imageMissing?: boolean;
   /**
@@ -30,6 +33,19 @@ export interface ScenarioWorld {
   readonly apiFaults?: readonly ApiFault[];
   /** EventBridge events dropped, duplicated or delayed. @default none */
   readonly eventFaults?: readonly EventFault[];
+  /**
+   * ECS's circuit breaker fails the deployment in progress just before this ECS call is answered
+   * (the first one, or the one after `after` others): ECS's own rollback racing the orchestrator's.
+   * @default never
+   */
+  readonly circuitBreakerTripsBefore?: { readonly command: string; readonly after?: number };
+  /** The live service accepts requests and never answers (a hanging smoke target). @default false */
+  readonly liveServiceHangs?: boolean;
+  /**
+   * Shorter smoke-test waits. A request's timeout is wall-clock time, so a world whose smoke target
+   * hangs keeps it small. @default the environment's own
+   */
+  readonly smokeTiming?: SmokeTiming;
   /** The real `cdk diff` output (a file in test/fixtures/cdk-diff/) the CodeBuild job prints. */
   readonly diffFixture: string;
 }

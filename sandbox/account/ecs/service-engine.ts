@@ -491,6 +491,16 @@ export class ServiceEngine {
     });
   }
 
+  /** Fails the PRIMARY deployment in progress as the circuit breaker does at its threshold. */
+  tripCircuitBreaker(service: SimService): boolean {
+    const deployment = service.deployments.find(
+      (d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS',
+    );
+    if (!deployment || !service.circuitBreaker.enable) return false;
+    this.fail(service, deployment);
+    return true;
+  }
+
   private fail(service: SimService, deployment: SimDeployment): void {
     deployment.rolloutState = 'FAILED';
     deployment.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';

@@ -185,6 +185,10 @@ export class SimulatedEcs implements EcsControl {
     return this.serviceOf(environment).deployments[0]!.taskDefinitionArn;
   }
 
+  tripCircuitBreaker(environment: EnvironmentName): boolean {
+    return this.engine.tripCircuitBreaker(this.serviceOf(environment));
+  }
+
   setBehaviour(imageTagOrDigest: string, behaviour: RevisionBehaviour): void {
     this.behaviours.set(imageTagOrDigest, behaviour);
   }

@@ -1,0 +1,453 @@
+/**
+ * The fault cases: each is a world (or a Task fault) on one of the workflow's paths, with what a
+ * person would want to find afterwards. Lambda faults are generated for every Task state of the
+ * path it lies on; the other faults are AWS misbehaving (throttling, 5xx, lost or early events,
+ * ECS rolling back by itself, a hanging smoke target, SNS down, a refused rollback).
+ */
+import type { TaskFault, TaskFaults } from '../../../sandbox/runner';
+import { findScenario, type Scenario, type ScenarioWorld } from '../../../sandbox/scenarios';
+
+export type TerminalState = 'Deployed' | 'DeploymentFailed' | 'RolledBack' | 'RollbackFailed';
+
+/** What a case must end with. */
+export interface Expected {
+  readonly terminalState: TerminalState;
+  /** The ledger record's outcome; `no record` when the request never got that far. */
+  readonly outcome: string;
+  /** The workflow slots the ledger record says the execution reached. */
+  readonly statesReached: readonly string[];
+  /** The revision the load balancer serves at the end. */
+  readonly serving: 'new revision' | 'previous revision';
+  /** The `outcome` attribute of every message published, in order. */
+  readonly notifications: readonly string[];
+  /** `released`, or left to an execution that has ended (the next request takes it over). */
+  readonly lock: 'released' | 'left to an ended execution';
+}
+
+export interface FaultCase {
+  /** The fault, for the table. */
+  readonly fault: string;
+  /** Where it strikes. */
+  readonly at: string;
+  readonly scenario: Scenario;
+  readonly taskFaults?: TaskFaults;
+  readonly expected: Expected;
+}
+
+const reached = {
+  deployed: ['resolution', 'diffBuild', 'diffGate', 'verification', 'update', 'wake', 'rollout', 'smoke'],
+  rolledBackAfterCrash: [
+    'resolution',
+    'diffBuild',
+    'diffGate',
+    'verification',
+    'update',
+    'wake',
+    'rollout',
+    'rollback',
+    'rollbackRollout',
+  ],
+} as const;
+
+function scenario(name: string): Scenario {
+  const found = findScenario(name);
+  if (!found) throw new Error(`The fault suite builds on the scenario ${name}, which no longer exists.`);
+  return found;
+}
+
+function withWorld(base: Scenario, world: Partial<ScenarioWorld>): Scenario {
+  return { ...base, world: { ...base.world, ...world } };
+}
+
+const happy = scenario('happy');
+/** The new revision crashes; ECS only fails the deployment, the orchestrator's Rollback does the work. */
+const crashing = withWorld(scenario('circuit-breaker'), { ecsRollback: false });
+
+/** Function timeouts of the orchestrator stack (infra/handler-functions.ts). */
+const functionTimeoutSeconds: Readonly<Record<string, number>> = {
+  ResolveRequest: 30,
+  AnalyzeDiff: 60,
+  VerifySecrets: 60,
+  UpdateService: 60,
+  WaitForDeploymentEvent: 30,
+  PollStabilization: 60,
+  SmokeTest: 180,
+  Rollback: 60,
+  WaitForRollbackEvent: 30,
+  PollRollback: 60,
+};
+
+/** ASL Retry: one attempt plus MaxAttempts (5 for Lambda errors, 3 for CodeBuild's). */
+const attemptsOf = (state: string) => (state === 'RunCdkDiff' ? 4 : 6);
+
+const crash: TaskFault = {
+  error: 'Lambda.ServiceException',
+  cause: 'Lambda.ServiceException: Rate Exceeded. (Service: Lambda, Status Code: 500)',
+};
+const codeBuildError: TaskFault = {
+  error: 'CodeBuild.CodeBuildException',
+  cause: 'CodeBuild.CodeBuildException: An internal error occurred. (Service: CodeBuild, Status Code: 500)',
+};
+
+/** A function timeout as Step Functions reports it: the function did its work, its answer is lost. */
+function timeout(state: string): TaskFault {
+  if (state === 'RunCdkDiff') {
+    return { error: 'States.Timeout', cause: 'The build did not finish within 1800 s.', strikes: 'after' };
+  }
+  const seconds = functionTimeoutSeconds[state] ?? 30;
+  return {
+    error: 'Sandbox.Timedout',
+    cause: JSON.stringify({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: 0f4c2a9e-6d1b-4c8e-9a7f-3b2e1d0c9f8a Error: Task timed out after ${seconds}.00 seconds`,
+    }),
+    strikes: 'after',
+    seconds,
+  };
+}
+
+function crashFor(state: string): TaskFault {
+  return state === 'RunCdkDiff' ? codeBuildError : crash;
+}
+
+/** How one path ends without a fault, and where a failure at each of its states leads. */
+interface Path {
+  readonly scenario: Scenario;
+  readonly states: readonly string[];
+  readonly clean: Expected;
+  /** The end when `state` fails for good; `timedOut` when its work was done and only the answer was lost. */
+  readonly failed: (state: string, timedOut: boolean) => Expected;
+}
+
+const beforeChange = (statesReached: readonly string[]): Expected => ({
+  terminalState: 'DeploymentFailed',
+  outcome: 'failed-before-change',
+  statesReached,
+  serving: 'previous revision',
+  notifications: ['failed-before-change'],
+  lock: 'released',
+});
+
+/** A Notify step that never ran leaves the record open, the lock to its ended execution, no message. */
+const notifyNeverRan = (clean: Expected): Expected => ({
+  ...clean,
+  outcome: 'in-progress',
+  statesReached: ['resolution'],
+  notifications: [],
+  lock: 'left to an ended execution',
+});
+
+const rolledBack = (statesReached: readonly string[]): Expected => ({
+  terminalState: 'RolledBack',
+  outcome: 'rolled-back',
+  statesReached,
+  serving: 'previous revision',
+  notifications: ['rolled-back'],
+  lock: 'released',
+});
+
+const deployPath: Path = {
+  scenario: happy,
+  states: [
+    'ResolveRequest',
+    'RunCdkDiff',
+    'AnalyzeDiff',
+    'VerifySecrets',
+    'UpdateService',
+    'WaitForDeploymentEvent',
+    'PollStabilization',
+    'SmokeTest',
+    'NotifySucceeded',
+  ],
+  clean: {
+    terminalState: 'Deployed',
+    outcome: 'succeeded',
+    statesReached: reached.deployed,
+    serving: 'new revision',
+    notifications: ['succeeded'],
+    lock: 'released',
+  },
+  failed(state, timedOut) {
+    const slots = ['resolution', 'diffBuild', 'diffGate', 'verification', 'update'];
+    switch (state) {
+      case 'ResolveRequest':
+        // Its work is idempotent per execution: a lost answer is retried and the deployment goes on.
+        return timedOut ? this.clean : { ...beforeChange([]), outcome: 'no record' };
+      case 'RunCdkDiff':
+      case 'AnalyzeDiff':
+      case 'VerifySecrets':
+        return beforeChange(slots.slice(0, this.states.indexOf(state)));
+      case 'UpdateService':
+        // Whether or not the update went through, the rollback leaves the previous revision.
+        return rolledBack([...slots.slice(0, 4), 'rollback', 'rollbackRollout']);
+      case 'WaitForDeploymentEvent':
+      case 'PollStabilization':
+        return rolledBack([...slots, 'rollback', 'rollbackRollout']);
+      case 'SmokeTest':
+        return rolledBack([...slots, 'wake', 'rollout', 'rollback', 'rollbackRollout']);
+      default:
+        return timedOut ? this.clean : notifyNeverRan(this.clean);
+    }
+  },
+};
+
+const rollbackPath: Path = {
+  scenario: crashing,
+  states: ['Rollback', 'WaitForRollbackEvent', 'PollRollback', 'NotifyRolledBack'],
+  clean: rolledBack(reached.rolledBackAfterCrash),
+  failed(state, timedOut) {
+    if (state === 'NotifyRolledBack') return timedOut ? this.clean : notifyNeverRan(this.clean);
+    return {
+      terminalState: 'RollbackFailed',
+      outcome: 'rollback-failed',
+      statesReached: reached.rolledBackAfterCrash.slice(0, state === 'Rollback' ? 7 : 8),
+      // A rollback that timed out after its update still took the service back; a person checks it.
+      serving: 'previous revision',
+      notifications: ['rollback-failed'],
+      lock: 'released',
+    };
+  },
+};
+
+/** A path whose only Task state under test is its Notify step. */
+function notifyPath(scenarioName: string, state: string, clean: Expected): Path {
+  return {
+    scenario: scenario(scenarioName),
+    states: [state],
+    clean,
+    failed: (_state, timedOut) => {
+      if (timedOut) return clean;
+      // A rejected request never wrote a record nor took the lock: only the message is missing.
+      return clean.outcome === 'no record' ? { ...clean, notifications: [] } : notifyNeverRan(clean);
+    },
+  };
+}
+
+const rollbackFailedClean: Expected = {
+  terminalState: 'RollbackFailed',
+  outcome: 'rollback-failed',
+  statesReached: ['resolution', 'diffBuild', 'diffGate', 'verification', 'update', 'wake', 'rollout'],
+  // ECS refused the rollback's update: the new revision stays PRIMARY, the old tasks keep serving.
+  serving: 'previous revision',
+  notifications: ['rollback-failed'],
+  lock: 'released',
+};
+
+const paths: readonly Path[] = [
+  deployPath,
+  rollbackPath,
+  notifyPath('secret-missing', 'NotifyFailed', beforeChange(['resolution', 'diffBuild', 'diffGate'])),
+  notifyPath('diff-blocked', 'NotifyBlocked', {
+    ...beforeChange(['resolution', 'diffBuild', 'diffGate']),
+    outcome: 'blocked',
+    notifications: ['blocked'],
+  }),
+  notifyPath('prod-guard', 'NotifyRejected', {
+    ...beforeChange([]),
+    outcome: 'no record',
+    notifications: ['rejected'],
+  }),
+  notifyPath('rollback-fails', 'NotifyRollbackFailed', rollbackFailedClean),
+];
+
+/** Per path, each kind of Lambda fault at each of its Task states (kind first, so the table groups). */
+function lambdaFaultCases(): FaultCase[] {
+  const kinds: readonly ((path: Path, state: string) => FaultCase)[] = [
+    (path, state) => ({
+      fault: `${crashFor(state).error} on 2 attempts (retried)`,
+      at: state,
+      scenario: path.scenario,
+      taskFaults: { [state]: [crashFor(state), crashFor(state)] },
+      expected: path.clean,
+    }),
+    (path, state) => ({
+      fault: `${crashFor(state).error} on every attempt (${attemptsOf(state)})`,
+      at: state,
+      scenario: path.scenario,
+      taskFaults: { [state]: Array.from({ length: attemptsOf(state) }, () => crashFor(state)) },
+      expected: path.failed(state, false),
+    }),
+    (path, state) => ({
+      fault: `${timeout(state).error} after its work (not retried)`,
+      at: state,
+      scenario: path.scenario,
+      taskFaults: { [state]: [timeout(state)] },
+      expected: path.failed(state, true),
+    }),
+  ];
+  return paths.flatMap((path) => kinds.flatMap((kind) => path.states.map((state) => kind(path, state))));
+}
+
+/** A rollout so quick that ECS reports it COMPLETED seconds after the update. */
+const secondsRollout = {
+  provisioningSeconds: 1,
+  imagePullSeconds: 1,
+  secretFetchSeconds: 1,
+  containerStartSeconds: 1,
+  healthyThresholdCount: 1,
+  healthCheckIntervalSeconds: 1,
+  deregistrationDelaySeconds: 1,
+  schedulerLaunchSeconds: 1,
+  eventDeliverySeconds: 1,
+};
+
+function awsFaultCases(): FaultCase[] {
+  const deployed = deployPath.clean;
+  const rolledBackClean = rollbackPath.clean;
+  return [
+    {
+      fault: 'ECS throttling: DescribeServices ThrottlingException 3 times',
+      at: 'ECS API',
+      scenario: withWorld(happy, {
+        apiFaults: [{ service: 'ecs', command: 'DescribeServices', error: 'ThrottlingException', times: 3 }],
+      }),
+      expected: deployed,
+    },
+    {
+      fault: 'ECS 5xx: UpdateService ServerException once',
+      at: 'ECS API',
+      scenario: withWorld(happy, {
+        apiFaults: [{ service: 'ecs', command: 'UpdateService', error: 'ServerException', times: 1 }],
+      }),
+      expected: deployed,
+    },
+    {
+      fault: 'ECS 5xx: UpdateService ServerException on every call',
+      at: 'ECS API',
+      scenario: withWorld(happy, {
+        apiFaults: [{ service: 'ecs', command: 'UpdateService', error: 'ServerException', times: 100 }],
+      }),
+      expected: rolledBack([
+        'resolution',
+        'diffBuild',
+        'diffGate',
+        'verification',
+        'rollback',
+        'rollbackRollout',
+      ]),
+    },
+    {
+      fault: 'ECS 5xx: DescribeServices ServiceUnavailableException from the first poll on',
+      at: 'ECS API',
+      scenario: withWorld(happy, {
+        apiFaults: [
+          {
+            service: 'ecs',
+            command: 'DescribeServices',
+            error: 'ServiceUnavailableException',
+            after: 3,
+            times: 100,
+          },
+        ],
+      }),
+      expected: {
+        terminalState: 'RollbackFailed',
+        outcome: 'rollback-failed',
+        statesReached: ['resolution', 'diffBuild', 'diffGate', 'verification', 'update'],
+        serving: 'new revision',
+        notifications: ['rollback-failed'],
+        lock: 'released',
+      },
+    },
+    {
+      fault: "ECS's circuit breaker rolls back before our Rollback runs",
+      at: 'ECS',
+      scenario: scenario('ecs-rolled-back'),
+      expected: rolledBack(reached.rolledBackAfterCrash),
+    },
+    {
+      fault: "ECS's circuit breaker trips and rolls back while our Rollback updates the service",
+      at: 'ECS',
+      scenario: withWorld(happy, {
+        newRevision: { kind: 'crash-on-boot', exitCode: 1 },
+        timing: { crashAfterStartSeconds: 120 },
+        circuitBreakerTripsBefore: { command: 'UpdateService', after: 1 },
+      }),
+      expected: rolledBack(reached.rolledBackAfterCrash.filter((slot) => slot !== 'wake')),
+    },
+    {
+      fault: 'the COMPLETED event is lost',
+      at: 'EventBridge',
+      scenario: scenario('lost-event'),
+      // Every wait ended at its safety-net timeout, which keeps no wake-up.
+      expected: { ...deployed, statesReached: reached.deployed.filter((slot) => slot !== 'wake') },
+    },
+    {
+      fault: 'the FAILED event is lost',
+      at: 'EventBridge',
+      scenario: withWorld(crashing, {
+        eventFaults: [{ eventName: 'SERVICE_DEPLOYMENT_FAILED', action: 'drop' }],
+      }),
+      expected: rolledBack(reached.rolledBackAfterCrash.filter((slot) => slot !== 'wake')),
+    },
+    {
+      fault: 'the COMPLETED event is delivered twice',
+      at: 'EventBridge',
+      scenario: withWorld(happy, {
+        eventFaults: [{ eventName: 'SERVICE_DEPLOYMENT_COMPLETED', action: 'duplicate', seconds: 5 }],
+      }),
+      expected: deployed,
+    },
+    {
+      fault: 'the COMPLETED event arrives before the wait stores its token',
+      at: 'EventBridge',
+      scenario: withWorld(happy, { timing: secondsRollout }),
+      // register-wait is held back by Lambda errors until the seconds-long rollout has completed.
+      taskFaults: { WaitForDeploymentEvent: [crash, crash, crash, crash] },
+      expected: deployed,
+    },
+    {
+      fault: 'the smoke target accepts requests and never answers',
+      at: 'live service',
+      scenario: withWorld(happy, {
+        liveServiceHangs: true,
+        smokeTiming: { requestTimeoutMs: 50, warmUpSeconds: 10 },
+      }),
+      expected: rolledBack([...reached.deployed, 'rollback', 'rollbackRollout']),
+    },
+    {
+      fault: 'SNS Publish ThrottledException once',
+      at: 'SNS',
+      scenario: withWorld(happy, {
+        apiFaults: [{ service: 'sns', command: 'Publish', error: 'ThrottledException', times: 1 }],
+      }),
+      expected: deployed,
+    },
+    ...(
+      [
+        [happy, deployPath.clean],
+        [scenario('secret-missing'), paths[2]!.clean],
+        [scenario('diff-blocked'), paths[3]!.clean],
+        [scenario('prod-guard'), paths[4]!.clean],
+        [crashing, rolledBackClean],
+        [scenario('rollback-fails'), rollbackFailedClean],
+      ] as const
+    ).map(([base, clean]): FaultCase => ({
+      fault: `SNS Publish KMSAccessDeniedException on every call (${clean.notifications[0]})`,
+      at: 'SNS',
+      scenario: withWorld(base, {
+        apiFaults: [
+          ...(base.world.apiFaults ?? []),
+          { service: 'sns', command: 'Publish', error: 'KMSAccessDeniedException', times: 100 },
+        ],
+      }),
+      expected: { ...clean, notifications: [] },
+    })),
+    {
+      fault: 'the rollback UpdateService is throttled once',
+      at: 'Rollback',
+      scenario: withWorld(crashing, {
+        apiFaults: [{ service: 'ecs', command: 'UpdateService', error: 'ThrottlingException', after: 1 }],
+      }),
+      expected: rolledBackClean,
+    },
+    {
+      fault: 'the rollback UpdateService is refused (AccessDeniedException)',
+      at: 'Rollback',
+      scenario: scenario('rollback-fails'),
+      expected: rollbackFailedClean,
+    },
+  ];
+}
+
+export const faultCases: readonly FaultCase[] = [...lambdaFaultCases(), ...awsFaultCases()];
