@@ -178,7 +178,27 @@ describe('deployment state machine, after the service is changed', () => {
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
   });
 
-  it.each(['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'])(
+  it('retries an UpdateService that timed out (the step finds its own revision), then carries on', async () => {
+    // Act
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...throughUpdate,
+        UpdateService: [
+          throws('Sandbox.Timedout', 'Task timed out after 60.00 seconds'),
+          returns(fixtures.update()),
+        ],
+        ...replies.rollout,
+        ...replies.smokeTest,
+      },
+    });
+
+    // Assess
+    expect(result.calls.UpdateService).toHaveLength(2);
+    expectEnd(result, { status: 'SUCCEEDED', terminalState: 'Deployed', notified: 'succeeded' });
+  });
+
+  it.each(['Lambda.Unknown', 'States.Timeout'])(
     'rolls back when UpdateService fails with %s, since the update may have gone through',
     async (errorName) => {
       // Act

@@ -175,7 +175,7 @@ describe('statemachine/deployment.asl.json', () => {
     const names = taskStates.flatMap(([, state]) =>
       [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
     );
-    const awsDefined = /^(States|Lambda|CodeBuild)\.[A-Za-z]+$/;
+    const awsDefined = /^(States|Lambda|CodeBuild|Sandbox)\.[A-Za-z]+$/;
 
     // Assess
     const unknown = names.filter(
@@ -224,6 +224,32 @@ describe('statemachine/deployment.asl.json', () => {
       expect(transient?.MaxDelaySeconds).toBeGreaterThan(0);
     },
   );
+
+  it('retries a Lambda timeout (Sandbox.Timedout) only where the step is idempotent', () => {
+    // Prepare
+    const retriesTimeout = (name: string) =>
+      (definition.States[name]?.Retry ?? []).some((retrier) =>
+        retrier.ErrorEquals.includes('Sandbox.Timedout'),
+      );
+
+    // Assess: these steps give the same answer or find their own earlier work when run again
+    for (const name of [
+      'ResolveRequest',
+      'AnalyzeDiff',
+      'VerifySecrets',
+      'UpdateService',
+      'PollStabilization',
+      'Rollback',
+      'PollRollback',
+    ]) {
+      expect({ name, retried: retriesTimeout(name) }).toEqual({ name, retried: true });
+    }
+    // A smoke test that outlived its warm-up window would only wait it out again; a repeated notify would
+    // send a second message.
+    for (const [name] of [['SmokeTest'], ...notifyStates]) {
+      expect({ name, retried: retriesTimeout(name as string) }).toEqual({ name, retried: false });
+    }
+  });
 
   it('retries CodeBuild capacity errors for the diff build, but never a failed build or a timeout', () => {
     // Prepare
