@@ -62,11 +62,32 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Lambda's own Errors only count runs that started. Step Functions also counts the invocations that
+    // never ran the function (throttled, a Lambda service error on every retry, a timeout): then no
+    // message went out and no record was finished, and only these metrics say so.
+    const stepFunctionsSaw = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/States',
+        metricName,
+        dimensionsMap: { LambdaFunctionArn: props.notifyFunction.functionArn },
+        period,
+        statistic: 'Sum',
+      });
     this.notifyErrors = new cloudwatch.Alarm(this, 'NotifyErrors', {
       alarmDescription:
-        'The notify function failed, so a deployment outcome may not have been announced. Check its logs ' +
-        'and the executions that ended in the last period.',
-      metric: props.notifyFunction.metricErrors({ period, statistic: 'Sum' }),
+        'The notify function failed or could not be invoked, so a deployment outcome may not have been ' +
+        'announced or recorded. Check its logs and the executions that ended in the last period.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'errors + throttles + invokeFailed + invokeTimedOut',
+        label: 'Notify failures, including invocations that never ran',
+        usingMetrics: {
+          errors: props.notifyFunction.metricErrors({ period, statistic: 'Sum' }),
+          throttles: props.notifyFunction.metricThrottles({ period, statistic: 'Sum' }),
+          invokeFailed: stepFunctionsSaw('LambdaFunctionsFailed'),
+          invokeTimedOut: stepFunctionsSaw('LambdaFunctionsTimedOut'),
+        },
+        period,
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
