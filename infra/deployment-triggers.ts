@@ -27,6 +27,10 @@ export interface DeploymentTriggersProps {
   readonly repositoryNames: readonly string[];
   /** ECS services whose deployments are watched (service ARNs, as in the event's `resources`). */
   readonly serviceArns: readonly string[];
+  /** The clusters those services run in (ARNs, as in a task event's `detail.clusterArn`). */
+  readonly clusterArns: readonly string[];
+  /** Those services' names; a task a service started carries `service:<name>` in `detail.group`. */
+  readonly serviceNames: readonly string[];
 }
 
 export class DeploymentTriggers extends Construct {
@@ -34,6 +38,7 @@ export class DeploymentTriggers extends Construct {
   readonly imagePushRule: events.Rule;
   readonly deploymentFailedRule: events.Rule;
   readonly deploymentEndedRule: events.Rule;
+  readonly taskStoppedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: DeploymentTriggersProps) {
     super(scope, id);
@@ -94,12 +99,30 @@ export class DeploymentTriggers extends Construct {
       },
     });
     // Past an hour the waiting execution has long woken up through its safety-net poll.
+    const wakeDelivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 10,
+      maxEventAge: Duration.hours(1),
+    };
     this.deploymentEndedRule.addTarget(
-      new targets.LambdaFunction(props.deploymentEventFunction, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 10,
-        maxEventAge: Duration.hours(1),
-      }),
+      new targets.LambdaFunction(props.deploymentEventFunction, wakeDelivery),
     );
+
+    // A stopped task of a rollout wakes its execution at once, so a stop that will not heal fails the
+    // rollout before ECS's circuit breaker does. The pattern matches every cluster/service pair of
+    // the lists; the function acts only on configured pairs and on the deployment in `startedBy`.
+    this.taskStoppedRule = new events.Rule(this, 'TaskStopped', {
+      description: 'A stopped task of an AFU-9 service wakes the execution waiting for its deployment',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [...props.clusterArns],
+          group: props.serviceNames.map((name) => `service:${name}`),
+          lastStatus: ['STOPPED'],
+        },
+      },
+    });
+    this.taskStoppedRule.addTarget(new targets.LambdaFunction(props.deploymentEventFunction, wakeDelivery));
   }
 }

@@ -19,7 +19,7 @@ import { acknowledgeWildcardResource } from './nag';
 import { NotificationTopic } from './notification-topic';
 import { OrchestratorAlarms } from './orchestrator-alarms';
 import { DeploymentTriggers } from './deployment-triggers';
-import { repositoryNames, serviceArns, targetStackArns } from './resource-arns';
+import { clusterArns, repositoryNames, serviceArns, targetStackArns } from './resource-arns';
 import { definitionPath } from '../statemachine/definition';
 
 /** Name of the state machine; fixed so functions can be granted on it without a reference cycle. */
@@ -212,6 +212,8 @@ export class OrchestratorStack extends Stack {
       deploymentEventFunction: this.functions.get(HandlerName.deploymentEvent),
       repositoryNames: repositoryNames(environments),
       serviceArns: serviceArns(this, environments),
+      clusterArns: clusterArns(this, environments),
+      serviceNames: [...new Set(environments.map((env) => env.serviceName))],
     });
 
     this.alarms = new OrchestratorAlarms(this, 'Alarms', {

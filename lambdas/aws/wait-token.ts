@@ -1,14 +1,15 @@
 /**
- * Completes the workflow's wait for a deployment exactly once. Two writers may try (the deployment
- * event and the register step, whichever sees both the token and the outcome); the conditional claim
- * in the wait record lets one of them through, and only that one calls SendTaskSuccess.
+ * Completes the workflow's wait for a deployment exactly once. Two writers may try (the event handler
+ * and the register step, whichever sees both the token and a signal that has not woken the execution
+ * yet); the conditional claim in the wait record lets one of them through, and only that one calls
+ * SendTaskSuccess.
  */
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { AwsErrorKind, classifyAwsError } from '../domain/aws-error-kind';
 import { RolloutFailed, TransientAwsError } from '../domain/errors';
 import type { DeploymentWake } from '../domain/workflow-state';
 import type { AwsClients } from './clients';
-import { claimTokenCompletion, releaseTokenClaim } from './deployment-table';
+import { claimTokenCompletion, releaseTokenClaim, type DeliveredSignals } from './deployment-table';
 
 /**
  * Step Functions' answers meaning the wait is over without us: it timed out (the safety-net poll took
@@ -19,7 +20,7 @@ const EXECUTION_MOVED_ON = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'Invalid
 export type WaitCompletion =
   /** This call claimed the token and Step Functions accepted the wake-up. */
   | { readonly outcome: 'delivered' }
-  /** Someone else had claimed the token already (a duplicate event, or the other writer). */
+  /** Someone else had claimed the token already (the other writer), or the signal woke it before. */
   | { readonly outcome: 'already-completed' }
   /** The wait had already ended (claim given back); `why` is Step Functions' answer. */
   | { readonly outcome: 'execution-moved-on'; readonly why: string };
@@ -27,7 +28,14 @@ export type WaitCompletion =
 export async function completeWaitOnce(
   clients: Pick<AwsClients, 'dynamodb' | 'sfn'>,
   tableName: string,
-  input: { deploymentId: string; taskToken: string; wake: DeploymentWake; now: Date },
+  input: {
+    deploymentId: string;
+    taskToken: string;
+    /** What this wake-up delivers, to which execution. */
+    woken: DeliveredSignals;
+    wake: DeploymentWake;
+    now: Date;
+  },
 ): Promise<WaitCompletion> {
   const claimed = await claimTokenCompletion(clients, tableName, input);
   if (!claimed) return { outcome: 'already-completed' };

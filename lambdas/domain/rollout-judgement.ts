@@ -287,6 +287,27 @@ function nextCheckSeconds(
   return Math.max(MIN_NEXT_CHECK_SECONDS, Math.min(scheduled, safetyNetPollSeconds, untilDeadline));
 }
 
+/**
+ * One line on why a task stopped, for the wake-up an `ECS Task State Change` event sends: ECS's
+ * reason and stop code, then each container that exited non-zero or gave a reason.
+ */
+export function describeTaskStop(task: {
+  readonly stoppedReason?: string;
+  readonly stopCode?: string;
+  readonly containers: readonly Omit<StoppedContainerObservation, 'essential'>[];
+}): string {
+  const stop = `${task.stoppedReason ?? 'no reason given'}${task.stopCode ? ` (${task.stopCode})` : ''}`;
+  const containers = task.containers
+    .filter((c) => (c.exitCode !== undefined && c.exitCode !== 0) || c.reason)
+    .map(
+      (c) =>
+        `container ${c.name}` +
+        (c.exitCode !== undefined ? ` exited with code ${c.exitCode}` : '') +
+        (c.reason ? `: ${c.reason}` : ''),
+    );
+  return clip([stop, ...containers].join('; '))!;
+}
+
 function summarise(task: StoppedTaskObservation): StoppedTaskSummary {
   return {
     taskArn: task.taskArn,

@@ -154,13 +154,23 @@ export interface UpdateResult {
   readonly deadline: string;
 }
 
-/** What the wake-up delivers when the deployment's own state-change event arrives. */
+/**
+ * What the wake-up delivers: the deployment's own state-change event, or a task of the deployment
+ * that stopped (`eventName` TASK_STOPPED, so PollStabilization can fail fast without waiting for
+ * ECS's circuit breaker).
+ */
 export interface DeploymentWake {
   readonly source: 'event' | 'already-finished';
+  /** `SERVICE_DEPLOYMENT_COMPLETED`, `SERVICE_DEPLOYMENT_FAILED` or `TASK_STOPPED`. */
   readonly eventName: string;
   readonly deploymentId: string;
   readonly reason?: string;
+  /** The stopped task, when `eventName` is `TASK_STOPPED`. */
+  readonly taskArn?: string;
 }
+
+/** `DeploymentWake.eventName` when a task of the deployment stopped. */
+export const TASK_STOPPED_WAKE = 'TASK_STOPPED';
 
 export const RolloutStatus = {
   /** Still rolling out; look again. */

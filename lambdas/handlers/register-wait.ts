@@ -1,15 +1,17 @@
 /**
  * WaitForDeploymentEvent (and WaitForRollbackEvent): stores the workflow's task token in the wait
- * record, then wakes the workflow at once if the deployment already finished: its event arrived
- * before the token was stored, or ECS already shows it COMPLETED or FAILED (an event that was lost).
- * Otherwise it returns and the workflow keeps waiting for the event or its safety-net timeout.
+ * record, then wakes the workflow at once if something it has not been woken for already happened:
+ * the deployment's outcome or a stopped task of it arrived before the token was stored, or ECS already
+ * shows the deployment COMPLETED or FAILED (an event that was lost). Signals that woke this execution
+ * before do not wake it again: the judgement asked to wait again after seeing them, and waking at once
+ * would spin. Otherwise it returns and the workflow waits for the next event or its safety-net timeout.
  */
 import { z } from 'zod';
-import { getWaitRecord, storeWaitToken } from '../aws/deployment-table';
+import { getWaitRecord, storeWaitToken, WakeSignal, type WaitRecord } from '../aws/deployment-table';
 import { observeService } from '../aws/ecs-rollout';
 import { completeWaitOnce, type WaitCompletion } from '../aws/wait-token';
 import { RolloutFailed } from '../domain/errors';
-import type { DeploymentWake } from '../domain/workflow-state';
+import { TASK_STOPPED_WAKE, type DeploymentWake } from '../domain/workflow-state';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 const registerWaitInput = z.object({
@@ -55,61 +57,92 @@ export function createRegisterWaitHandler(deps: HandlerDeps) {
       deps.logger.info('This wait was already completed', { completedAt: prior.tokenCompletedAt });
       return { action: 'already-woken' };
     }
-    // After one wake-up with the outcome, the judgement asked to wait again: waking at once on the
-    // same outcome would spin. The next event or the safety-net timeout ends this wait instead.
-    const wokenBefore = prior?.executionId === input.executionId && prior.tokenCompletedAt !== undefined;
-
     const record = await storeWaitToken(deps.clients, tableName, { ...input, now: deps.now() });
-    if (wokenBefore) {
-      deps.logger.info(
-        'Waiting for a new event or the safety-net timeout; this deployment woke the workflow before',
-      );
+
+    const stored = unseenWakes(record);
+    // Without a stored outcome, ask ECS whether its event was lost; a stored signal wakes anyway.
+    const pending = stored.length > 0 || record.event ? stored : await finishedInEcs(input, record);
+    const first = pending[0];
+    if (!first) {
+      deps.logger.info('Waiting for a deployment event', { wokenBefore: record.wokenBy });
       return { action: 'waiting' };
     }
+    // One wake-up covers every pending signal: the poll it leads to looks at all of them.
+    const completion = await completeWaitOnce(deps.clients, tableName, {
+      deploymentId: input.deploymentId,
+      taskToken: input.taskToken,
+      woken: { executionId: input.executionId, signals: pending.map((p) => p.signal) },
+      wake: first.wake,
+      now: deps.now(),
+    });
+    return report(deps, completion, first.wake);
+  };
 
-    let wake: DeploymentWake | undefined;
-    if (record.event) {
-      wake = {
-        source: 'event',
-        eventName: record.event.eventName,
-        deploymentId: input.deploymentId,
-        ...(record.event.reason ? { reason: record.event.reason } : {}),
-      };
-    } else {
-      const service = await observeService(deps.clients, input);
-      const ours = service.deployments.find((d) => d.id === input.deploymentId);
-      const eventName = ours?.rolloutState ? FINISHED_ROLLOUT_EVENTS[ours.rolloutState] : undefined;
-      if (ours && eventName) {
-        wake = {
+  /** The outcome ECS shows for the deployment when its event was lost, unless it woke this execution. */
+  async function finishedInEcs(input: RegisterWaitInput, record: WaitRecord): Promise<PendingWake[]> {
+    const service = await observeService(deps.clients, input);
+    const ours = service.deployments.find((d) => d.id === input.deploymentId);
+    const eventName = ours?.rolloutState ? FINISHED_ROLLOUT_EVENTS[ours.rolloutState] : undefined;
+    if (!ours || !eventName) return [];
+    const signal = WakeSignal.deploymentEnded(eventName);
+    if (record.wokenBy.includes(signal)) return [];
+    return [
+      {
+        signal,
+        wake: {
           source: 'already-finished',
           eventName,
           deploymentId: input.deploymentId,
           ...(ours.rolloutStateReason ? { reason: ours.rolloutStateReason } : {}),
-        };
-      }
-    }
-    if (!wake) {
-      deps.logger.info('Waiting for the deployment event');
-      return { action: 'waiting' };
-    }
+        },
+      },
+    ];
+  }
+}
 
-    const completion = await completeWaitOnce(deps.clients, tableName, {
-      deploymentId: input.deploymentId,
-      taskToken: input.taskToken,
-      wake,
-      now: deps.now(),
-    });
-    return report(deps, completion, wake);
-  };
+interface PendingWake {
+  readonly signal: string;
+  readonly wake: DeploymentWake;
+}
+
+/** Stored signals that have not woken this execution yet: the deployment's outcome first, then stops. */
+function unseenWakes(record: WaitRecord): PendingWake[] {
+  const { deploymentId, event } = record;
+  const wakes: PendingWake[] = [
+    ...(event
+      ? [
+          {
+            signal: WakeSignal.deploymentEnded(event.eventName),
+            wake: {
+              source: 'event' as const,
+              eventName: event.eventName,
+              deploymentId,
+              ...(event.reason ? { reason: event.reason } : {}),
+            },
+          },
+        ]
+      : []),
+    ...record.taskStops.map((stop) => ({
+      signal: WakeSignal.taskStopped(stop.taskArn),
+      wake: {
+        source: 'event' as const,
+        eventName: TASK_STOPPED_WAKE,
+        deploymentId,
+        reason: stop.reason,
+        taskArn: stop.taskArn,
+      },
+    })),
+  ];
+  return wakes.filter((pending) => !record.wokenBy.includes(pending.signal));
 }
 
 function report(deps: HandlerDeps, completion: WaitCompletion, wake: DeploymentWake): RegisterWaitResult {
   switch (completion.outcome) {
     case 'delivered':
-      deps.logger.info('Deployment had already finished; woke the workflow', { wake });
+      deps.logger.info('Something this execution had not seen yet happened; woke the workflow', { wake });
       return { action: 'woken', wake };
     case 'already-completed':
-      deps.logger.info('The deployment event woke the workflow first', { wake });
+      deps.logger.info('The event handler woke the workflow first', { wake });
       return { action: 'already-woken' };
     case 'execution-moved-on':
       deps.logger.warn('Step Functions no longer waits on this token', { why: completion.why, wake });

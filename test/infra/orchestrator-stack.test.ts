@@ -297,7 +297,7 @@ describe('OrchestratorStack', () => {
       );
 
       // Assess
-      expect(targets).toHaveLength(3);
+      expect(targets).toHaveLength(4);
       for (const target of targets) {
         expect(target).toMatchObject({
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
@@ -409,15 +409,30 @@ describe('OrchestratorStack', () => {
         MetricName: 'ApproximateNumberOfMessagesVisible',
       });
       const [, notifyAlarm] = onlyResource(template, 'AWS::CloudWatch::Alarm', {
-        MetricName: 'Errors',
-        Dimensions: [
-          { Name: 'FunctionName', Value: { Ref: functionLogicalId(template, HandlerName.notify) } },
-        ],
+        AlarmDescription: Match.stringLikeRegexp('notify function failed or could not be invoked'),
       });
 
       // Assess
       expect(dlqAlarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(notifyAlarm.AlarmActions).toEqual([{ Ref: topicId }]);
+      const notifyId = functionLogicalId(template, HandlerName.notify);
+      const watched = (notifyAlarm.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[])
+        .filter((query) => query.MetricStat)
+        .map(({ MetricStat }) => ({
+          namespace: MetricStat!.Metric.Namespace,
+          name: MetricStat!.Metric.MetricName,
+          dimension: (MetricStat!.Metric.Dimensions as { Name: string }[])[0]!.Name,
+        }));
+      // Lambda's own failures, and Step Functions' count of invocations that never ran the function.
+      expect(watched).toEqual(
+        expect.arrayContaining([
+          { namespace: 'AWS/Lambda', name: 'Errors', dimension: 'FunctionName' },
+          { namespace: 'AWS/Lambda', name: 'Throttles', dimension: 'FunctionName' },
+          { namespace: 'AWS/States', name: 'LambdaFunctionsFailed', dimension: 'LambdaFunctionArn' },
+          { namespace: 'AWS/States', name: 'LambdaFunctionsTimedOut', dimension: 'LambdaFunctionArn' },
+        ]),
+      );
+      expect(JSON.stringify(notifyAlarm.Metrics)).toContain(notifyId);
     });
   });
 

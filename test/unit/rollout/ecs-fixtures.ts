@@ -185,3 +185,72 @@ export function deploymentStateChange(
     },
   };
 }
+
+/**
+ * An `ECS Task State Change` event for a stopped task exactly as EventBridge delivers it: the
+ * documented envelope, and the task as DescribeTasks shows it with ISO timestamps as `detail`.
+ */
+export function taskStateChange(task: Task, eventId = '3317b2af-7005-947d-b652-f55e762e571a') {
+  const iso = (date: Date | undefined) => date?.toISOString();
+  const arn = task.taskArn!;
+  return {
+    version: '0',
+    id: eventId,
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: ACCOUNT,
+    time: '2026-11-27T09:02:01Z',
+    region: 'eu-central-1',
+    resources: [arn],
+    detail: {
+      attachments: [
+        {
+          id: '1789bcae-ddfb-4d10-8ebe-8ac87ddba5b8',
+          type: 'eni',
+          status: 'DELETED',
+          details: [
+            { name: 'subnetId', value: 'subnet-0a1b2c3d4e5f60718' },
+            { name: 'networkInterfaceId', value: 'eni-0a1b2c3d4e5f60718' },
+          ],
+        },
+      ],
+      availabilityZone: 'eu-central-1a',
+      clusterArn: task.clusterArn,
+      connectivity: 'CONNECTED',
+      containers: (task.containers ?? []).map((container) => ({
+        containerArn: `arn:aws:ecs:eu-central-1:${ACCOUNT}:container/${CLUSTER}/${arn.slice(arn.lastIndexOf('/') + 1)}/${container.name}`,
+        lastStatus: 'STOPPED',
+        name: container.name,
+        image: `${ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com/afu9/control-center:stage-3f9c2ab`,
+        taskArn: arn,
+        networkInterfaces: [
+          { attachmentId: '1789bcae-ddfb-4d10-8ebe-8ac87ddba5b8', privateIpv4Address: '10.0.1.17' },
+        ],
+        cpu: '0',
+        ...(container.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
+        ...(container.reason ? { reason: container.reason } : {}),
+      })),
+      cpu: '1024',
+      createdAt: '2026-11-27T09:00:05.402Z',
+      desiredStatus: task.desiredStatus,
+      enableExecuteCommand: false,
+      ephemeralStorage: { sizeInGiB: 20 },
+      executionStoppedAt: iso(task.stoppedAt),
+      group: task.group,
+      launchType: 'FARGATE',
+      lastStatus: task.lastStatus,
+      memory: '2048',
+      overrides: { containerOverrides: (task.containers ?? []).map((c) => ({ name: c.name })) },
+      platformVersion: '1.4.0',
+      ...(task.startedBy ? { startedBy: task.startedBy } : {}),
+      ...(task.stopCode ? { stopCode: task.stopCode } : {}),
+      stoppedAt: iso(task.stoppedAt),
+      ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+      stoppingAt: iso(task.stoppedAt),
+      taskArn: arn,
+      taskDefinitionArn: task.taskDefinitionArn,
+      updatedAt: iso(task.stoppedAt),
+      version: 5,
+    },
+  };
+}

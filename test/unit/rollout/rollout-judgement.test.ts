@@ -1,5 +1,6 @@
 import { environments } from '../../../lambdas/domain/environments';
 import {
+  describeTaskStop,
   judgeRollout,
   type DeploymentObservation,
   type RolloutJudgementInput,
@@ -349,5 +350,41 @@ describe('judgeRollout', () => {
       const result = judge([ours()], { now: new Date('2026-11-27T09:29:30.000Z') });
       expect(result.nextCheckSeconds).toBe(31);
     });
+  });
+});
+
+describe('describeTaskStop (the reason a TASK_STOPPED wake-up carries)', () => {
+  it('gives the stop reason and code when no container ran', () => {
+    const line = describeTaskStop({
+      stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+      stopCode: 'TaskFailedToStart',
+      containers: [{ name: 'control-center' }],
+    });
+
+    expect(line).toBe(
+      'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found (TaskFailedToStart)',
+    );
+  });
+
+  it('names each container that exited non-zero or gave a reason, never one that exited 0', () => {
+    const line = describeTaskStop({
+      stoppedReason: 'Essential container in task exited',
+      stopCode: 'EssentialContainerExited',
+      containers: [
+        { name: 'control-center', exitCode: 1 },
+        { name: 'mcp-github', exitCode: 0 },
+        { name: 'mcp-deploy', reason: 'OutOfMemoryError: Container killed due to memory usage' },
+      ],
+    });
+
+    expect(line).toBe(
+      'Essential container in task exited (EssentialContainerExited); container control-center exited with ' +
+        'code 1; container mcp-deploy: OutOfMemoryError: Container killed due to memory usage',
+    );
+  });
+
+  it('says so when ECS gave no reason, and stays short', () => {
+    expect(describeTaskStop({ containers: [] })).toBe('no reason given');
+    expect(describeTaskStop({ stoppedReason: 'x'.repeat(1000), containers: [] }).length).toBe(300);
   });
 });
