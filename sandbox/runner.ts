@@ -154,6 +154,20 @@ const rules = {
       )
     );
   },
+  taskStopped(event: BusEvent, accountId: string): boolean {
+    const detail = event.detail;
+    return (
+      event.source === 'aws.ecs' &&
+      event['detail-type'] === 'ECS Task State Change' &&
+      detail.lastStatus === 'STOPPED' &&
+      Object.values(environments).some(
+        (env) =>
+          new RegExp(`^arn:aws[a-z-]*:ecs:${env.region}:${accountId}:cluster/${env.clusterName}$`).test(
+            String(detail.clusterArn),
+          ) && detail.group === `service:${env.serviceName}`,
+      )
+    );
+  },
 };
 
 class Simulation {
@@ -472,6 +486,10 @@ class Simulation {
       (event) => rules.ecsDeployment(event, ['SERVICE_DEPLOYMENT_FAILED'], accountId),
       (event) => this.startFromEvent(event),
     );
+    bus.subscribe(
+      (event) => rules.taskStopped(event, accountId),
+      (event) => this.deliverDeploymentEvent(event),
+    );
   }
 
   private startFromEvent(event: BusEvent): void {
@@ -491,7 +509,10 @@ class Simulation {
   /** The wake-up Lambda, invoked asynchronously as EventBridge does, with Lambda's retries. */
   private deliverDeploymentEvent(event: BusEvent): void {
     const handler = this.handlerFor(this.functionArn('deployment-event'));
-    const label = `${String(event.detail.eventName)} ${String(event.detail.deploymentId)}`;
+    const label =
+      event['detail-type'] === 'ECS Task State Change'
+        ? `TASK_STOPPED ${String(event.detail.startedBy)} ${String(event.detail.taskArn).split('/').pop()}`
+        : `${String(event.detail.eventName)} ${String(event.detail.deploymentId)}`;
     this.note(`EventBridge delivers ${label} to the deployment-event function`);
     void this.scheduler.spawn(async () => {
       for (let attempt = 0; ; attempt += 1) {
