@@ -166,8 +166,9 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   rollback.addToRolePolicy(describeServices);
   rollback.addToRolePolicy(readTaskDefinitions);
   rollback.addToRolePolicy(updateServices);
-  // The ledger's live pointer is the last known good revision when no update was recorded.
-  props.table.grant(rollback, 'dynamodb:GetItem');
+  // The ledger names the last known good revision when no update was recorded: the live pointer after
+  // an ECS failure event, the recent deployment records for a rollback a person asked for.
+  props.table.grant(rollback, 'dynamodb:GetItem', 'dynamodb:Query');
   acknowledgeTaskDefinitionCalls(HandlerName.rollback);
 
   // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.

@@ -123,6 +123,22 @@ export function liveAfter(
   return undefined;
 }
 
+/**
+ * For a rollback a person asks for: the newest revision a deployment or rollback proved good that is
+ * not the one running now (`records` newest first, as the ledger lists them).
+ */
+export function previousVerifiedRevision(
+  records: readonly Pick<DeploymentRecord, 'outcome' | 'taskDefinitionAfter'>[],
+  current: string | undefined,
+): string | undefined {
+  return records.find(
+    (record) =>
+      (record.outcome === 'succeeded' || record.outcome === 'rolled-back') &&
+      record.taskDefinitionAfter !== undefined &&
+      record.taskDefinitionAfter !== current,
+  )?.taskDefinitionAfter;
+}
+
 /** Who holds a service, and whether a new request may take it. */
 export interface LockHolder {
   readonly executionId: string;

@@ -16,6 +16,8 @@ export interface RollbackContext {
   readonly failingDeploymentId?: string;
   /** What the deployment ledger says is live: the revision the last verified deployment or rollback left. */
   readonly lastKnownGoodTaskDefinitionArn?: string;
+  /** A person asked to leave the running revision (no deployment failed). */
+  readonly manual?: boolean;
 }
 
 export type RollbackPlan =
@@ -111,6 +113,15 @@ export function planRollback(context: RollbackContext): RollbackPlan {
         }
       : lastGoodTarget(context.deployments, primary, failingTaskDefinition, context.failingDeploymentId);
 
+  if (!target && context.manual) {
+    return {
+      action: 'refuse',
+      reason:
+        `the deployment ledger records no verified revision before the running one (${primary.taskDefinition}) and ` +
+        'the service has no other COMPLETED deployment, so there is nothing known to be good to return to: deploy ' +
+        'the image you want with `afu9-deploy start --env <env> --image-tag <tag> --redeploy` instead',
+    };
+  }
   if (!target) {
     return {
       action: 'refuse',

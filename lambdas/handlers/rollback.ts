@@ -18,7 +18,8 @@ import type {
   UpdateResult,
 } from '../domain/workflow-state';
 import { describeService, findRevisionOfExecution, updateServiceRevision } from '../aws/ecs-deploy';
-import { getLive, ledgerTable } from '../aws/ledger';
+import { getLive, ledgerTable, recentDeployments } from '../aws/ledger';
+import { previousVerifiedRevision } from '../domain/ledger';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 /** The whole workflow state (`$`) as the Rollback state receives it. */
@@ -61,17 +62,32 @@ async function mustRead<T>(what: string, request: DeploymentRequest, run: () => 
   }
 }
 
+/** A rollback a person asked for (`afu9-deploy rollback`), not one an ECS failure event started. */
+function isManualRollback(request: DeploymentRequest): boolean {
+  return request.kind === 'rollback' && !request.failedDeploymentId;
+}
+
 /**
- * The ledger's live pointer: the revision the last verified deployment or rollback left. Without
- * `$.update` (an ECS circuit-breaker event, a manual rollback) it names the last known good revision.
+ * What the deployment ledger names as the last known good revision. After an ECS failure event, the
+ * live pointer: the revision the last verified deployment or rollback left. For a manual rollback, the
+ * newest verified revision other than the one running now. Only asked when no update was recorded.
  * An unreadable ledger never stops a rollback: the service's own deployments still name a target.
  */
 async function lastVerifiedRevision(
   deps: HandlerDeps,
   request: DeploymentRequest,
+  leaving: string | undefined,
 ): Promise<string | undefined> {
   try {
-    const live = await getLive(deps.clients, ledgerTable(deps.settings), request.environment);
+    const table = ledgerTable(deps.settings);
+    if (isManualRollback(request)) {
+      // The running revision may well be the live one: the person wants the verified one before it.
+      return previousVerifiedRevision(
+        await recentDeployments(deps.clients, table, request.environment),
+        leaving,
+      );
+    }
+    const live = await getLive(deps.clients, table, request.environment);
     return live?.taskDefinitionArn;
   } catch (error) {
     deps.logger.warn('the deployment ledger could not be read; planning from the service alone', {
@@ -114,15 +130,20 @@ export function createRollbackHandler(deps: HandlerDeps) {
           )
         : undefined;
 
-    const lastKnownGood = update ? undefined : await lastVerifiedRevision(deps, request);
+    // A manual rollback leaves the revision running now, whatever state it is in.
+    const leaving = isManualRollback(request)
+      ? primaryDeployment(service.deployments)?.taskDefinition
+      : undefined;
+    const lastKnownGood = update ? undefined : await lastVerifiedRevision(deps, request, leaving);
     const failingDeploymentId = update?.deploymentId ?? request.failedDeploymentId;
-    const failingTaskDefinitionArn = update?.taskDefinitionArn ?? ownRevision?.taskDefinitionArn;
+    const failingTaskDefinitionArn = update?.taskDefinitionArn ?? ownRevision?.taskDefinitionArn ?? leaving;
     const plan = planRollback({
       deployments: service.deployments,
       ...(update ? { recordedPreviousTaskDefinitionArn: update.previousTaskDefinitionArn } : {}),
       ...(failingTaskDefinitionArn ? { failingTaskDefinitionArn } : {}),
       ...(failingDeploymentId ? { failingDeploymentId } : {}),
       ...(lastKnownGood ? { lastKnownGoodTaskDefinitionArn: lastKnownGood } : {}),
+      manual: isManualRollback(request),
     });
     const deadline = addSeconds(deps.now(), environment.rollout.timeoutSeconds);
 

@@ -74,6 +74,7 @@ const expectedActions: Record<HandlerName, string[]> = {
   [HandlerName.smokeTest]: [],
   [HandlerName.rollback]: [
     'dynamodb:GetItem',
+    'dynamodb:Query',
     'ecs:DescribeServices',
     'ecs:DescribeTaskDefinition',
     'ecs:ListTaskDefinitions',

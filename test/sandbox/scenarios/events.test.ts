@@ -17,7 +17,8 @@ const expected: Readonly<Record<string, { code: number; outcome: string; executi
   'ecr-push.json': { code: 0, outcome: 'deployed', executions: 1 },
   // The failed deployment first happens on the service; ECS rolled it back, the branch confirms it.
   'ecs-deployment-failed.json': { code: 1, outcome: 'rolled-back', executions: 1 },
-  'rollback-staging.json': { code: 1, outcome: 'rolled-back', executions: 1 },
+  // The fresh sandbox has no verified revision before the running one: the rollback is refused, loudly.
+  'rollback-staging.json': { code: 1, outcome: 'rollback-failed', executions: 1 },
 };
 
 async function simulateInput(path: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -6,7 +6,7 @@ import {
   UpdateServiceCommand,
   type Deployment,
 } from '@aws-sdk/client-ecs';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRollbackHandler, type RollbackState } from '../../../lambdas/handlers/rollback';
 import { testDeps } from '../../support/deps';
@@ -287,6 +287,53 @@ describe('Rollback', () => {
 
     expect(result).toMatchObject({ action: 'started', targetTaskDefinitionArn: good });
     expect(deps.logLines.join('\n')).toContain('the deployment ledger could not be read');
+  });
+
+  describe('asked for by a person (afu9-deploy rollback)', () => {
+    const manual = () =>
+      stagingRequest({ kind: 'rollback', trigger: 'manual', images: [], version: 'last-good-revision' });
+    const steadyOnBad = deployment({
+      id: 'ecs-svc/4444444444444444444',
+      status: 'PRIMARY',
+      taskDefinition: bad,
+      rolloutState: 'COMPLETED',
+    });
+
+    it('returns to the newest revision the ledger verified before the running one', async () => {
+      // Prepare: the service runs :42 (verified too, newest); :41 was verified before it.
+      givenDeployments([steadyOnBad]);
+      dynamodb.on(QueryCommand).resolves({
+        Items: [
+          { outcome: 'succeeded', taskDefinitionAfter: bad },
+          { outcome: 'blocked' },
+          { outcome: 'succeeded', taskDefinitionAfter: good },
+        ],
+      });
+      givenRollbackAccepted();
+
+      // Act
+      const result = await rollBack({ request: manual() });
+
+      // Assess
+      expect(result).toMatchObject({
+        action: 'started',
+        fromTaskDefinitionArn: bad,
+        targetTaskDefinitionArn: good,
+      });
+      expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: good });
+    });
+
+    it('refuses, saying how to deploy instead, when no earlier revision was ever verified', async () => {
+      givenDeployments([steadyOnBad]);
+      dynamodb.on(QueryCommand).resolves({ Items: [{ outcome: 'succeeded', taskDefinitionAfter: bad }] });
+
+      const error = await rollBack({ request: manual() }).catch((caught: Error) => caught);
+
+      expect(error).toMatchObject({ name: 'RollbackFailed' });
+      expect((error as Error).message).toContain('records no verified revision before the running one');
+      expect((error as Error).message).toContain('--redeploy');
+      expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    });
   });
 
   it('trusts the update it recorded over the ledger', async () => {

@@ -27,6 +27,7 @@ import {
   imageClaimKey,
   ledgerExpiry,
   liveAfter,
+  previousVerifiedRevision,
   statesReached,
 } from '../../../lambdas/domain/ledger';
 import { testDeps } from '../../support/deps';
@@ -78,6 +79,20 @@ describe('ledger decisions', () => {
       liveAfter('rollback-failed', { taskDefinitionArn: 'td:42' }, { targetTaskDefinitionArn: 'td:41' }),
     ).toBe(undefined);
     expect(liveAfter('blocked', undefined, undefined)).toBeUndefined();
+  });
+
+  it('names the newest verified revision other than the running one, for a manual rollback', () => {
+    const records = [
+      { outcome: 'succeeded' as const, taskDefinitionAfter: 'td:43' },
+      { outcome: 'rollback-failed' as const },
+      { outcome: 'rolled-back' as const, taskDefinitionAfter: 'td:41' },
+      { outcome: 'succeeded' as const, taskDefinitionAfter: 'td:40' },
+    ];
+    expect(previousVerifiedRevision(records, 'td:43')).toBe('td:41');
+    expect(previousVerifiedRevision(records, 'td:44')).toBe('td:43');
+    expect(
+      previousVerifiedRevision([{ outcome: 'succeeded', taskDefinitionAfter: 'td:43' }], 'td:43'),
+    ).toBeUndefined();
   });
 
   it('never takes a lock from a holder that is still running', () => {
