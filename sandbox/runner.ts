@@ -170,6 +170,24 @@ const rules = {
   },
 };
 
+/**
+ * The Parameters keys a state fills from `$$.Execution.StartTime`. aws-local-stepfunctions always sets
+ * that field to the wall clock; the sandbox gives it the execution's start on the virtual clock, as
+ * Step Functions gives the real start.
+ */
+function executionStartTimeKeys(state: AslState): string[] {
+  const parameters = (state as { Parameters?: Record<string, unknown> }).Parameters ?? {};
+  return Object.entries(parameters)
+    .filter(([key, value]) => key.endsWith('.$') && value === '$$.Execution.StartTime')
+    .map(([key]) => key.slice(0, -2));
+}
+
+function withVirtualStartTime(input: unknown, keys: readonly string[], call: TaskCall): unknown {
+  if (keys.length === 0 || typeof input !== 'object' || input === null) return input;
+  const startTime = new Date(call.execution.startedAtMs).toISOString();
+  return { ...input, ...Object.fromEntries(keys.map((key) => [key, startTime])) };
+}
+
 class Simulation {
   readonly executions: SimulatedExecution[] = [];
   readonly logLines: string[] = [];
@@ -320,8 +338,14 @@ class Simulation {
     const resource = state.Resource ?? '';
     if (resource.startsWith('arn:aws:lambda:')) {
       const handler = this.handlerFor(resource);
+      const startTimeKeys = executionStartTimeKeys(state);
       return (input, call) =>
-        this.withTaskFault(call, async () => checkedPayload(await handler(jsonCopy(input)), stateName));
+        this.withTaskFault(call, async () =>
+          checkedPayload(
+            await handler(withVirtualStartTime(jsonCopy(input), startTimeKeys, call)),
+            stateName,
+          ),
+        );
     }
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       return (input, call) => this.waitForTaskToken(input, call, this.takeTaskFault(call));

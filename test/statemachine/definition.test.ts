@@ -348,7 +348,13 @@ describe('statemachine/deployment.asl.json', () => {
 
       // Assess
       expect(state.Resource).toBe(fakeSubstitutions.NotifyFunctionArn);
-      expect(state.Parameters).toEqual({ 'executionId.$': '$$.Execution.Id', outcome, 'state.$': '$' });
+      // The execution's start time measures the whole deployment's duration in the message.
+      expect(state.Parameters).toEqual({
+        'executionId.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+        outcome,
+        'state.$': '$',
+      });
       expect(new Set(successors(state))).toEqual(new Set([terminal]));
     },
   );
