@@ -21,9 +21,7 @@ import { OrchestratorAlarms } from './orchestrator-alarms';
 import { DeploymentTriggers } from './deployment-triggers';
 import { clusterArns, repositoryNames, serviceArns, targetStackArns } from './resource-arns';
 import { definitionPath } from '../statemachine/definition';
-
-/** Name of the state machine; fixed so functions can be granted on it without a reference cycle. */
-export const STATE_MACHINE_NAME = 'Afu9Deployment';
+import { STATE_MACHINE_NAME } from '../lambdas/aws/step-functions';
 
 export interface OrchestratorStackProps extends StackProps {
   /**

@@ -6,6 +6,7 @@
  * deployments to new executions. Waits pass in virtual time, so a rollout of minutes takes a
  * fraction of a second, and every figure the run reports is in virtual seconds.
  */
+import { STATE_MACHINE_NAME } from '../lambdas/aws/step-functions';
 import './promise-with-resolvers';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -78,7 +79,6 @@ export interface SimulationOptions {
 }
 
 /** Names the orchestrator stack's resources get in the sandbox account. */
-const STATE_MACHINE_NAME = 'Afu9DeployOrchestrator-Deployment';
 const DIFF_PROJECT_NAME = 'afu9-deploy-cdk-diff';
 const FUNCTION_PREFIX = 'afu9-deploy-';
 

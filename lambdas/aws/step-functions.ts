@@ -15,6 +15,8 @@ import type { AwsClients, SendOnly } from './clients';
 
 /** The orchestrator stack's name and the output that holds the state machine ARN. */
 export const ORCHESTRATOR_STACK_NAME = 'Afu9DeployOrchestrator';
+/** Name of the deployment state machine; fixed so functions can be granted on it without a reference cycle. */
+export const STATE_MACHINE_NAME = 'Afu9Deployment';
 export const STATE_MACHINE_OUTPUT_KEY = 'StateMachineArn';
 /** The output that names the deployment table (wait records and the ledger). */
 export const TABLE_OUTPUT_KEY = 'TableName';
