@@ -3,7 +3,7 @@
  * running task definition, judge every secret it and the environment config name, and look up every
  * image to deploy in ECR (pinning it by digest). Values are judged where they are read, never kept.
  */
-import { AwsErrorKind, classifyAwsError, describeAwsError } from '../domain/aws-error-kind';
+import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
 import { SecretsInvalid } from '../domain/errors';
 import type { EnvironmentConfig } from '../domain/environments';
 import { collectSecretRequirements, judgeSecret } from '../domain/secrets-check';
@@ -46,12 +46,7 @@ async function readRunningTaskDefinition(
     }
     return (await describeTaskDefinition(clients, service.taskDefinition)).taskDefinition;
   } catch (error) {
-    const kind = classifyAwsError(error);
-    if (
-      kind === AwsErrorKind.notFound ||
-      kind === AwsErrorKind.accessDenied ||
-      kind === AwsErrorKind.refused
-    ) {
+    if (wasRefused(error)) {
       throw cannotCheck(`reading ${where} failed (${describeAwsError(error)})`, error);
     }
     throw error;

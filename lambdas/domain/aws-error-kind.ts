@@ -20,6 +20,8 @@ export type AwsErrorKind = (typeof AwsErrorKind)[keyof typeof AwsErrorKind];
 
 const transientNames = new Set([
   'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'KMSThrottlingException',
   'Throttling',
   'ThrottledException',
   'TooManyRequestsException',
@@ -104,5 +106,13 @@ export function transientOrOriginal(error: unknown, operation: string): unknown 
     `${operation} failed after the AWS SDK's own retries (${describeAwsError(error)}). The workflow retries this step; ` +
       'if it keeps failing, check the AWS Health Dashboard and the account quotas for the service.',
     { cause: error },
+  );
+}
+
+/** AWS answered and did nothing: the resource is missing, access is denied, or the request was refused. */
+export function wasRefused(error: unknown): boolean {
+  const kind = classifyAwsError(error);
+  return (
+    kind === AwsErrorKind.notFound || kind === AwsErrorKind.accessDenied || kind === AwsErrorKind.refused
   );
 }

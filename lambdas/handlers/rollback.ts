@@ -4,7 +4,8 @@
  * watches that deployment. It refuses, with `RollbackFailed`, to "return" to a revision that was
  * never the last good one.
  */
-import { AwsErrorKind, classifyAwsError, describeAwsError } from '../domain/aws-error-kind';
+import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
+import { deadlineAfter } from '../domain/deadline';
 import { environmentOfRequest } from '../domain/environment-lookup';
 import { RollbackFailed, TransientAwsError } from '../domain/errors';
 import { describeRollbackCause, planRollback } from '../domain/rollback-plan';
@@ -36,21 +37,12 @@ export interface RollbackEvent {
   readonly state: RollbackState;
 }
 
-function addSeconds(time: Date, seconds: number): string {
-  return new Date(time.getTime() + seconds * 1000).toISOString();
-}
-
 /** A read the rollback cannot do without: a refusal ends the rollback with what to do by hand. */
 async function mustRead<T>(what: string, request: DeploymentRequest, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const kind = classifyAwsError(error);
-    if (
-      kind === AwsErrorKind.notFound ||
-      kind === AwsErrorKind.accessDenied ||
-      kind === AwsErrorKind.refused
-    ) {
+    if (wasRefused(error)) {
       throw new RollbackFailed(
         `${what} failed (${describeAwsError(error)}), so the rollback of ${request.serviceName} cannot be planned. ` +
           `Roll back by hand: \`aws ecs update-service --cluster ${request.clusterName} --service ${request.serviceName} ` +
@@ -145,7 +137,7 @@ export function createRollbackHandler(deps: HandlerDeps) {
       ...(lastKnownGood ? { lastKnownGoodTaskDefinitionArn: lastKnownGood } : {}),
       manual: isManualRollback(request),
     });
-    const deadline = addSeconds(deps.now(), environment.rollout.timeoutSeconds);
+    const deadline = deadlineAfter(deps.now(), environment.rollout.timeoutSeconds);
 
     switch (plan.action) {
       case 'refuse':

@@ -8,7 +8,8 @@
  * changed; any other failure propagates so the workflow rolls back.
  */
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
-import { AwsErrorKind, classifyAwsError, describeAwsError } from '../domain/aws-error-kind';
+import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
+import { deadlineAfter } from '../domain/deadline';
 import { environmentOfRequest } from '../domain/environment-lookup';
 import { DeploymentInProgress, TransientAwsError, UpdateFailed } from '../domain/errors';
 import {
@@ -39,21 +40,12 @@ export interface UpdateServiceEvent {
   readonly images: readonly ImageRef[];
 }
 
-function addSeconds(time: Date, seconds: number): string {
-  return new Date(time.getTime() + seconds * 1000).toISOString();
-}
-
 /** Reading before any change: a refusal here proves the service is untouched. */
 async function beforeChange<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const kind = classifyAwsError(error);
-    if (
-      kind === AwsErrorKind.notFound ||
-      kind === AwsErrorKind.accessDenied ||
-      kind === AwsErrorKind.refused
-    ) {
+    if (wasRefused(error)) {
       throw new UpdateFailed(
         `${what} failed (${describeAwsError(error)}); the service was not changed. ` +
           "Check the cluster and service exist and the orchestrator's role may read them, then deploy again.",
@@ -143,7 +135,7 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
         taskDefinitionArn: ownRevision.taskDefinitionArn,
         deploymentId: resumed.id,
         startedAt: startedAt.toISOString(),
-        deadline: addSeconds(startedAt, timeoutSeconds),
+        deadline: deadlineAfter(startedAt, timeoutSeconds),
       };
     }
 
@@ -184,7 +176,7 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
       taskDefinitionArn,
       deploymentId: deployment.id,
       startedAt: startedAt.toISOString(),
-      deadline: addSeconds(startedAt, timeoutSeconds),
+      deadline: deadlineAfter(startedAt, timeoutSeconds),
     };
   };
 }
