@@ -14,6 +14,8 @@ export const ContextKey = {
   /** Bucket and key of the AFU-9 infrastructure source zip the diff build runs in. */
   infraSourceBucket: 'infraSourceBucket',
   infraSourceKey: 'infraSourceKey',
+  /** Days the deployment ledger keeps a record (whole number; default 400). */
+  ledgerRetentionDays: 'ledgerRetentionDays',
   /** CDK's own key for a non-default bootstrap qualifier. */
   bootstrapQualifier: '@aws-cdk/core:bootstrapQualifier',
 } as const;
@@ -25,6 +27,17 @@ function optionalString(node: Node, key: string): string | undefined {
     throw new Error(`Context "${key}" must be a string. Received: ${JSON.stringify(value)}.`);
   }
   return value.trim();
+}
+
+function optionalNumber(node: Node, key: string): number | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (Number.isNaN(number)) {
+    throw new Error(`Context "${key}" must be a number. Received: ${JSON.stringify(value)}.`);
+  }
+  return number;
 }
 
 function optionalList(node: Node, key: string): string[] | undefined {
@@ -60,5 +73,6 @@ export function orchestratorPropsFromContext(node: Node): OrchestratorStackProps
         ? { bucketName: infraSourceBucket, objectKey: infraSourceKey }
         : undefined,
     bootstrapQualifier: optionalString(node, ContextKey.bootstrapQualifier),
+    ledgerRetentionDays: optionalNumber(node, ContextKey.ledgerRetentionDays),
   };
 }

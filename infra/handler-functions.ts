@@ -50,6 +50,8 @@ export interface HandlerFunctionsProps {
    */
   readonly smokeWarmUpSeconds: number;
   readonly logRetention: logs.RetentionDays;
+  /** Days the ledger keeps a deployment record (`LEDGER_RETENTION_DAYS`). */
+  readonly ledgerRetentionDays: number;
 }
 
 /**
@@ -132,6 +134,7 @@ export class HandlerFunctions extends Construct {
       environment: {
         [SettingVariables.topicArn]: props.topicArn,
         [SettingVariables.tableName]: props.tableName,
+        [SettingVariables.ledgerRetentionDays]: String(props.ledgerRetentionDays),
         POWERTOOLS_SERVICE_NAME: name,
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -22,6 +22,7 @@ import { DeploymentTriggers } from './deployment-triggers';
 import { clusterArns, repositoryNames, serviceArns, targetStackArns } from './resource-arns';
 import { definitionPath } from '../statemachine/definition';
 import { STATE_MACHINE_NAME } from '../lambdas/aws/step-functions';
+import { DEFAULT_LEDGER_RETENTION_DAYS } from '../lambdas/domain/ledger';
 
 export interface OrchestratorStackProps extends StackProps {
   /**
@@ -69,6 +70,13 @@ export interface OrchestratorStackProps extends StackProps {
    * @default Duration.days(30)
    */
   readonly diffRetention?: Duration;
+  /**
+   * Days the deployment ledger keeps a deployment record (DynamoDB TTL): set it to the audit period
+   * your team needs; records are never deleted sooner.
+   *
+   * @default 400 (DEFAULT_LEDGER_RETENTION_DAYS: a 13-month audit year plus a margin)
+   */
+  readonly ledgerRetentionDays?: number;
 }
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -115,6 +123,14 @@ function validateProps(
   if (props.bootstrapQualifier !== undefined && !QUALIFIER_PATTERN.test(props.bootstrapQualifier)) {
     throw new Error(
       `bootstrapQualifier must be 1 to 10 lowercase letters or digits (cdk bootstrap --qualifier). Received: "${props.bootstrapQualifier}".`,
+    );
+  }
+  if (
+    props.ledgerRetentionDays !== undefined &&
+    (!Number.isInteger(props.ledgerRetentionDays) || props.ledgerRetentionDays < 1)
+  ) {
+    throw new Error(
+      `ledgerRetentionDays must be a whole number of days, at least 1. Received: ${props.ledgerRetentionDays}.`,
     );
   }
   if (props.diffRetention !== undefined && props.diffRetention.toDays() < 1) {
@@ -180,6 +196,7 @@ export class OrchestratorStack extends Stack {
       tableName: this.table.tableName,
       smokeWarmUpSeconds: Math.max(...environments.map((env) => env.smoke.warmUpSeconds)),
       logRetention,
+      ledgerRetentionDays: props.ledgerRetentionDays ?? DEFAULT_LEDGER_RETENTION_DAYS,
     });
 
     const stateMachineArn = this.formatArn({

@@ -76,6 +76,40 @@ describe('OrchestratorStack configuration', () => {
     expect(build).toThrow(/must be in the stack's region eu-central-1.*Received: staging in us-east-1\./);
   });
 
+  it('GIVEN ledgerRetentionDays in context WHEN synthesized THEN every function keeps records that long', () => {
+    // Act
+    const { template } = synthTemplate({ context: { ledgerRetentionDays: '730' } });
+
+    // Assess
+    const functions = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: {
+          Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: Match.anyValue() }) },
+        },
+      }),
+    );
+    expect(functions.length).toBe(10);
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables.LEDGER_RETENTION_DAYS).toBe('730');
+    }
+  });
+
+  it('GIVEN no ledgerRetentionDays WHEN synthesized THEN records are kept the 400-day default', () => {
+    const { template } = synthTemplate({});
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ LEDGER_RETENTION_DAYS: '400' }) },
+    });
+  });
+
+  it('GIVEN a retention that is not a whole number of days WHEN the app is built THEN it refuses and echoes it', () => {
+    expect(() => buildApp({ context: { ledgerRetentionDays: '0.5' } })).toThrow(
+      'ledgerRetentionDays must be a whole number of days, at least 1. Received: 0.5.',
+    );
+    expect(() => buildApp({ context: { ledgerRetentionDays: 'a year' } })).toThrow(
+      'Context "ledgerRetentionDays" must be a number. Received: "a year".',
+    );
+  });
+
   it('GIVEN no environments WHEN the stack is built THEN it refuses', () => {
     // Act
     const build = () =>
