@@ -63,10 +63,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Reads `SKIP_DIFF_GATE` strictly: only `true` skips; any other value is named and ignored. */
-export function skipFromEnvironment(
-  env: NodeJS.ProcessEnv,
-  io: Pick<CliIo, 'stderr'>,
-): SkipRequest | undefined {
+function skipFromEnvironment(env: NodeJS.ProcessEnv, io: Pick<CliIo, 'stderr'>): SkipRequest | undefined {
   const value = env.SKIP_DIFF_GATE?.trim();
   if (!value || value.toLowerCase() === 'false') return undefined;
   if (value.toLowerCase() !== 'true') {
@@ -81,7 +78,7 @@ function findingRows(findings: readonly Finding[]): string[] {
 }
 
 /** The person-readable report: findings grouped by severity, each with its reason. */
-export function formatReport(judgement: DiffJudgement): string {
+function formatReport(judgement: DiffJudgement): string {
   const lines = [`Diff gate: ${judgement.verdict}  (stacks: ${judgement.stacks.join(', ') || 'none'})`];
   const groups: [string, readonly Finding[]][] = [
     ['BLOCKING', judgement.blocking],

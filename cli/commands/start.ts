@@ -45,7 +45,7 @@ function parseImages(values: readonly string[] | undefined): Record<string, stri
   return images;
 }
 
-export function buildStartInput(argv: readonly string[], env: NodeJS.ProcessEnv) {
+function buildStartInput(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const { values } = parseArgs({
     args: [...argv],
     options: {

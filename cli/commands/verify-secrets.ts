@@ -29,7 +29,7 @@ const GROUPS: readonly { title: string; kinds: readonly VerificationCheck['kind'
   { title: 'images', kinds: ['image'] },
 ];
 
-export function renderVerificationTree(heading: string, checks: readonly VerificationCheck[]): string {
+function renderVerificationTree(heading: string, checks: readonly VerificationCheck[]): string {
   const lines = [heading];
   for (const group of GROUPS) {
     const members = checks.filter((check) => group.kinds.includes(check.kind));

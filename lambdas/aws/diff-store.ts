@@ -33,9 +33,9 @@ export type DiffObject =
 const missingNames = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);
 
 /** Object metadata the RunCdkDiff build sets (`x-amz-meta-cdk-diff-exit-code`). */
-export const EXIT_CODE_METADATA = 'cdk-diff-exit-code';
+const EXIT_CODE_METADATA = 'cdk-diff-exit-code';
 
-export function diffUri(location: DiffLocation): string {
+function diffUri(location: DiffLocation): string {
   return `s3://${location.bucket}/${location.key}`;
 }
 

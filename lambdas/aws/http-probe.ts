@@ -34,12 +34,7 @@ export async function probe(fetchFn: typeof fetch, start: URL, options: ProbeOpt
         headers: { accept: 'application/json, text/html;q=0.9, */*;q=0.5' },
       });
     } catch (error) {
-      return {
-        kind: 'failure',
-        url: url.href,
-        reason: describeFetchError(error, options.timeoutMs),
-        retryable: true,
-      };
+      return networkFailure(url, error, options.timeoutMs);
     }
     if (!REDIRECT_STATUSES.has(response.status)) {
       try {
@@ -53,12 +48,7 @@ export async function probe(fetchFn: typeof fetch, start: URL, options: ProbeOpt
           truncated,
         };
       } catch (error) {
-        return {
-          kind: 'failure',
-          url: url.href,
-          reason: describeFetchError(error, options.timeoutMs),
-          retryable: true,
-        };
+        return networkFailure(url, error, options.timeoutMs);
       }
     }
     await response.body?.cancel().catch(() => undefined);
@@ -107,6 +97,11 @@ async function readBounded(
   }
   const bytes = Buffer.concat(chunks).subarray(0, maxBytes);
   return { text: new TextDecoder().decode(bytes), truncated };
+}
+
+/** The connection or the body read failed (or ran out of time): worth another try. */
+function networkFailure(url: URL, error: unknown, timeoutMs: number): ProbeOutcome {
+  return { kind: 'failure', url: url.href, reason: describeFetchError(error, timeoutMs), retryable: true };
 }
 
 function describeFetchError(error: unknown, timeoutMs: number): string {

@@ -152,18 +152,3 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
 export function isEnvironmentName(value: unknown): value is EnvironmentName {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(environments, value);
 }
-
-/** The environment that owns a service, or undefined when none does. */
-export function environmentForService(
-  clusterName: string,
-  serviceName: string,
-): EnvironmentConfig | undefined {
-  return Object.values(environments).find(
-    (env) => env.clusterName === clusterName && env.serviceName === serviceName,
-  );
-}
-
-/** The environment that deploys a repository's pushes, judged by the tag prefix. */
-export function environmentsForRepository(repository: string): EnvironmentConfig[] {
-  return Object.values(environments).filter((env) => env.containers.some((c) => c.repository === repository));
-}

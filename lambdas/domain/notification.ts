@@ -214,7 +214,7 @@ function shortDigest(digest: string): string {
   return digest.startsWith('sha256:') ? digest.slice(0, 'sha256:'.length + 12) : digest;
 }
 
-export function executionConsoleUrl(executionArn: string, fallbackRegion: string): string {
+function executionConsoleUrl(executionArn: string, fallbackRegion: string): string {
   const region = /^arn:aws[a-z-]*:states:([a-z0-9-]+):/.exec(executionArn)?.[1] ?? fallbackRegion;
   return (
     `https://${region}.console.aws.amazon.com/states/home?region=${region}` +

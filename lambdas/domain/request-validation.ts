@@ -189,6 +189,20 @@ function checkProductionAllowed(environment: EnvironmentConfig, input: StartDepl
   }
 }
 
+/**
+ * The fields of a request that name what it changes, all from one environment, so that no request
+ * can name one environment's cluster with another's service.
+ */
+function serviceTarget(environment: EnvironmentConfig) {
+  return {
+    environment: environment.name,
+    clusterName: environment.clusterName,
+    serviceName: environment.serviceName,
+    taskFamily: environment.taskFamily,
+    stackName: environment.stackName,
+  };
+}
+
 function rollbackRequest(
   environment: EnvironmentConfig,
   details: {
@@ -201,11 +215,7 @@ function rollbackRequest(
 ): DeploymentRequest {
   return {
     kind: 'rollback',
-    environment: environment.name,
-    clusterName: environment.clusterName,
-    serviceName: environment.serviceName,
-    taskFamily: environment.taskFamily,
-    stackName: environment.stackName,
+    ...serviceTarget(environment),
     images: [],
     version: ROLLBACK_VERSION,
     skipDiffGate: false,
@@ -269,11 +279,7 @@ export function requestFromStartInput(
   const versionImage = images[0]!;
   return {
     kind: 'deploy',
-    environment: environment.name,
-    clusterName: environment.clusterName,
-    serviceName: environment.serviceName,
-    taskFamily: environment.taskFamily,
-    stackName: environment.stackName,
+    ...serviceTarget(environment),
     images,
     version: versionImage.tag ?? versionImage.digest!,
     skipDiffGate: input.skipDiffGate === true,
@@ -340,11 +346,7 @@ export function resolveEcrImageAction(event: EcrImageActionEvent, context: Resol
     status: 'accepted',
     request: {
       kind: 'deploy',
-      environment: environment.name,
-      clusterName: environment.clusterName,
-      serviceName: environment.serviceName,
-      taskFamily: environment.taskFamily,
-      stackName: environment.stackName,
+      ...serviceTarget(environment),
       images,
       version: tag,
       skipDiffGate: false,

@@ -73,8 +73,8 @@ export interface RolloutJudgementInput {
 }
 
 /** How many service events and stopped tasks a judgement carries: enough to explain, small to pass on. */
-export const RECENT_EVENT_LIMIT = 5;
-export const STOPPED_TASK_LIMIT = 5;
+const RECENT_EVENT_LIMIT = 5;
+const STOPPED_TASK_LIMIT = 5;
 const TEXT_LIMIT = 300;
 
 /**
@@ -83,12 +83,12 @@ const TEXT_LIMIT = 300;
  * deployment's own event wakes the workflow and the slow safety-net look is enough. Four early looks
  * keep a 10-minute rollout within a few dozen state transitions.
  */
-export const NEXT_CHECK_SCHEDULE: readonly {
+const NEXT_CHECK_SCHEDULE: readonly {
   readonly untilElapsedSeconds: number;
   readonly seconds: number;
 }[] = [{ untilElapsedSeconds: 180, seconds: 45 }];
 /** Never look again sooner than this, even right before the deadline. */
-export const MIN_NEXT_CHECK_SECONDS = 5;
+const MIN_NEXT_CHECK_SECONDS = 5;
 
 const ESSENTIAL_EXIT_STOP_CODE = 'EssentialContainerExited';
 const ESSENTIAL_EXIT_REASON = 'Essential container in task exited';

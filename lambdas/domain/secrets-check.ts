@@ -18,7 +18,7 @@ export interface PlaceholderPattern {
  * Placeholders copied from the AFU-9 runbook and from `.env.example` habits. Matched against the
  * trimmed value; a real credential does not look like any of these.
  */
-export const runbookPlaceholders: readonly PlaceholderPattern[] = [
+const runbookPlaceholders: readonly PlaceholderPattern[] = [
   { label: '`ghp_your_…` (GitHub token placeholder)', pattern: /^ghp_your_/i },
   { label: '`sk-your-…` (API key placeholder)', pattern: /^sk-(ant-)?your[-_]/i },
   { label: '`CHANGE_ME`', pattern: /change[-_ ]?me/i },
@@ -82,7 +82,7 @@ export function parseSecretReference(valueFrom: string): SecretReference {
 }
 
 /** Whether an ARN's name part names this secret (a complete ARN appends `-` and 6 characters). */
-export function arnNameMatches(nameInArn: string, secretName: string): boolean {
+function arnNameMatches(nameInArn: string, secretName: string): boolean {
   if (nameInArn === secretName) return true;
   const suffix = nameInArn.slice(secretName.length + 1);
   return nameInArn.startsWith(`${secretName}-`) && /^[A-Za-z0-9]{6}$/.test(suffix);

@@ -72,7 +72,7 @@ export const StartDeploymentInputSchema = z.strictObject(startInputShape);
 const schemaMatchesContract: z.ZodType<StartDeploymentInput> = StartDeploymentInputSchema;
 void schemaMatchesContract;
 
-export const startInputFields: readonly string[] = Object.keys(startInputShape);
+const startInputFields: readonly string[] = Object.keys(startInputShape);
 
 /** What an execution was started with, once recognised and parsed. */
 export type TriggerInput =
@@ -87,7 +87,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** One line per problem, each naming the field, so the rejection says exactly what to fix. */
-export function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const at = issue.path.length > 0 ? issue.path.join('.') : 'input';

@@ -47,7 +47,7 @@ function readSetting(name: string): string {
   return value;
 }
 
-export function defaultDeps(serviceName: string): HandlerDeps {
+function defaultDeps(serviceName: string): HandlerDeps {
   const region = process.env.AWS_REGION ?? 'eu-central-1';
   return {
     clients: createAwsClients({ region }),

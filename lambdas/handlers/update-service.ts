@@ -7,7 +7,6 @@
  * It throws `UpdateFailed` / `DeploymentInProgress` only when the service was certainly not
  * changed; any other failure propagates so the workflow rolls back.
  */
-import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
 import { deadlineAfter } from '../domain/deadline';
 import { environmentOfRequest } from '../domain/environment-lookup';
@@ -205,12 +204,11 @@ async function registerNextRevision(
         plan.problems.map((problem) => `- ${problem}`).join('\n'),
     );
   }
-  const input: RegisterTaskDefinitionCommandInput = {
+  const registered = await registerTaskDefinition(deps.clients, {
     ...plan.input,
     family: running.taskDefinition.family,
     containerDefinitions: plan.input.containerDefinitions ?? [],
-  };
-  const registered = await registerTaskDefinition(deps.clients, input);
+  });
   if (!registered.ok) {
     throw new UpdateFailed(
       `ECS refused to register the next revision of ${request.taskFamily} (${describeAwsError(registered.cause)}); ` +

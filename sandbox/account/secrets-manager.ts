@@ -32,7 +32,7 @@ export type SecretCondition =
   | { readonly state: 'not-json' };
 
 /** Text a fresh AFU-9 secret holds until someone fills it in (the runbook's template). */
-export const runbookPlaceholder = 'REPLACE_ME';
+const runbookPlaceholder = 'REPLACE_ME';
 
 interface StoredSecret {
   readonly name: string;

@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../run/progress';
 import type { SimulationRun } from '../run/result';
 import { describeState, formatSeconds, shortTaskDefinition } from './decisions';
 
-export function relativeTime(ms: number): string {
+function relativeTime(ms: number): string {
   const total = Math.max(0, Math.round(ms / 1000));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);

@@ -96,7 +96,7 @@ export interface SimService {
 const MAX_SERVICE_EVENTS = 100;
 
 /** ECS's circuit breaker threshold: 0.5 × desired count, at least 3, at most 200 failed tasks. */
-export function circuitBreakerThreshold(desiredCount: number): number {
+function circuitBreakerThreshold(desiredCount: number): number {
   return Math.min(200, Math.max(3, Math.ceil(0.5 * desiredCount)));
 }
 
@@ -266,11 +266,8 @@ export class ServiceEngine {
   private launchTask(service: SimService, deployment: SimDeployment): void {
     const revision = this.deps.taskDefinitions.findByArn(deployment.taskDefinitionArn);
     if (!revision) throw new Error(`The sandbox lost task definition ${deployment.taskDefinitionArn}.`);
-    const id = this.deps.ids.hex(32);
-    const clusterName = service.clusterArn.split('/').pop();
     const task: SimTask = {
-      arn: `arn:aws:ecs:${this.deps.account.region}:${this.deps.account.accountId}:task/${clusterName}/${id}`,
-      id,
+      ...this.newTaskIdentity(service),
       serviceName: service.name,
       deploymentId: deployment.id,
       taskDefinitionArn: revision.arn,
@@ -289,7 +286,7 @@ export class ServiceEngine {
       })),
     };
     this.tasks.push(task);
-    this.addEvent(service, `has started 1 tasks: (task ${id}).`);
+    this.addEvent(service, `has started 1 tasks: (task ${task.id}).`);
     const timing = this.deps.timing;
     this.after(task, timing.provisioningSeconds, 'provisioned', () => {
       task.lastStatus = 'PENDING';
@@ -539,6 +536,16 @@ export class ServiceEngine {
     });
   }
 
+  /** A fresh task id and the ARN ECS gives it (the long format, which names the cluster). */
+  private newTaskIdentity(service: SimService): { readonly arn: string; readonly id: string } {
+    const id = this.deps.ids.hex(32);
+    const clusterName = service.clusterArn.split('/').pop();
+    return {
+      arn: `arn:aws:ecs:${this.deps.account.region}:${this.deps.account.accountId}:task/${clusterName}/${id}`,
+      id,
+    };
+  }
+
   /** A task already running and healthy when the sandbox starts (the seeded steady state). */
   seedRunningTask(
     service: SimService,
@@ -546,11 +553,8 @@ export class ServiceEngine {
     revision: StoredRevision,
     since: Date,
   ): void {
-    const id = this.deps.ids.hex(32);
-    const clusterName = service.clusterArn.split('/').pop();
     this.tasks.push({
-      arn: `arn:aws:ecs:${this.deps.account.region}:${this.deps.account.accountId}:task/${clusterName}/${id}`,
-      id,
+      ...this.newTaskIdentity(service),
       serviceName: service.name,
       deploymentId: deployment.id,
       taskDefinitionArn: revision.arn,
