@@ -91,6 +91,7 @@ const SLOT_ORDER = [
   'rollout',
   'smoke',
   'rollback',
+  'rollbackWake',
   'rollbackRollout',
   'notification',
 ] as const;

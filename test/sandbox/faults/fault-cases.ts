@@ -47,6 +47,7 @@ const reached = {
     'wake',
     'rollout',
     'rollback',
+    'rollbackWake',
     'rollbackRollout',
   ],
 } as const;
@@ -196,12 +197,12 @@ const deployPath: Path = {
         return beforeChange(slots.slice(0, this.states.indexOf(state)));
       case 'UpdateService':
         // Whether or not the update went through, the rollback leaves the previous revision.
-        return rolledBack([...slots.slice(0, 4), 'rollback', 'rollbackRollout']);
+        return rolledBack([...slots.slice(0, 4), 'rollback', 'rollbackWake', 'rollbackRollout']);
       case 'WaitForDeploymentEvent':
       case 'PollStabilization':
-        return rolledBack([...slots, 'rollback', 'rollbackRollout']);
+        return rolledBack([...slots, 'rollback', 'rollbackWake', 'rollbackRollout']);
       case 'SmokeTest':
-        return rolledBack([...slots, 'wake', 'rollout', 'rollback', 'rollbackRollout']);
+        return rolledBack([...slots, 'wake', 'rollout', 'rollback', 'rollbackWake', 'rollbackRollout']);
       default:
         return timedOut ? this.clean : notifyNeverRan(this.clean);
     }
@@ -340,6 +341,7 @@ function awsFaultCases(): FaultCase[] {
         'diffGate',
         'verification',
         'rollback',
+        'rollbackWake',
         'rollbackRollout',
       ]),
     },
@@ -422,7 +424,7 @@ function awsFaultCases(): FaultCase[] {
         liveServiceHangs: true,
         smokeTiming: { requestTimeoutMs: 50, warmUpSeconds: 10 },
       }),
-      expected: rolledBack([...reached.deployed, 'rollback', 'rollbackRollout']),
+      expected: rolledBack([...reached.deployed, 'rollback', 'rollbackWake', 'rollbackRollout']),
     },
     {
       fault: 'SNS Publish ThrottledException once',
