@@ -31,7 +31,16 @@ export interface SchedulerOptions {
    * EventBridge delivers seconds later, which may start an execution) still arrives.
    */
   readonly inFlightMs: number;
+  /**
+   * Wall time an activity may stay busy without blocking (handler code, local HTTP) before the
+   * simulation is stopped as stalled, instead of hanging the command.
+   *
+   * @default 120000
+   */
+  readonly busyLimitMs?: number;
 }
+
+const DEFAULT_BUSY_LIMIT_MS = 120_000;
 
 export class Scheduler {
   private busy = 0;
@@ -166,9 +175,33 @@ export class Scheduler {
    */
   private async settled(): Promise<void> {
     for (;;) {
-      if (this.busy > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      if (this.busy > 0) await this.untilIdle();
       await new Promise((resolve) => setImmediate(resolve));
       if (this.busy <= 0) return;
     }
+  }
+
+  /** Resolves when no activity is busy; rejects when one stays busy past the wall-time limit. */
+  private untilIdle(): Promise<void> {
+    const limitMs = this.options.busyLimitMs ?? DEFAULT_BUSY_LIMIT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const watchdog = setTimeout(
+        () =>
+          reject(
+            new SimulationStalled(
+              `An activity stayed busy for ${limitMs / 1000} s of wall time without waiting on the virtual clock ` +
+                '(a handler or a local HTTP call that never returns). The sandbox stopped instead of hanging; run the ' +
+                'scenario again with --json and report the states it reached.',
+            ),
+          ),
+        limitMs,
+      );
+      // The watchdog alone never keeps the process alive.
+      watchdog.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(watchdog);
+        resolve();
+      });
+    });
   }
 }

@@ -120,4 +120,14 @@ describe('Scheduler', () => {
     // Act / Assess
     await expect(scheduler.drive()).rejects.toBeInstanceOf(SimulationStalled);
   });
+
+  it('stops with a clear error instead of hanging when an activity stays busy and never returns', async () => {
+    // Prepare: an activity stuck in "real work" that never settles (a handler awaiting nothing).
+    const clock = new VirtualClock(start);
+    const scheduler = new Scheduler(clock, { horizonMs: 3600_000, inFlightMs: 0, busyLimitMs: 50 });
+    void scheduler.spawn(() => new Promise<never>(() => undefined));
+
+    // Act / Assess
+    await expect(scheduler.drive()).rejects.toThrow(/stayed busy for 0.05 s of wall time/);
+  });
 });
