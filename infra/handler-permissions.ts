@@ -74,6 +74,8 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   const resolveRequest = fn(HandlerName.resolveRequest);
   props.table.grant(resolveRequest, ...ledgerItemActions);
   resolveRequest.addToRolePolicy(allow(['states:DescribeExecution'], [props.executionArns]));
+  // The digest of an image started by tag, so the exactly-once claim names what will run.
+  resolveRequest.addToRolePolicy(allow(['ecr:DescribeImages'], repositoryArns(stack, props.environments)));
   acknowledgeWildcardResource(
     resolveRequest.role!,
     props.executionArns,

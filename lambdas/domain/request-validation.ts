@@ -135,7 +135,7 @@ function referenceText(image: ImageRef): string {
 }
 
 /** `environment#primary-ref`, with any further images appended so different sets never collide. */
-function deploymentKeyFor(environment: EnvironmentName, images: readonly ImageRef[]): string {
+export function deploymentKeyFor(environment: EnvironmentName, images: readonly ImageRef[]): string {
   const [first, ...rest] = images;
   const extra = rest.map((image) => `+${image.container}=${referenceText(image)}`).join('');
   return `${environment}#${referenceText(first!)}${extra}`;
@@ -420,4 +420,21 @@ export function resolveTrigger(trigger: TriggerInput, context: ResolveContext): 
         `EventBridge "${trigger.detailType}" events from ${trigger.source} do not start deployments.`,
       );
   }
+}
+
+/**
+ * The request with the digests ECR reported for images named by tag, and its deployment key made
+ * from them: a push (which carries the digest) and a start by tag of the same image then claim the
+ * same key, so the image deploys once. Images without a found digest keep their tag.
+ */
+export function withPinnedDigests(
+  request: DeploymentRequest,
+  digests: ReadonlyMap<string, string>,
+): DeploymentRequest {
+  const images = request.images.map((image) =>
+    image.digest || !digests.has(image.container)
+      ? image
+      : { ...image, digest: digests.get(image.container)! },
+  );
+  return { ...request, images, deploymentKey: deploymentKeyFor(request.environment, images) };
 }

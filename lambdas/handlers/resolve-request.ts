@@ -9,6 +9,7 @@
  * record is written with the time it started, which the request carries to the Notify step.
  */
 import { getWaitRecord } from '../aws/deployment-table';
+import { lookUpImage } from '../aws/ecr';
 import {
   acquireServiceLock,
   claimImage,
@@ -34,7 +35,7 @@ import {
   LedgerKeys,
   type RestartContext,
 } from '../domain/ledger';
-import { resolveTrigger } from '../domain/request-validation';
+import { resolveTrigger, withPinnedDigests } from '../domain/request-validation';
 import { parseTriggerInput } from '../domain/trigger-events';
 import { Trigger, type DeploymentRequest, type ResolveResult } from '../domain/workflow-state';
 import { lambdaEntry, type HandlerDeps } from './runtime';
@@ -76,6 +77,23 @@ async function unlessWatched(deps: HandlerDeps, request: DeploymentRequest): Pro
       { cause: error },
     );
   }
+}
+
+/**
+ * Looks up in ECR the digest of every image the request names by tag, so the exactly-once claim is
+ * made on what will run, whoever triggered it. An image ECR does not show keeps its tag: VerifySecrets
+ * then reports it missing, with what to do.
+ */
+async function pinDigests(deps: HandlerDeps, request: DeploymentRequest): Promise<DeploymentRequest> {
+  const byTag = request.images.filter((image) => !image.digest && image.tag);
+  if (request.kind !== 'deploy' || byTag.length === 0) return request;
+  const digests = new Map<string, string>();
+  for (const image of byTag) {
+    const lookup = await lookUpImage(deps.clients, { repository: image.repository, tag: image.tag! });
+    if (lookup.state === 'found') digests.set(image.container, lookup.digest);
+    else deps.logger.info('Image digest not pinned here; VerifySecrets checks the image', { image, lookup });
+  }
+  return withPinnedDigests(request, digests);
 }
 
 function restartContext(deps: HandlerDeps, request: DeploymentRequest): RestartContext {
@@ -249,7 +267,7 @@ export function createResolveRequestHandler(deps: HandlerDeps) {
         result = await unlessWatched(deps, result.request);
       }
       if (result.status === 'accepted') {
-        result = await enterLedger(deps, event, result.request);
+        result = await enterLedger(deps, event, await pinDigests(deps, result.request));
       }
       if (result.status === 'ignored') {
         deps.logger.info('Trigger ignored', { trigger: trigger.kind, reason: result.reason });

@@ -40,6 +40,7 @@ const expectedActions: Record<HandlerName, string[]> = {
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
+    'ecr:DescribeImages',
     'states:DescribeExecution',
   ],
   [HandlerName.analyzeDiff]: ['s3:GetObject'],

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type PutCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeploymentInProgress, TransientAwsError } from '../../../lambdas/domain/errors';
 import type { DeploymentRequest, ResolveResult } from '../../../lambdas/domain/workflow-state';
@@ -16,6 +17,17 @@ import { testDeps, type TestDeps } from '../../support/deps';
 import { loadSampleEvent } from './sample-events';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
+const ecr = mockClient(ECRClient);
+
+/** ECR does not know the tags these tests start with, unless a test says otherwise. */
+function ecrKnowsNoTag() {
+  ecr
+    .on(DescribeImagesCommand)
+    .rejects(
+      new ImageNotFoundException({ message: 'The image with imageId ... does not exist', $metadata: {} }),
+    );
+}
+beforeEach(ecrKnowsNoTag);
 const sfn = mockClient(SFNClient);
 
 const NOW = new Date('2026-11-27T09:00:00.000Z');
@@ -82,6 +94,7 @@ function logged(deps: TestDeps, message: string) {
 afterEach(() => {
   dynamodb.reset();
   sfn.reset();
+  ecr.reset();
 });
 
 describe('resolve-request and the deployment ledger', () => {
@@ -473,5 +486,53 @@ describe('resolve-request and the deployment ledger', () => {
     // Assess
     const request = (result as { request: DeploymentRequest }).request;
     expect(putItems('ENV#staging')[0]?.sk).toBe(`DEPLOYMENT#${request.startedAt}#${ME}`);
+  });
+
+  it('claims an image started by tag under the digest ECR reports, so it and its push are one image', async () => {
+    // Prepare: ECR knows stage-3f9c2ab as the same digest the push event carries.
+    emptyLedger();
+    ecr
+      .on(DescribeImagesCommand, {
+        repositoryName: 'afu9/control-center',
+        imageIds: [{ imageTag: 'stage-3f9c2ab' }],
+      })
+      .resolves({
+        imageDetails: [
+          { repositoryName: 'afu9/control-center', imageDigest: DIGEST, imageTags: ['stage-3f9c2ab'] },
+        ],
+      });
+
+    // Act
+    const result = await resolve(loadSampleEvent('start-staging.json'), testDeps({ now: NOW }), RUNNING);
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'accepted',
+      request: {
+        deploymentKey: `staging#${DIGEST}`,
+        version: 'stage-3f9c2ab',
+        images: [{ tag: 'stage-3f9c2ab', digest: DIGEST }],
+      },
+    });
+    expect(dynamodb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining(claimKey) });
+    expect(dynamodb).not.toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining(tagClaimKey),
+    });
+  });
+
+  it('leaves a throttled digest lookup to the workflow retry, before anything is claimed', async () => {
+    emptyLedger();
+    ecr
+      .on(DescribeImagesCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: {},
+        }),
+      );
+
+    await expect(resolve(loadSampleEvent('start-staging.json'))).rejects.toBeInstanceOf(TransientAwsError);
+    expect(dynamodb).not.toHaveReceivedCommand(PutCommand);
   });
 });

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeploymentRejected, TransientAwsError } from '../../../lambdas/domain/errors';
 import { createResolveRequestHandler } from '../../../lambdas/handlers/resolve-request';
@@ -8,6 +9,17 @@ import { testDeps } from '../../support/deps';
 import { loadSampleEvent, sampleEventFiles, withDetail } from './sample-events';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
+const ecr = mockClient(ECRClient);
+
+/** ECR does not know the tags these tests start with, unless a test says otherwise. */
+function ecrKnowsNoTag() {
+  ecr
+    .on(DescribeImagesCommand)
+    .rejects(
+      new ImageNotFoundException({ message: 'The image with imageId ... does not exist', $metadata: {} }),
+    );
+}
+beforeEach(ecrKnowsNoTag);
 const executionId = 'arn:aws:states:eu-central-1:111122223333:execution:Afu9DeployOrchestrator:run-0001';
 const failedDeploymentId = 'ecs-svc/1338873912811884835';
 
@@ -19,7 +31,10 @@ function emptyLedger() {
   dynamodb.on(PutCommand).resolves({});
 }
 
-afterEach(() => dynamodb.reset());
+afterEach(() => {
+  dynamodb.reset();
+  ecr.reset();
+});
 
 function resolve(input: unknown, deps = testDeps()) {
   return createResolveRequestHandler(deps)({ executionId, executionName: 'run-0001', input });
