@@ -522,15 +522,13 @@ describe('resolve-request and the deployment ledger', () => {
 
   it('leaves a throttled digest lookup to the workflow retry, before anything is claimed', async () => {
     emptyLedger();
-    ecr
-      .on(DescribeImagesCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-        }),
-      );
+    ecr.on(DescribeImagesCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
 
     await expect(resolve(loadSampleEvent('start-staging.json'))).rejects.toBeInstanceOf(TransientAwsError);
     expect(dynamodb).not.toHaveReceivedCommand(PutCommand);
