@@ -27,7 +27,7 @@ import { findScenario, type Scenario, type ScenarioWorld } from '../sandbox/scen
 import { afu9TimingModel, secondsUntilHealthy, type TimingModel } from '../sandbox/timing-model';
 import type { StateRecord } from '../sandbox/run/execution';
 
-/** CONTRACT.md `npm run bench -- --json` `rollout`. */
+/** The `rollout` of the `npm run bench -- --json` document (docs/json-outputs.md). */
 export interface RolloutFigures {
   readonly detectionDelaySeconds: { readonly orchestrator: number; readonly poll15s: number };
   readonly secondsToRollbackStart: { readonly orchestrator: number; readonly circuitBreaker: number };

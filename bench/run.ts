@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the rollout figures (sandbox, virtual seconds), the Lambda bundles (size, load +
  * first request) and the diff gate on a large diff, as a table; `npm run bench -- --json` prints
- * exactly one JSON document (CONTRACT.md) on stdout and its progress on stderr.
+ * exactly one JSON document (docs/json-outputs.md) on stdout and its progress on stderr.
  */
 import { benchmarkDiffGate } from './diff-gate';
 import { benchmarkLambdas, INIT_RUNS, type LambdaFigure } from './lambdas';

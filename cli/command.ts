@@ -18,7 +18,7 @@ export interface CliCommand {
   run(argv: readonly string[], io: CliIo): Promise<number>;
 }
 
-/** Exit code for a usage error, shared by every command (CONTRACT.md). */
+/** Exit code for a usage error, shared by every command (docs/cli.md). */
 export const USAGE_ERROR_EXIT = 2;
 
 /** A usage error: the message says what was wrong and how to call the command instead. */

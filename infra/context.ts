@@ -5,7 +5,7 @@
 import type { Node } from 'constructs';
 import type { OrchestratorStackProps } from './orchestrator-stack';
 
-/** The context keys the app reads; the README's deploy section documents each. */
+/** The context keys the app reads; docs/operations.md documents each. */
 export const ContextKey = {
   /** Email address subscribed to the notification topic. */
   notificationEmail: 'notificationEmail',

@@ -68,7 +68,7 @@ export interface SimulationOptions {
   readonly scenario: Scenario;
   /**
    * Replaces the scenario's trigger (and its follow-ups): an execution input, or a raw EventBridge
-   * event that first makes its own history in the account (CONTRACT.md `simulate --input`).
+   * event that first makes its own history in the account (docs/rehearsal.md, `simulate --input`).
    */
   readonly input?: unknown;
   /** Where the input came from, for the timeline. @default 'input' */

@@ -1,6 +1,7 @@
 /**
- * `afu9-deploy diff-gate`: judges the text `cdk diff` printed (CONTRACT.md). Also the gate that
- * `npm run validate:diff` (cli/validate-diff.ts) runs on the diff it produces.
+ * `afu9-deploy diff-gate`: judges the text `cdk diff` printed (docs/diff-gate.md; its `--json` document in
+ * docs/json-outputs.md). Also the gate that `npm run validate:diff` (cli/validate-diff.ts) runs on the
+ * diff it produces.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -17,7 +18,7 @@ import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../co
 const usage = `Usage: afu9-deploy diff-gate --file <path>|- [--json]
 
 Judges the text \`cdk diff\` printed (one or several stacks, with or without colours, any line
-endings) by the diff gate rules (README, section "Diff gate").
+endings) by the diff gate rules (docs/diff-gate.md).
 
   --file <path>   the saved diff; \`-\` reads standard input, e.g.
                   npx cdk diff Afu9EcsStack 2>&1 | npx afu9-deploy diff-gate --file -

@@ -26,7 +26,7 @@ Options:
                      ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
                      event (ECR push, ECS deployment state change) exactly as AWS delivers it;
                      '-' reads it from stdin. It runs in the scenario's world.
-  --json             print exactly one JSON document on stdout (CONTRACT.md), no timeline
+  --json             print exactly one JSON document on stdout (docs/json-outputs.md), no timeline
   --report <file>    also write a self-contained HTML page: the state machine coloured by the
                      path taken, and the timeline of the run
   --list             name every scenario with one line about it

@@ -102,7 +102,7 @@ export interface DiffBuildResult {
 export type DiffVerdict = 'PASS' | 'WARN' | 'BLOCKED' | 'ERROR';
 export type ChangeKind = 'add' | 'modify' | 'replace' | 'may-replace' | 'destroy';
 
-/** One judged resource change (CONTRACT.md `Finding`). */
+/** One judged resource change (docs/json-outputs.md `Finding`). */
 export interface Finding {
   readonly stack: string;
   readonly resourceType: string;

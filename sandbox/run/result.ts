@@ -1,5 +1,5 @@
 /**
- * What one simulation yields: the CONTRACT.md `simulate --json` document, built from the recorded
+ * What one simulation yields: the `simulate --json` document of docs/json-outputs.md, built from the recorded
  * executions, plus the richer record the human timeline and the tests read.
  */
 import type { Outcome } from '../../lambdas/domain/workflow-state';
@@ -37,7 +37,7 @@ export interface ExecutionSummary {
   readonly error?: string;
 }
 
-/** The `simulate --json` document (CONTRACT.md); `executions` is an addition listing every execution. */
+/** The `simulate --json` document (docs/json-outputs.md); `executions` lists every execution. */
 export interface SimulationDocument {
   readonly scenario: string;
   readonly status: SimulationStatus;

@@ -1,5 +1,5 @@
 /**
- * The diff gate's rules, held as data so the README table is rendered from them (a test keeps the
+ * The diff gate's rules, held as data so the table in docs/diff-gate.md is rendered from them (a test keeps the
  * two equal). How a resource change finds its rule (`judge.ts`):
  * 1. every rule naming the resource type and the change kind matches; the most severe one wins
  *    (ties: the first in this list);
@@ -282,8 +282,8 @@ export function ruleFor(resourceType: string, change: ChangeKind): DiffRule {
 const severityLabel: Record<Severity, string> = { blocking: 'BLOCKING', warning: 'WARNING', safe: 'SAFE' };
 
 /**
- * The rules as a Markdown table, padded the way Prettier pads tables so the README (which holds
- * this exact text) stays Prettier-clean.
+ * The rules as a Markdown table, padded the way Prettier pads tables so docs/diff-gate.md (which
+ * holds this exact text) stays Prettier-clean.
  */
 export function renderRulesTable(rules: readonly DiffRule[] = diffRules): string {
   const rows = [

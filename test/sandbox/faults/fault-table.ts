@@ -1,7 +1,7 @@
 /**
  * Runs a fault case and reads what a person would look at afterwards: where the execution ended,
  * the ledger record, the revision the load balancer serves, the messages sent and the service lock.
- * The README's fault table is rendered from these results, never written by hand.
+ * The fault table of docs/reliability.md is rendered from these results, never written by hand.
  */
 import type { SimulatedExecution } from '../../../sandbox/run/execution';
 import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
@@ -76,7 +76,7 @@ const header = [
 ];
 
 /**
- * The README table: one row per fault and result, the cases of one fault that end alike merged
+ * The docs/reliability.md table: one row per fault and result, the cases of one fault that end alike merged
  * into one row naming every place it was injected (rows in the order the cases first appear).
  */
 export function renderFaultTable(rows: readonly { faultCase: FaultCase; result: CaseResult }[]): string {
@@ -94,7 +94,7 @@ export function renderFaultTable(rows: readonly { faultCase: FaultCase; result: 
     if (row) row[1] = `${row[1]}, ${faultCase.at}`;
     else merged.set(key, [faultCase.fault, faultCase.at, ...cells]);
   }
-  // Laid out as prettier lays out a Markdown table, so formatting the README keeps it identical.
+  // Laid out as prettier lays out a Markdown table, so formatting the docs keeps it identical.
   const table = [header, ...merged.values()];
   const widths = header.map((_, column) => Math.max(3, ...table.map((cells) => cells[column]!.length)));
   const line = (cells: readonly string[]) =>

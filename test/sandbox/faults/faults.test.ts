@@ -1,8 +1,8 @@
 /**
  * The fault suite: every fault runs through the real definition and the real handlers on the
  * simulated account, and ends where a person would want it to: the terminal state, the ledger
- * record, the revision ECS serves, the messages sent, the service lock. The README's fault table is
- * rendered from these runs and must match them exactly.
+ * record, the revision ECS serves, the messages sent, the service lock. The fault table in
+ * docs/reliability.md is rendered from these runs and must match them exactly.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,10 +119,10 @@ describe('fault injection', () => {
     }
   });
 
-  it('README.md shows the fault table exactly as these runs produce it', () => {
+  it('docs/reliability.md shows the fault table exactly as these runs produce it', () => {
     // Prepare
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
-    const shown = /<!-- fault-table:[^>]*-->\n\n([\s\S]*?)\n\n<!-- \/fault-table -->/.exec(readme)?.[1];
+    const page = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'reliability.md'), 'utf8');
+    const shown = /<!-- fault-table:[^>]*-->\n\n([\s\S]*?)\n\n<!-- \/fault-table -->/.exec(page)?.[1];
 
     // Act
     const rendered = renderFaultTable(
@@ -132,7 +132,7 @@ describe('fault injection', () => {
     // Assess
     if (shown !== rendered) {
       process.stdout.write(
-        `\nThe fault table these runs produce (paste it into README.md):\n\n${rendered}\n\n`,
+        `\nThe fault table these runs produce (paste it into docs/reliability.md):\n\n${rendered}\n\n`,
       );
     }
     expect(shown).toBe(rendered);

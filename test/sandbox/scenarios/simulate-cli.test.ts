@@ -1,6 +1,7 @@
 /**
- * `afu9-deploy simulate` as CONTRACT.md defines it: exit codes, one JSON document on stdout with
- * `--json`, the scenario list, and usage errors that explain themselves without a stack trace.
+ * `afu9-deploy simulate` as docs/rehearsal.md and docs/json-outputs.md define it: exit codes, one JSON
+ * document on stdout with `--json`, the scenario list, and usage errors that explain themselves without
+ * a stack trace.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,10 +4,10 @@ import { diffRules, renderRulesTable, ruleFor } from '../../../lambdas/domain/cd
 import type { ChangeKind } from '../../../lambdas/domain/workflow-state';
 
 describe('diff rules', () => {
-  it('are shown in the README exactly as the rule data renders them', () => {
+  it('are shown in docs/diff-gate.md exactly as the rule data renders them', () => {
     // Prepare
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
-    const match = /<!-- diff-gate-rules:[^>]*-->\n\n([\s\S]*?)\n\n<!-- \/diff-gate-rules -->/.exec(readme);
+    const page = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'diff-gate.md'), 'utf8');
+    const match = /<!-- diff-gate-rules:[^>]*-->\n\n([\s\S]*?)\n\n<!-- \/diff-gate-rules -->/.exec(page);
 
     // Assess
     expect(match?.[1]).toBe(renderRulesTable());
