@@ -2,8 +2,9 @@
  * Prints the DOM of a local page after its scripts ran, as headless Chromium 153 lays it out.
  * Usage: node --import tsx test/support/render-in-chromium.mts <file URL>
  *
- * The browser comes from npm (`@sparticuz/chromium`, unpacked into the temporary directory on first
- * use), so a machine with only Node and npm renders the page; no system Chromium is looked for.
+ * The browser comes from npm (`@sparticuz/chromium`, unpacked on first use into the temporary
+ * directory, which test/support/chromium.ts makes one of its own), so a machine with only Node and npm
+ * renders the page; no system Chromium is looked for.
  * This is a separate ES module because both packages are ESM-only, which jest's module loader cannot
  * import; test/support/chromium.ts runs it as a child process.
  */
