@@ -1,7 +1,7 @@
 /**
  * The one timing model of the sandbox: how long each step of an ECS Fargate rollout takes in
- * virtual time. The simulated account, the table in docs/rehearsal.md and the bench all read these values, so
- * the orchestrator and the polling loop it is compared with meet the same world.
+ * virtual time. The simulated account, the table in docs/rehearsal.md and the bench all read these
+ * values, so the orchestrator and the polling loop it is compared with meet the same world.
  *
  * Values marked "runbook" are AFU-9's own settings; "AWS default" values are what a resource gets
  * when its stack does not set them (the runbook names none); "typical" values are what Fargate

@@ -1,6 +1,6 @@
 /**
- * What one simulation yields: the `simulate --json` document of docs/json-outputs.md, built from the recorded
- * executions, plus the richer record the human timeline and the tests read.
+ * What one simulation yields: the `simulate --json` document of docs/json-outputs.md, built from the
+ * recorded executions, plus the richer record the human timeline and the tests read.
  */
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';

@@ -1,6 +1,6 @@
 /**
- * The diff gate's rules, held as data so the table in docs/diff-gate.md is rendered from them (a test keeps the
- * two equal). How a resource change finds its rule (`judge.ts`):
+ * The diff gate's rules, held as data so the table in docs/diff-gate.md is rendered from them (a test
+ * keeps the two equal). How a resource change finds its rule (`judge.ts`):
  * 1. every rule naming the resource type and the change kind matches; the most severe one wins
  *    (ties: the first in this list);
  * 2. only when no such rule exists, the `*` rules apply: a destroy or replacement of a type no rule

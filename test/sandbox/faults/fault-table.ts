@@ -76,8 +76,8 @@ const header = [
 ];
 
 /**
- * The docs/reliability.md table: one row per fault and result, the cases of one fault that end alike merged
- * into one row naming every place it was injected (rows in the order the cases first appear).
+ * The docs/reliability.md table: one row per fault and result, the cases of one fault that end alike
+ * merged into one row naming every place it was injected (rows in the order the cases first appear).
  */
 export function renderFaultTable(rows: readonly { faultCase: FaultCase; result: CaseResult }[]): string {
   const merged = new Map<string, string[]>();
