@@ -52,8 +52,9 @@ export class OrchestratorAlarms extends Construct {
 
     this.executionsAborted = this.alarm('ExecutionsAborted', {
       alarmDescription:
-        'A deployment execution was stopped (StopExecution) before it finished, so no notification was sent and the ' +
-        'ledger lock may still be held. Find out who stopped it, check the service, and release or redo the deployment.',
+        'A deployment execution was stopped (StopExecution) before it finished, so no notification was sent and its ' +
+        'ledger record stays open until the next deployment takes the lock over. Find out who stopped it, check the ' +
+        'service, and redo the deployment if it is still wanted.',
       metric: props.stateMachine.metricAborted({ period, statistic: 'Sum' }),
     });
 
