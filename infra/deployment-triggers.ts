@@ -1,7 +1,9 @@
 /**
  * The EventBridge rules that start deployments and wake waiting ones. Each target retries delivery
  * and parks what it finally cannot deliver in one encrypted dead-letter queue, so no trigger is
- * silently lost (an alarm watches the queue).
+ * silently lost (alarms watch the queue). For the Lambda targets this covers only the delivery: once
+ * Lambda accepted the event, EventBridge is done, and a function error is handled by the function's
+ * asynchronous invocation config (AsyncInvocationFailures: two retries, then its on-failure queue).
  *
  * Duplicates: ECR delivers push events at least once, and EventBridge cannot name the executions it
  * starts, so a duplicate push starts a second execution. Deduplication is the workflow's job:
@@ -25,6 +27,11 @@ export interface DeploymentTriggersProps {
   readonly deploymentEventFunction: lambda.IFunction;
   /** ECR repositories whose successful pushes start a deployment. */
   readonly repositoryNames: readonly string[];
+  /**
+   * The configured image tag prefixes (`imageTagPrefix` of each environment); only a push of a tag
+   * with one of them starts a deployment.
+   */
+  readonly imageTagPrefixes: readonly string[];
   /** ECS services whose deployments are watched (service ARNs, as in the event's `resources`). */
   readonly serviceArns: readonly string[];
   /** The clusters those services run in (ARNs, as in a task event's `detail.clusterArn`). */
@@ -39,6 +46,8 @@ export class DeploymentTriggers extends Construct {
   readonly deploymentFailedRule: events.Rule;
   readonly deploymentEndedRule: events.Rule;
   readonly taskStoppedRule: events.Rule;
+  /** Every rule above. */
+  readonly rules: readonly events.Rule[];
 
   constructor(scope: Construct, id: string, props: DeploymentTriggersProps) {
     super(scope, id);
@@ -65,7 +74,7 @@ export class DeploymentTriggers extends Construct {
     };
 
     this.imagePushRule = new events.Rule(this, 'ImagePushed', {
-      description: 'A successful push to an AFU-9 repository starts a deployment',
+      description: 'A successful push of a configured tag to an AFU-9 repository starts a deployment',
       eventPattern: {
         source: ['aws.ecr'],
         detailType: ['ECR Image Action'],
@@ -73,6 +82,9 @@ export class DeploymentTriggers extends Construct {
           'action-type': ['PUSH'],
           result: ['SUCCESS'],
           'repository-name': [...props.repositoryNames],
+          // A multi-arch or attested push also pushes untagged child manifests and attestations, each
+          // with its own event and no image-tag: only the tagged push may start an execution.
+          'image-tag': props.imageTagPrefixes.map((prefix) => ({ prefix })),
         },
       },
     });
@@ -124,5 +136,12 @@ export class DeploymentTriggers extends Construct {
       },
     });
     this.taskStoppedRule.addTarget(new targets.LambdaFunction(props.deploymentEventFunction, wakeDelivery));
+
+    this.rules = [
+      this.imagePushRule,
+      this.deploymentFailedRule,
+      this.deploymentEndedRule,
+      this.taskStoppedRule,
+    ];
   }
 }

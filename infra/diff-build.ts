@@ -6,7 +6,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -21,6 +21,14 @@ export interface InfraSourceLocation {
 
 /** Key prefix of the diff texts; the lifecycle rule and every permission are scoped to it. */
 export const DIFF_KEY_PREFIX = 'diffs/';
+/**
+ * CodeBuild's limits. Together they stay within the RunCdkDiff task's TimeoutSeconds (1800 s in the
+ * ASL) with a margin, so a build that never starts or never ends is ended by CodeBuild, with its own
+ * status, before Step Functions gives up on it. 5 minutes is CodeBuild's shortest queued timeout.
+ */
+export const DIFF_BUILD_QUEUED_TIMEOUT = Duration.minutes(5);
+export const DIFF_BUILD_TIMEOUT = Duration.minutes(20);
+
 /** Default key of the infrastructure source zip when it lives in the artifacts bucket. */
 export const DEFAULT_INFRA_SOURCE_KEY = 'source/afu9-infra.zip';
 
@@ -31,8 +39,6 @@ export interface DiffBuildProps {
    * @default - `source/afu9-infra.zip` in the artifacts bucket; the AFU-9 pipeline uploads it
    */
   readonly infraSource?: InfraSourceLocation;
-  /** Encrypts the build's artifacts and logs. */
-  readonly encryptionKey: kms.IKey;
   /** ARNs of the CloudFormation stacks the build may read (`cdk diff` compares against them). */
   readonly targetStackArns: readonly string[];
   /** The CDK bootstrap qualifier of the account the target stacks live in. */
@@ -46,6 +52,13 @@ export interface DiffBuildProps {
  * Runs the diff, keeps its exit code, and uploads the text whatever happened: a failed synth prints
  * an error instead of a diff, and the gate judges that text as ERROR (never PASS). The build itself
  * fails only when the text cannot be stored, so the workflow never judges a stale object.
+ *
+ * What the infrastructure repository brings runs with the build's role, so it runs as little as
+ * possible: no install scripts of any dependency (`--ignore-scripts`, and NPM_CONFIG_IGNORE_SCRIPTS
+ * for anything npm starts later), only the CDK CLI pinned in its lock file (`npx --no-install` never
+ * fetches one from the registry), and no change set (`--no-change-set`: the role cannot assume the
+ * deploy role a change set needs, and the "falling back to template diff" message would otherwise
+ * enter the judged text). `--no-notices` keeps the CLI's news out of it too.
  */
 function diffBuildSpec(): codebuild.BuildSpec {
   return codebuild.BuildSpec.fromObject({
@@ -57,7 +70,7 @@ function diffBuildSpec(): codebuild.BuildSpec {
     phases: {
       install: {
         'runtime-versions': { nodejs: '20' },
-        commands: ['npm ci'],
+        commands: ['npm ci --ignore-scripts --no-audit --no-fund'],
       },
       build: {
         commands: [
@@ -65,7 +78,7 @@ function diffBuildSpec(): codebuild.BuildSpec {
             ': "${STACK_NAME:?STACK_NAME is set by the state machine}"',
             ': "${IMAGE_TAG:?IMAGE_TAG is set by the state machine}"',
             ': "${DIFF_OBJECT_KEY:?DIFF_OBJECT_KEY is set by the state machine}"',
-            'npx cdk diff "$STACK_NAME" -c imageTag="$IMAGE_TAG" 2>&1 | tee cdk-diff.txt',
+            'npx --no-install cdk diff "$STACK_NAME" -c imageTag="$IMAGE_TAG" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
             'CDK_DIFF_EXIT_CODE=${PIPESTATUS[0]}',
             'echo "cdk diff exited with $CDK_DIFF_EXIT_CODE"',
             'aws s3 cp cdk-diff.txt "s3://$DIFF_BUCKET/$DIFF_OBJECT_KEY" --content-type "text/plain; charset=utf-8" --metadata "cdk-diff-exit-code=$CDK_DIFF_EXIT_CODE"',
@@ -79,6 +92,11 @@ function diffBuildSpec(): codebuild.BuildSpec {
 export class DiffBuild extends Construct {
   /** Holds the diff texts (and, by default, the infrastructure source zip). */
   readonly bucket: s3.Bucket;
+  /**
+   * Encrypts the build's output. The build's own key: the code the build runs may use it, and it is
+   * no use for anything else (in particular not for the notification topic).
+   */
+  readonly key: kms.Key;
   readonly accessLogsBucket: s3.Bucket;
   readonly project: codebuild.Project;
 
@@ -115,6 +133,12 @@ export class DiffBuild extends Construct {
       : this.bucket;
     const sourceKey = props.infraSource?.objectKey ?? DEFAULT_INFRA_SOURCE_KEY;
 
+    this.key = new kms.Key(this, 'Key', {
+      description: 'AFU-9 deployment orchestrator: encrypts the diff build output',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+    });
+
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -132,11 +156,12 @@ export class DiffBuild extends Construct {
       environmentVariables: {
         DIFF_BUCKET: { value: this.bucket.bucketName },
         CI: { value: 'true' },
+        NPM_CONFIG_IGNORE_SCRIPTS: { value: 'true' },
       },
-      encryptionKey: props.encryptionKey,
+      encryptionKey: this.key,
       logging: { cloudWatch: { logGroup } },
-      timeout: Duration.minutes(20),
-      queuedTimeout: Duration.minutes(30),
+      timeout: DIFF_BUILD_TIMEOUT,
+      queuedTimeout: DIFF_BUILD_QUEUED_TIMEOUT,
     });
 
     this.project.addToRolePolicy(
@@ -249,7 +274,7 @@ export class DiffBuild extends Construct {
       acknowledgeWildcardAction(
         role,
         action,
-        "CodeBuild encrypts the build's output with the orchestrator key; the grant is on that one key.",
+        "CodeBuild encrypts the build's output with the build's own key; the grant is on that one key.",
       );
     }
   }

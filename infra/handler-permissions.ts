@@ -15,8 +15,11 @@ import { HandlerName, type HandlerFunctions } from './handler-functions';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
 import {
   clusterArns,
+  rdsManagedSecretArns,
   repositoryArns,
   secretArns,
+  secretKeyArns,
+  secretsManagerEndpoints,
   serviceArns,
   taskDefinitionFamilyArns,
 } from './resource-arns';
@@ -84,13 +87,38 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
 
   props.diffBuild.grantReadDiffs(fn(HandlerName.analyzeDiff));
 
+  // VerifySecrets checks every secret the running task definition names, not only the configured
+  // ones: the RDS-managed database secret (named by RDS, `rds!…`) too, and any of them may be
+  // encrypted with a customer managed key, which Secrets Manager uses on the caller's behalf.
   const verifySecrets = fn(HandlerName.verifySecrets);
+  const configuredSecrets = secretArns(stack, props.environments);
+  const rdsSecrets = rdsManagedSecretArns(stack, props.environments);
+  const readSecret = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  verifySecrets.addToRolePolicy(allow(readSecret, configuredSecrets));
+  verifySecrets.addToRolePolicy(allow(readSecret, rdsSecrets));
+  const secretKeys = secretKeyArns(stack, props.environments);
   verifySecrets.addToRolePolicy(
-    allow(
-      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      secretArns(stack, props.environments),
-    ),
+    allow(['kms:Decrypt'], secretKeys, {
+      StringEquals: { 'kms:ViaService': secretsManagerEndpoints(props.environments) },
+      // Secrets Manager names the secret in the encryption context of every data key it decrypts.
+      StringLike: { 'kms:EncryptionContext:SecretARN': [...configuredSecrets, ...rdsSecrets] },
+    }),
   );
+  for (const arn of rdsSecrets) {
+    acknowledgeWildcardResource(
+      verifySecrets.role!,
+      arn,
+      'RDS names the secrets it manages itself (rds!db-<id>, rds!cluster-<id>); read-only, this account and region.',
+    );
+  }
+  for (const arn of secretKeys) {
+    acknowledgeWildcardResource(
+      verifySecrets.role!,
+      arn,
+      "A secret's customer managed key is chosen by whoever created the secret; Decrypt is allowed only through " +
+        'Secrets Manager (kms:ViaService) and only for the secrets the function may read (SecretARN context).',
+    );
+  }
   verifySecrets.addToRolePolicy(allow(['ecr:DescribeImages'], repositoryArns(stack, props.environments)));
   // Which secrets the running task definition names.
   verifySecrets.addToRolePolicy(describeServices);

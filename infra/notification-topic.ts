@@ -1,8 +1,10 @@
 /**
  * The SNS topic every deployment outcome and every alarm goes to, encrypted with a customer managed
- * key that the services publishing to it are allowed to use.
+ * key. The topic policy `enforceSSL` creates replaces SNS's default policy, so every service that
+ * publishes as its own principal needs an explicit statement here, in the topic policy and in the key
+ * policy both: the only such publisher is CloudWatch, for this stack's alarms.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -18,8 +20,20 @@ export interface NotificationTopicProps {
   readonly email?: string;
 }
 
+const CLOUDWATCH = 'cloudwatch.amazonaws.com';
+
+/** The ARN CloudWatch sends as `aws:SourceArn` when the alarm named `alarmName` publishes. */
+export function alarmArn(scope: Construct, alarmName: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'cloudwatch',
+    resource: 'alarm',
+    resourceName: alarmName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
 export class NotificationTopic extends Construct {
-  /** Also used for the CodeBuild project, so one key policy covers everything the stack encrypts. */
+  /** Encrypts the topic only (the diff build has a key of its own). */
   readonly key: kms.Key;
   readonly topic: sns.Topic;
 
@@ -27,23 +41,10 @@ export class NotificationTopic extends Construct {
     super(scope, id);
 
     this.key = new kms.Key(this, 'Key', {
-      description: 'AFU-9 deployment orchestrator: encrypts the notification topic and diff builds',
+      description: 'AFU-9 deployment orchestrator: encrypts the notification topic',
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
     });
-    // An encrypted topic only receives what its publishers can encrypt: CloudWatch alarms and
-    // EventBridge publish as their service principals, not as a role of this stack.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-      this.key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: `AllowPublishFrom${service.split('.')[0]}`,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
-      );
-    }
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'AFU-9 deployments',
@@ -53,5 +54,41 @@ export class NotificationTopic extends Construct {
     if (props.email) {
       this.topic.addSubscription(new EmailSubscription(props.email));
     }
+  }
+
+  /**
+   * Lets CloudWatch publish the named alarms of this account to the topic, and use the topic's key
+   * to do so. The ARNs are built from the names rather than referenced: the key policy is part of
+   * the key, which the topic and so the alarms depend on, and a reference back would be a cycle.
+   */
+  allowAlarmsToPublish(alarmNames: readonly string[]): void {
+    if (alarmNames.length === 0) {
+      throw new Error(
+        'allowAlarmsToPublish needs the names of the alarms that notify the topic. Received: none.',
+      );
+    }
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      ArnLike: { 'aws:SourceArn': alarmNames.map((name) => alarmArn(this, name)) },
+    };
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowStackAlarmsToPublish',
+        principals: [new iam.ServicePrincipal(CLOUDWATCH)],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions,
+      }),
+    );
+    // SNS encrypts what CloudWatch publishes with a data key it requests on CloudWatch's behalf.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowStackAlarmsToUseTopicKey',
+        principals: [new iam.ServicePrincipal(CLOUDWATCH)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions,
+      }),
+    );
   }
 }

@@ -12,6 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STATE_MACHINE_OUTPUT_KEY } from '../lambdas/aws/step-functions';
 import { environments as afu9Environments, type EnvironmentConfig } from '../lambdas/domain/environments';
+import { AsyncInvocationFailures } from './async-invocation-failures';
 import { DiffBuild, type InfraSourceLocation } from './diff-build';
 import { HandlerFunctions, HandlerName } from './handler-functions';
 import { grantHandlerPermissions } from './handler-permissions';
@@ -100,6 +101,13 @@ function validateProps(
       );
     }
   }
+  const noTagPrefix = environments.filter((env) => env.imageTagPrefix.trim() === '');
+  if (noTagPrefix.length > 0) {
+    throw new Error(
+      'Every environment needs an imageTagPrefix: the push rule starts deployments only for tags with a configured ' +
+        `prefix. Received an empty prefix for: ${noTagPrefix.map((env) => env.name).join(', ')}.`,
+    );
+  }
   if (props.notificationEmail !== undefined && !EMAIL_PATTERN.test(props.notificationEmail)) {
     throw new Error(
       `notificationEmail must be one email address, like ops@example.com. Received: "${props.notificationEmail}".`,
@@ -161,6 +169,8 @@ export class OrchestratorStack extends Stack {
   readonly diffBuild: DiffBuild;
   readonly triggers: DeploymentTriggers;
   readonly alarms: OrchestratorAlarms;
+  /** The functions invoked asynchronously (by EventBridge), each with its on-failure queue. */
+  readonly asyncFailures: readonly AsyncInvocationFailures[];
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps = {}) {
     super(scope, id, props);
@@ -184,7 +194,6 @@ export class OrchestratorStack extends Stack {
 
     this.diffBuild = new DiffBuild(this, 'DiffBuild', {
       infraSource: props.infraSource,
-      encryptionKey: this.notifications.key,
       targetStackArns: targetStackArns(this, environments),
       bootstrapQualifier: props.bootstrapQualifier ?? 'hnb659fds',
       diffRetention: props.diffRetention ?? Duration.days(30),
@@ -226,16 +235,27 @@ export class OrchestratorStack extends Stack {
       stateMachine: this.stateMachine,
       deploymentEventFunction: this.functions.get(HandlerName.deploymentEvent),
       repositoryNames: repositoryNames(environments),
+      imageTagPrefixes: [...new Set(environments.map((env) => env.imageTagPrefix))],
       serviceArns: serviceArns(this, environments),
       clusterArns: clusterArns(this, environments),
       serviceNames: [...new Set(environments.map((env) => env.serviceName))],
     });
 
+    // Past an hour a wake-up is stale: the waiting execution has woken through its safety-net poll.
+    this.asyncFailures = [
+      new AsyncInvocationFailures(this, 'DeploymentEventFailures', {
+        function: this.functions.get(HandlerName.deploymentEvent),
+        maxEventAge: Duration.hours(1),
+      }),
+    ];
+
     this.alarms = new OrchestratorAlarms(this, 'Alarms', {
       stateMachine: this.stateMachine,
+      rules: this.triggers.rules,
       deadLetterQueue: this.triggers.deadLetterQueue,
       notifyFunction: this.functions.get(HandlerName.notify),
-      topic: this.notifications.topic,
+      asyncFailures: this.asyncFailures,
+      notifications: this.notifications,
     });
 
     new CfnOutput(this, STATE_MACHINE_OUTPUT_KEY, {
@@ -245,6 +265,11 @@ export class OrchestratorStack extends Stack {
     new CfnOutput(this, 'TopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'DiffBucketName', { value: this.diffBuild.bucket.bucketName });
+    // The queues a person reads and redrives from when their alarms fire (docs/stack.md).
+    new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
+    for (const failures of this.asyncFailures) {
+      new CfnOutput(this, `${failures.function.node.id}FailuresQueueUrl`, { value: failures.queue.queueUrl });
+    }
   }
 
   /**

@@ -73,6 +73,35 @@ export function secretArns(stack: Stack, environments: readonly EnvironmentConfi
   );
 }
 
+/** Secrets RDS manages for a database (`rds!db-<id>`, `rds!cluster-<id>`) in each environment's region. */
+export function rdsManagedSecretArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'secretsmanager',
+        region: env.region,
+        resource: 'secret',
+        resourceName: 'rds!*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ),
+  );
+}
+
+/** Any KMS key of this account in each environment's region: a secret may be encrypted with any. */
+export function secretKeyArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({ service: 'kms', region: env.region, resource: 'key', resourceName: '*' }),
+    ),
+  );
+}
+
+/** The Secrets Manager endpoints (`kms:ViaService`) of the environments' regions. */
+export function secretsManagerEndpoints(environments: readonly EnvironmentConfig[]): string[] {
+  return unique(environments.map((env) => `secretsmanager.${env.region}.amazonaws.com`));
+}
+
 /** The ECR repositories any environment deploys from. */
 export function repositoryNames(environments: readonly EnvironmentConfig[]): string[] {
   return unique(environments.flatMap((env) => env.containers.map((container) => container.repository)));

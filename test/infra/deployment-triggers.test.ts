@@ -1,11 +1,12 @@
 /**
- * The rule that wakes a waiting execution when a task of its deployment stops: exactly which ECS
- * events reach the deployment-event function. Bundling is skipped.
+ * The rules' event patterns: which ECR pushes start an execution, and which stopped tasks wake a
+ * waiting one (exactly which ECS events reach the deployment-event function). Bundling is skipped.
  */
+import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { HandlerName } from '../../infra/handler-functions';
-import type { OrchestratorStack } from '../../infra/orchestrator-stack';
-import { clusterArns } from '../../infra/resource-arns';
+import { OrchestratorStack } from '../../infra/orchestrator-stack';
+import { clusterArns, repositoryNames } from '../../infra/resource-arns';
 import { environments } from '../../lambdas/domain/environments';
 import { functionLogicalId, synthTemplate } from './synth';
 
@@ -13,14 +14,54 @@ type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
 const allEnvironments = Object.values(environments);
 
-describe('DeploymentTriggers: stopped tasks', () => {
-  let stack: OrchestratorStack;
-  let template: Template;
+let stack: OrchestratorStack;
+let template: Template;
 
-  beforeAll(() => {
-    ({ stack, template } = synthTemplate());
+beforeAll(() => {
+  ({ stack, template } = synthTemplate());
+});
+
+describe('DeploymentTriggers: image pushes', () => {
+  it('GIVEN the configured tag prefixes WHEN synthesized THEN only successful pushes of a tag with one of them start an execution', () => {
+    // Act
+    const rules = Object.values(
+      template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { source: ['aws.ecr'] } },
+      }) as Resources,
+    );
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties.EventPattern).toEqual({
+      source: ['aws.ecr'],
+      'detail-type': ['ECR Image Action'],
+      detail: {
+        'action-type': ['PUSH'],
+        result: ['SUCCESS'],
+        'repository-name': repositoryNames(allEnvironments),
+        // Untagged child manifests and attestations carry no image-tag, so they match no prefix.
+        'image-tag': [{ prefix: 'stage-' }, { prefix: 'prod-' }],
+      },
+    });
   });
 
+  it('GIVEN an environment without a tag prefix WHEN the stack is built THEN it refuses, naming the environment', () => {
+    // Prepare
+    const untagged = { ...environments.staging, imageTagPrefix: '' };
+
+    // Act
+    const build = () =>
+      new OrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Untagged', {
+        env: { region: 'eu-central-1' },
+        environments: [untagged, environments.production],
+      });
+
+    // Assess
+    expect(build).toThrow(/needs an imageTagPrefix.*Received an empty prefix for: staging\./);
+  });
+});
+
+describe('DeploymentTriggers: stopped tasks', () => {
   function taskStoppedRules(): Record<string, unknown>[] {
     return Object.values(
       template.findResources('AWS::Events::Rule', {
@@ -53,7 +94,7 @@ describe('DeploymentTriggers: stopped tasks', () => {
 
   it('GIVEN the task-stopped target WHEN synthesized THEN it retries for an hour and parks failures in the dead-letter queue', () => {
     // Prepare
-    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const queueId = stack.getLogicalId(stack.triggers.deadLetterQueue.node.defaultChild as never);
 
     // Act
     const [target] = taskStoppedRules()[0]!.Targets as Record<string, unknown>[];

@@ -48,6 +48,7 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ecr:DescribeImages',
     'ecs:DescribeServices',
     'ecs:DescribeTaskDefinition',
+    'kms:Decrypt',
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
   ],
@@ -93,10 +94,22 @@ const expectedActions: Record<HandlerName, string[]> = {
   [HandlerName.deploymentEvent]: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
 };
 
-/** What a call needs beyond its own action: tag-on-create and the task's roles, the topic's key. */
+/**
+ * What a call needs beyond its own action: tag-on-create and the task's roles, the topic's key, and
+ * the customer managed key a secret may be encrypted with (Secrets Manager decrypts as the caller).
+ */
 const impliedActions: Record<string, string[]> = {
   'ecs:RegisterTaskDefinition': ['ecs:TagResource', 'iam:PassRole'],
   'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey*'],
+  'secretsmanager:GetSecretValue': ['kms:Decrypt'],
+};
+
+/**
+ * What Lambda itself does with a function's role rather than the code: an asynchronously invoked
+ * function's role sends the failed event to its on-failure queue (the destination's grant).
+ */
+const lambdaDeliveryActions: Partial<Record<HandlerName, string[]>> = {
+  [HandlerName.deploymentEvent]: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
 };
 
 function grantedActions(statements: PolicyStatementJson[]): string[] {
@@ -123,7 +136,7 @@ describe('OrchestratorStack permissions', () => {
       const granted = grantedActions(statementsOfFunction(template, name));
 
       // Assess
-      expect(granted).toEqual([...expectedActions[name]].sort());
+      expect(granted).toEqual([...expectedActions[name], ...(lambdaDeliveryActions[name] ?? [])].sort());
     },
   );
 
@@ -139,24 +152,71 @@ describe('OrchestratorStack permissions', () => {
     },
   );
 
-  it('GIVEN the configured secrets WHEN synthesized THEN Secrets Manager access names exactly them, never a wildcard', () => {
-    // Prepare
-    const names = [...new Set(allEnvironments.flatMap((env) => env.secrets.map((secret) => secret.name)))];
-    const expected = names.map((name) =>
-      resolve(`arn:${stack.partition}:secretsmanager:eu-central-1:${stack.account}:secret:${name}-??????`),
-    );
+  describe('secrets the running task definition names', () => {
+    const configuredSecretArns = () =>
+      [...new Set(allEnvironments.flatMap((env) => env.secrets.map((secret) => secret.name)))].map((name) =>
+        resolve(`arn:${stack.partition}:secretsmanager:eu-central-1:${stack.account}:secret:${name}-??????`),
+      );
+    const rdsSecretArn = () =>
+      resolve(`arn:${stack.partition}:secretsmanager:eu-central-1:${stack.account}:secret:rds!*`);
 
-    // Act
-    const statements = Object.values(HandlerName).flatMap((name) =>
-      statementsOfFunction(template, name).filter((statement) =>
-        actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
-      ),
-    );
+    function secretStatements(): PolicyStatementJson[] {
+      return Object.values(HandlerName).flatMap((name) =>
+        statementsOfFunction(template, name).filter((statement) =>
+          actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+        ),
+      );
+    }
 
-    // Assess
-    expect(statements).toHaveLength(1);
-    expect(resourcesOf(statements[0]!)).toEqual(expected);
-    expect(JSON.stringify(resourcesOf(statements[0]!))).not.toContain('*');
+    it('GIVEN the configured secrets WHEN synthesized THEN one statement names exactly them, with no wildcard but the random suffix', () => {
+      // Act
+      const configured = secretStatements().filter(
+        (statement) => !JSON.stringify(resourcesOf(statement)).includes('rds!'),
+      );
+
+      // Assess
+      expect(configured).toHaveLength(1);
+      expect(resourcesOf(configured[0]!)).toEqual(configuredSecretArns());
+      expect(JSON.stringify(resourcesOf(configured[0]!))).not.toContain('*');
+    });
+
+    it('GIVEN an RDS-managed secret in the task definition WHEN synthesized THEN verify-secrets may read rds!… secrets of this account and region, and nothing else may', () => {
+      // Act
+      const rds = secretStatements().filter((statement) =>
+        JSON.stringify(resourcesOf(statement)).includes('rds!'),
+      );
+      const holders = Object.values(HandlerName).filter((name) =>
+        JSON.stringify(statementsOfFunction(template, name)).includes('secret:rds!'),
+      );
+
+      // Assess
+      expect(holders).toEqual([HandlerName.verifySecrets]);
+      expect(rds).toHaveLength(1);
+      expect(actionsOf(rds[0]!).sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
+      expect(resourcesOf(rds[0]!)).toEqual([rdsSecretArn()]);
+    });
+
+    it('GIVEN a secret encrypted with a customer managed key WHEN synthesized THEN verify-secrets may decrypt only through Secrets Manager and only for the secrets it may read', () => {
+      // Act
+      const decrypts = statementsFor(
+        statementsOfFunction(template, HandlerName.verifySecrets),
+        'kms:Decrypt',
+      );
+
+      // Assess
+      expect(decrypts).toHaveLength(1);
+      expect(actionsOf(decrypts[0]!)).toEqual(['kms:Decrypt']);
+      expect(resourcesOf(decrypts[0]!)).toEqual([
+        resolve(`arn:${stack.partition}:kms:eu-central-1:${stack.account}:key/*`),
+      ]);
+      expect(decrypts[0]!.Condition).toEqual({
+        StringEquals: { 'kms:ViaService': ['secretsmanager.eu-central-1.amazonaws.com'] },
+        StringLike: { 'kms:EncryptionContext:SecretARN': [...configuredSecretArns(), rdsSecretArn()] },
+      });
+    });
   });
 
   it('GIVEN the task roles WHEN synthesized THEN they may only be passed to ECS tasks', () => {
