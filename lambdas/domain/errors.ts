@@ -1,7 +1,12 @@
 /**
- * Every failure a handler reports, one class per kind. The class `name` is the contract with the
- * state machine: `statemachine/deployment.asl.json` routes `Retry` and `Catch` on exactly these
- * names, so renaming one is a breaking change to the workflow.
+ * Every failure a handler reports, one class per kind. The error's `name` is the contract with the
+ * state machine: the Lambda runtime reports `error.name` as the error type, and
+ * `statemachine/deployment.asl.json` routes `Retry` and `Catch` on exactly these names, so renaming
+ * one is a breaking change to the workflow.
+ *
+ * Each class states its name as a string literal. A bundler that minifies renames classes (the
+ * shipped bundle once threw `Ii` instead of `DeploymentRejected`), so the name must never be read
+ * from the class identifier (`new.target.name`, `constructor.name`).
  */
 
 /** Stable machine-readable codes, one per failure kind. */
@@ -33,52 +38,69 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Base of every project error: a stable `code`, a routable `name`, and the `cause` kept. */
+/** The names the state machine routes on: one per error class, equal to its key in ErrorCode. */
+export type DeploymentErrorName = keyof typeof ErrorCode;
+
+/** Base of every project error: a stable `code`, a routable literal `name`, and the `cause` kept. */
 export abstract class DeploymentError extends Error {
   abstract readonly code: ErrorCode;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  abstract override readonly name: DeploymentErrorName;
 }
 
 export class DeploymentRejected extends DeploymentError {
+  override readonly name = 'DeploymentRejected';
   readonly code = ErrorCode.DeploymentRejected;
 }
 export class DiffBlocked extends DeploymentError {
+  override readonly name = 'DiffBlocked';
   readonly code = ErrorCode.DiffBlocked;
 }
 export class DiffUnreadable extends DeploymentError {
+  override readonly name = 'DiffUnreadable';
   readonly code = ErrorCode.DiffUnreadable;
 }
 export class SecretsInvalid extends DeploymentError {
+  override readonly name = 'SecretsInvalid';
   readonly code = ErrorCode.SecretsInvalid;
 }
 export class ImageNotFound extends DeploymentError {
+  override readonly name = 'ImageNotFound';
   readonly code = ErrorCode.ImageNotFound;
 }
 export class DeploymentInProgress extends DeploymentError {
+  override readonly name = 'DeploymentInProgress';
   readonly code = ErrorCode.DeploymentInProgress;
 }
 export class UpdateFailed extends DeploymentError {
+  override readonly name = 'UpdateFailed';
   readonly code = ErrorCode.UpdateFailed;
 }
 export class RolloutFailed extends DeploymentError {
+  override readonly name = 'RolloutFailed';
   readonly code = ErrorCode.RolloutFailed;
 }
 export class SmokeTestFailed extends DeploymentError {
+  override readonly name = 'SmokeTestFailed';
   readonly code = ErrorCode.SmokeTestFailed;
 }
 export class RollbackFailed extends DeploymentError {
+  override readonly name = 'RollbackFailed';
   readonly code = ErrorCode.RollbackFailed;
 }
 export class NotificationFailed extends DeploymentError {
+  override readonly name = 'NotificationFailed';
   readonly code = ErrorCode.NotificationFailed;
 }
 export class TransientAwsError extends DeploymentError {
+  override readonly name = 'TransientAwsError';
   readonly code = ErrorCode.TransientAwsError;
 }
+
+/** A class whose instances are named `Name`: the key of each class below must be its literal name. */
+type ErrorClassNamed<Name extends DeploymentErrorName> = new (
+  message: string,
+  options?: ErrorOptions,
+) => DeploymentError & { readonly name: Name };
 
 /** Every error class by name: the set the ASL may list in `ErrorEquals`. */
 export const deploymentErrorClasses = {
@@ -94,5 +116,4 @@ export const deploymentErrorClasses = {
   RollbackFailed,
   NotificationFailed,
   TransientAwsError,
-} as const;
-export type DeploymentErrorName = keyof typeof deploymentErrorClasses;
+} as const satisfies { readonly [Name in DeploymentErrorName]: ErrorClassNamed<Name> };

@@ -63,6 +63,19 @@ const TRANSIENT_LAMBDA_ERRORS = [
   'TransientAwsError',
 ];
 
+/**
+ * Error names AWS itself reports to a Task state (Lambda invoke failures, a function's timeout or
+ * crash, CodeBuild's integration errors). Every other name in the definition must be a project error.
+ */
+const AWS_ERROR_NAMES = new Set([
+  ...TRANSIENT_LAMBDA_ERRORS.filter((name) => name.startsWith('Lambda.')),
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
+  'CodeBuild.CodeBuildException',
+  'CodeBuild.AccountLimitExceededException',
+]);
+
 /** The errors each handler throws by contract, and where each must lead. */
 const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, string>>> = {
   ResolveRequest: { DeploymentRejected: 'NotifyRejected', DeploymentInProgress: 'NotifyFailed' },
@@ -170,18 +183,24 @@ describe('statemachine/deployment.asl.json', () => {
     );
   });
 
-  it('uses only error names that AWS defines or lambdas/domain/errors.ts exports', () => {
+  it('uses only error names that Step Functions or Lambda define, or that an exported error class throws', () => {
     // Prepare
-    const names = taskStates.flatMap(([, state]) =>
-      [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
-    );
-    const awsDefined = /^(States|Lambda|CodeBuild|Sandbox)\.[A-Za-z]+$/;
+    const names = [
+      ...new Set(
+        taskStates.flatMap(([, state]) =>
+          [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
+        ),
+      ),
+    ];
+    const projectNames = names.filter((name) => !name.startsWith('States.') && !AWS_ERROR_NAMES.has(name));
 
-    // Assess
-    const unknown = names.filter(
-      (name) => !awsDefined.test(name) && !Object.hasOwn(deploymentErrorClasses, name),
+    // Assess: the name an instance carries (what the Lambda runtime reports), not the class identifier
+    const unthrown = projectNames.filter(
+      (name) =>
+        !Object.hasOwn(deploymentErrorClasses, name) ||
+        new deploymentErrorClasses[name as DeploymentErrorName]('routed').name !== name,
     );
-    expect(unknown).toEqual([]);
+    expect(unthrown).toEqual([]);
   });
 
   it.each(Object.entries(handlerErrorRoutes))(
@@ -225,29 +244,44 @@ describe('statemachine/deployment.asl.json', () => {
     },
   );
 
-  it('retries a Lambda timeout (Sandbox.Timedout) only where the step is idempotent', () => {
-    // Prepare
-    const retriesTimeout = (name: string) =>
-      (definition.States[name]?.Retry ?? []).some((retrier) =>
-        retrier.ErrorEquals.includes('Sandbox.Timedout'),
-      );
+  it.each(['Sandbox.Timedout', 'Lambda.Unknown'])(
+    'retries a Lambda timeout or out-of-memory kill (%s) only where the step is idempotent',
+    (errorName) => {
+      // Prepare
+      const retriesTimeout = (name: string) =>
+        (definition.States[name]?.Retry ?? []).some((retrier) => retrier.ErrorEquals.includes(errorName));
 
-    // Assess: these steps give the same answer or find their own earlier work when run again
-    for (const name of [
-      'ResolveRequest',
-      'AnalyzeDiff',
-      'VerifySecrets',
-      'UpdateService',
-      'PollStabilization',
-      'Rollback',
-      'PollRollback',
-    ]) {
-      expect({ name, retried: retriesTimeout(name) }).toEqual({ name, retried: true });
-    }
-    // A smoke test that outlived its warm-up window would only wait it out again; a repeated notify would
-    // send a second message.
-    for (const [name] of [['SmokeTest'], ...notifyStates]) {
-      expect({ name, retried: retriesTimeout(name as string) }).toEqual({ name, retried: false });
+      // Assess: these steps give the same answer or find their own earlier work when run again
+      for (const name of [
+        'ResolveRequest',
+        'AnalyzeDiff',
+        'VerifySecrets',
+        'UpdateService',
+        'PollStabilization',
+        'Rollback',
+        'PollRollback',
+      ]) {
+        expect({ name, retried: retriesTimeout(name) }).toEqual({ name, retried: true });
+      }
+      // A smoke test that outlived its warm-up window would only wait it out again; a repeated notify would
+      // send a second message.
+      for (const [name] of [['SmokeTest'], ...notifyStates]) {
+        expect({ name, retried: retriesTimeout(name as string) }).toEqual({ name, retried: false });
+      }
+    },
+  );
+
+  it('retries Lambda.Unknown exactly where it retries Sandbox.Timedout, in the same retrier', () => {
+    // Prepare: a timeout or an out-of-memory kill reaches Step Functions under either name
+    const retrierOf = (state: AslState, errorName: string) =>
+      state.Retry?.findIndex((retrier) => retrier.ErrorEquals.includes(errorName)) ?? -1;
+
+    // Assess
+    for (const [name, state] of taskStates) {
+      expect({ name, unknown: retrierOf(state, 'Lambda.Unknown') }).toEqual({
+        name,
+        unknown: retrierOf(state, 'Sandbox.Timedout'),
+      });
     }
   });
 
