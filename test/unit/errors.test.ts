@@ -34,13 +34,14 @@ describe('deploymentErrorClasses', () => {
     '%s keeps its name when a minifier renames the class (as esbuild does without keepNames)',
     (key, ErrorClass) => {
       // Prepare: what a minified bundle does to the class identifier
-      class Ii extends ErrorClass {}
+      const Renamed: new (message: string) => Error = ErrorClass;
+      class Ii extends Renamed {}
       Object.defineProperty(ErrorClass, 'name', { value: 'Ii', configurable: true });
 
       try {
         // Act
         const direct = new ErrorClass('renamed');
-        const subclassed = new Ii('renamed');
+        const subclassed: Error = new Ii('renamed');
 
         // Assess
         expect(direct.name).toBe(key);
