@@ -21,6 +21,12 @@ export const ErrorCode = {
   SecretsInvalid: 'SECRETS_INVALID',
   /** An image to deploy does not exist in ECR. */
   ImageNotFound: 'IMAGE_NOT_FOUND',
+  /**
+   * The orchestrator's own role may not make a check the deployment needs (AccessDenied on a
+   * secret, its KMS key, an image or the service): a missing grant, not a broken secret or image.
+   * Nothing was changed.
+   */
+  OrchestratorPermissionMissing: 'ORCHESTRATOR_PERMISSION_MISSING',
   /** Another deployment of the service is still in progress. */
   DeploymentInProgress: 'DEPLOYMENT_IN_PROGRESS',
   /** Registering the task definition or updating the service failed. */
@@ -67,6 +73,10 @@ export class ImageNotFound extends DeploymentError {
   override readonly name = 'ImageNotFound';
   readonly code = ErrorCode.ImageNotFound;
 }
+export class OrchestratorPermissionMissing extends DeploymentError {
+  override readonly name = 'OrchestratorPermissionMissing';
+  readonly code = ErrorCode.OrchestratorPermissionMissing;
+}
 export class DeploymentInProgress extends DeploymentError {
   override readonly name = 'DeploymentInProgress';
   readonly code = ErrorCode.DeploymentInProgress;
@@ -109,6 +119,7 @@ export const deploymentErrorClasses = {
   DiffUnreadable,
   SecretsInvalid,
   ImageNotFound,
+  OrchestratorPermissionMissing,
   DeploymentInProgress,
   UpdateFailed,
   RolloutFailed,

@@ -80,7 +80,11 @@ const AWS_ERROR_NAMES = new Set([
 const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, string>>> = {
   ResolveRequest: { DeploymentRejected: 'NotifyRejected', DeploymentInProgress: 'NotifyFailed' },
   AnalyzeDiff: { DiffBlocked: 'NotifyBlocked', DiffUnreadable: 'NotifyFailed' },
-  VerifySecrets: { SecretsInvalid: 'NotifyFailed', ImageNotFound: 'NotifyFailed' },
+  VerifySecrets: {
+    SecretsInvalid: 'NotifyFailed',
+    ImageNotFound: 'NotifyFailed',
+    OrchestratorPermissionMissing: 'NotifyFailed',
+  },
   UpdateService: { DeploymentInProgress: 'NotifyFailed', UpdateFailed: 'NotifyFailed' },
   PollStabilization: { RolloutFailed: 'Rollback' },
   SmokeTest: { SmokeTestFailed: 'Rollback' },
