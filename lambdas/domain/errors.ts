@@ -4,6 +4,9 @@
  * `statemachine/deployment.asl.json` routes `Retry` and `Catch` on exactly these names, so renaming
  * one is a breaking change to the workflow.
  *
+ * A BLOCKED diff is not an error: AnalyzeDiff returns it as a verdict (`proceed: false` with its
+ * findings in `$.diffGate`), and the state machine's JudgeDiffGate Choice routes it.
+ *
  * Each class states its name as a string literal. A bundler that minifies renames classes (the
  * shipped bundle once threw `Ii` instead of `DeploymentRejected`), so the name must never be read
  * from the class identifier (`new.target.name`, `constructor.name`).
@@ -13,8 +16,6 @@
 export const ErrorCode = {
   /** The request or event cannot become a deployment (guardrail, validation). Nothing was changed. */
   DeploymentRejected: 'DEPLOYMENT_REJECTED',
-  /** The diff gate judged the infrastructure change BLOCKED. Nothing was changed. */
-  DiffBlocked: 'DIFF_BLOCKED',
   /** The diff could not be read or judged (fail closed). Nothing was changed. */
   DiffUnreadable: 'DIFF_UNREADABLE',
   /** A secret the task needs is missing, pending deletion, unparsable or lacks a key. */
@@ -56,10 +57,6 @@ export abstract class DeploymentError extends Error {
 export class DeploymentRejected extends DeploymentError {
   override readonly name = 'DeploymentRejected';
   readonly code = ErrorCode.DeploymentRejected;
-}
-export class DiffBlocked extends DeploymentError {
-  override readonly name = 'DiffBlocked';
-  readonly code = ErrorCode.DiffBlocked;
 }
 export class DiffUnreadable extends DeploymentError {
   override readonly name = 'DiffUnreadable';
@@ -115,7 +112,6 @@ type ErrorClassNamed<Name extends DeploymentErrorName> = new (
 /** Every error class by name: the set the ASL may list in `ErrorEquals`. */
 export const deploymentErrorClasses = {
   DeploymentRejected,
-  DiffBlocked,
   DiffUnreadable,
   SecretsInvalid,
   ImageNotFound,

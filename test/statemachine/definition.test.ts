@@ -4,7 +4,8 @@
  * retries with backoff, one output slot per step, and exactly one notification on every path.
  */
 import aslValidator from 'asl-validator';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deploymentErrorClasses, type DeploymentErrorName } from '../../lambdas/domain/errors';
 import { environments } from '../../lambdas/domain/environments';
 import { Outcome } from '../../lambdas/domain/workflow-state';
@@ -79,7 +80,7 @@ const AWS_ERROR_NAMES = new Set([
 /** The errors each handler throws by contract, and where each must lead. */
 const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, string>>> = {
   ResolveRequest: { DeploymentRejected: 'NotifyRejected', DeploymentInProgress: 'NotifyFailed' },
-  AnalyzeDiff: { DiffBlocked: 'NotifyBlocked', DiffUnreadable: 'NotifyFailed' },
+  AnalyzeDiff: { DiffUnreadable: 'NotifyFailed' },
   VerifySecrets: {
     SecretsInvalid: 'NotifyFailed',
     ImageNotFound: 'NotifyFailed',
@@ -120,6 +121,17 @@ const contractSlots: Record<string, string> = {
   PollRollback: '$.rollbackRollout',
   ...Object.fromEntries(notifyStates.map(([name]) => [name, '$.notification'])),
 };
+
+/** The text of every source file under lambdas/ (handlers, adapters, domain). */
+function lambdaSources(dir = join(__dirname, '..', '..', 'lambdas')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? lambdaSources(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [readFileSync(join(dir, entry.name), 'utf8')]
+        : [],
+  );
+}
 
 function successors(state: AslState): string[] {
   return [
@@ -220,6 +232,19 @@ describe('statemachine/deployment.asl.json', () => {
       }
     },
   );
+
+  it('routes on no project error name that no handler code throws (a catch nothing reaches is dead)', () => {
+    // Prepare
+    const caught = new Set(
+      taskStates.flatMap(([, state]) => (state.Catch ?? []).flatMap((catcher) => catcher.ErrorEquals)),
+    );
+    const projectNames = [...caught].filter((name) => Object.hasOwn(deploymentErrorClasses, name));
+    const code = lambdaSources().join('\n');
+
+    // Assess
+    const neverThrown = projectNames.filter((name) => !new RegExp(`new ${name}\\(`).test(code));
+    expect(neverThrown).toEqual([]);
+  });
 
   it('catches every error class of lambdas/domain/errors.ts somewhere (TransientAwsError is retried instead)', () => {
     // Prepare
