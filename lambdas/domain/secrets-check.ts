@@ -327,10 +327,13 @@ export function judgeSecret(
   requirement: SecretRequirement,
   observation: SecretObservation,
 ): VerificationCheck[] {
-  const [first, ...rest] = judgeObservation(requirement, observation);
+  const checks = judgeObservation(requirement, observation);
   const note = outsideConfigNote(requirement);
-  if (!first || !note) return [first, ...rest].filter((check): check is VerificationCheck => !!check);
-  return [{ ...first, detail: first.detail ? `${note}: ${first.detail}` : note }, ...rest];
+  if (!note) return checks;
+  // The first check is always the secret's own; its keys follow.
+  return checks.map((check, index) =>
+    index === 0 ? { ...check, detail: check.detail ? `${note}: ${check.detail}` : note } : check,
+  );
 }
 
 function judgeObservation(

@@ -115,15 +115,12 @@ export function createRollbackHandler(deps: HandlerDeps) {
     // in its deployment record (always before calling ECS UpdateService) is then the failing one.
     const ownRecord =
       !update && request.kind === 'deploy' ? deploymentRecordKeyOf(request, executionId) : undefined;
-    const ownRevision = ownRecord
-      ? (
-          await mustRead(
-            `Reading the revision this execution recorded in its deployment record`,
-            request,
-            () => getRegistrationRecord(deps.clients, ledgerTable(deps.settings), ownRecord),
-          )
-        ).revision
+    const ownRegistration = ownRecord
+      ? await mustRead('Reading the revision this execution recorded in its deployment record', request, () =>
+          getRegistrationRecord(deps.clients, ledgerTable(deps.settings), ownRecord),
+        )
       : undefined;
+    const ownRevision = ownRegistration?.revision;
 
     // A manual rollback leaves the revision running now, whatever state it is in.
     const leaving = isManualRollback(request)

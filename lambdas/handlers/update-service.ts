@@ -46,20 +46,28 @@ export interface UpdateServiceEvent {
   readonly images: readonly ImageRef[];
 }
 
+/** What to check when a call before any change is refused: the ECS resources, or the ledger table. */
+const CHECK_SERVICE =
+  "Check the cluster and service exist and the orchestrator's role may read them, then deploy again.";
+const CHECK_LEDGER =
+  "Check the orchestrator stack's ledger table exists and the update-service role may read and update its " +
+  'items (dynamodb:GetItem, dynamodb:UpdateItem), then deploy again.';
+
 /**
  * A call before any change: a refusal here proves the service is untouched; a transient failure
  * becomes `TransientAwsError`, which the workflow retries.
  */
-async function beforeChange<T>(what: string, run: () => Promise<T>): Promise<T> {
+async function beforeChange<T>(what: string, fix: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (caught) {
     const error = transientOrOriginal(caught, what);
     if (wasRefused(error)) {
       throw new UpdateFailed(
-        `${what} failed (${describeAwsError(error)}); the service was not changed. ` +
-          "Check the cluster and service exist and the orchestrator's role may read them, then deploy again.",
-        { cause: error },
+        `${what} failed (${describeAwsError(error)}); the service was not changed. ${fix}`,
+        {
+          cause: error,
+        },
       );
     }
     throw error;
@@ -67,7 +75,7 @@ async function beforeChange<T>(what: string, run: () => Promise<T>): Promise<T> 
 }
 
 async function readActiveService(deps: HandlerDeps, request: DeploymentRequest): Promise<ServiceSnapshot> {
-  const service = await beforeChange(`Reading service ${request.serviceName}`, () =>
+  const service = await beforeChange(`Reading service ${request.serviceName}`, CHECK_SERVICE, () =>
     describeService(deps.clients, request.clusterName, request.serviceName),
   );
   if (!service || service.status !== 'ACTIVE') {
@@ -107,7 +115,7 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
 
     const service = await readActiveService(deps, request);
     const record = recordKeyOf(request, executionId);
-    const registration = await beforeChange("Reading this execution's deployment record", () =>
+    const registration = await beforeChange("Reading this execution's deployment record", CHECK_LEDGER, () =>
       getRegistrationRecord(deps.clients, ledgerTable(deps.settings), record),
     );
     if (!registration.exists) throw missingRecord(record);
@@ -130,12 +138,11 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
 
     refuseIfInProgress(service, request);
     const previousTaskDefinitionArn = service.taskDefinition;
-    let taskDefinitionArn: string;
+    const taskDefinitionArn =
+      recorded?.taskDefinitionArn ??
+      (await registerAndRecord(deps, event, record, previousTaskDefinitionArn));
     if (recorded) {
-      taskDefinitionArn = recorded.taskDefinitionArn;
       deps.logger.info('reusing the revision an earlier attempt registered', { taskDefinitionArn });
-    } else {
-      taskDefinitionArn = await registerAndRecord(deps, event, record, previousTaskDefinitionArn);
     }
 
     const updated = await updateServiceRevision(deps.clients, {
@@ -209,8 +216,10 @@ async function registerAndRecord(
     previousTaskDefinitionArn,
     registeredAt: deps.now().toISOString(),
   };
-  const written = await beforeChange(`Recording revision ${registered} in the deployment record`, () =>
-    recordRegisteredRevision(deps.clients, ledgerTable(deps.settings), record, revision),
+  const written = await beforeChange(
+    `Recording revision ${registered} in the deployment record`,
+    CHECK_LEDGER,
+    () => recordRegisteredRevision(deps.clients, ledgerTable(deps.settings), record, revision),
   );
   if (!written.recorded) throw missingRecord(record);
   if (written.revision.taskDefinitionArn !== registered) {
@@ -228,8 +237,10 @@ async function registerNextRevision(
   runningTaskDefinitionArn: string,
 ): Promise<string> {
   const { request } = event;
-  const running = await beforeChange(`Reading the running task definition ${runningTaskDefinitionArn}`, () =>
-    describeTaskDefinition(deps.clients, runningTaskDefinitionArn),
+  const running = await beforeChange(
+    `Reading the running task definition ${runningTaskDefinitionArn}`,
+    CHECK_SERVICE,
+    () => describeTaskDefinition(deps.clients, runningTaskDefinitionArn),
   );
   const plan = nextRevision(running.taskDefinition, event.images, {
     running: running.tags,

@@ -166,6 +166,28 @@ describe('Rollback', () => {
     expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
   });
 
+  it('without $.update, ends in RollbackFailed with the manual command when its deployment record cannot be read', async () => {
+    // Prepare
+    givenDeployments([ours, lastGood]);
+    dynamodb
+      .on(GetCommand)
+      .rejects(awsError('AccessDeniedException', 'client', 'not authorized to perform: dynamodb:GetItem'));
+
+    // Act
+    const error = await rollBack({
+      request: stagingRequest(),
+      error: { Error: 'Lambda.Unknown', Cause: 'Runtime exited with error: signal: killed' },
+    }).catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'RollbackFailed' });
+    expect((error as Error).message).toContain(
+      'Reading the revision this execution recorded in its deployment record failed (AccessDeniedException',
+    );
+    expect((error as Error).message).toContain('aws ecs update-service --cluster afu9-cluster');
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
   it('from an ECS circuit-breaker event, returns to the last COMPLETED deployment when ECS did not', async () => {
     const failedId = failedEvent.detail.deploymentId;
     givenDeployments([{ ...ours, id: failedId, rolloutState: 'FAILED' }, lastGood]);
