@@ -95,8 +95,11 @@ function arnNameMatches(nameInArn: string, secretName: string): boolean {
  * definition names is outside the configuration and granted nothing.
  */
 export const SecretOrigin = {
+  /** Named in the environment config (`secrets`); the stack grants reading it. */
   configured: 'configured',
+  /** Named by RDS (`rds!db-…`, `rds!cluster-…`) and referenced by the task; the stack grants `rds!*`. */
   rdsManaged: 'rds-managed',
+  /** Referenced only by the task definition; the stack grants nothing on it. */
   outsideConfig: 'outside-config',
 } as const;
 export type SecretOrigin = (typeof SecretOrigin)[keyof typeof SecretOrigin];

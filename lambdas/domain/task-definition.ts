@@ -76,7 +76,7 @@ export function revisionTags(input: {
 }
 
 /** ECS's limit of user tags per resource; tags with the `aws:` prefix do not count against it. */
-export const MAX_RESOURCE_TAGS = 50;
+const MAX_RESOURCE_TAGS = 50;
 
 /** The `aws:` prefix is reserved for AWS: such tags cannot be set by RegisterTaskDefinition. */
 function isReservedTagKey(key: string): boolean {
