@@ -18,6 +18,8 @@ import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
 import * as dynamodb from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../lambdas/aws/clients';
+import { deploymentRecordKeyOf, LedgerKeys } from '../lambdas/domain/ledger';
+import type { DeploymentRequest } from '../lambdas/domain/workflow-state';
 import type { HandlerDeps } from '../lambdas/handlers/runtime';
 import type { BusEvent } from '../sandbox/account/simulated-account';
 import { CapturingLogger } from '../sandbox/run/capturing-logger';
@@ -129,10 +131,22 @@ function deployNewRevision(
 type Json = Record<string, unknown>;
 
 /** Makes the account look as it did when the workflow sent this event, and patches the ids that differ. */
-function prepare(sandbox: SandboxAccount, job: HarnessJob): unknown {
+async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknown> {
   const event = structuredClone(job.event) as Json;
   sandbox.provideRequestedImages(job.startInput);
   switch (job.name) {
+    case 'update-service': {
+      // The deployment record ResolveRequest wrote: UpdateService records its revision on it.
+      const key = deploymentRecordKeyOf(event.request as DeploymentRequest, String(event.executionId));
+      if (!key) throw new Error('The update-service sample request carries no startedAt.');
+      await sandbox.account.clients.dynamodb.send(
+        new dynamodb.PutCommand({
+          TableName: sandbox.resources.tableName,
+          Item: { ...LedgerKeys.deployment(key.environment, key.startedAt, key.deploymentId), ...key },
+        }),
+      );
+      return event;
+    }
     case 'analyze-diff':
       sandbox.account.s3.putObject(String(event.bucket), String(event.key), job.diffText);
       return event;
@@ -199,7 +213,7 @@ async function main(): Promise<void> {
   const sandbox = await openSandboxAccount({ diffFixture: 'ecs-new-image.txt' });
   try {
     const { account } = sandbox;
-    const event = prepare(sandbox, job);
+    const event = await prepare(sandbox, job);
     const logLines: string[] = [];
     const deps: HandlerDeps = {
       clients: sendThroughAccount(account.clients),

@@ -57,9 +57,9 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   const fn = (name: HandlerName) => functions.get(name);
 
   const describeServices = allow(['ecs:DescribeServices'], services);
-  // DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition support no resource-level
-  // permissions (Service Authorization Reference); only registration can be narrowed, by its tags.
-  const readTaskDefinitions = allow(['ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'], ['*']);
+  // DescribeTaskDefinition and RegisterTaskDefinition support no resource-level permissions (Service
+  // Authorization Reference); only registration can be narrowed, by its tags.
+  const readTaskDefinitions = allow(['ecs:DescribeTaskDefinition'], ['*']);
   const updateServices = allow(['ecs:UpdateService'], services, {
     ArnLike: { 'ecs:task-definition': families },
   });
@@ -134,11 +134,13 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
     acknowledgeWildcardResource(
       fn(name).role!,
       '*',
-      'ECS DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition have no resource-level ' +
+      'ECS DescribeTaskDefinition and RegisterTaskDefinition have no resource-level ' +
         'permissions; registration is conditioned on the execution tag, and the service update on the task family.',
     );
 
   const updateService = fn(HandlerName.updateService);
+  // The registered revision is written to the execution's deployment record before the service update.
+  props.table.grant(updateService, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   updateService.addToRolePolicy(describeServices);
   updateService.addToRolePolicy(readTaskDefinitions);
   updateService.addToRolePolicy(
@@ -194,12 +196,11 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
 
   const rollback = fn(HandlerName.rollback);
   rollback.addToRolePolicy(describeServices);
-  rollback.addToRolePolicy(readTaskDefinitions);
   rollback.addToRolePolicy(updateServices);
-  // The ledger names the last known good revision when no update was recorded: the live pointer after
-  // an ECS failure event, the recent deployment records for a rollback a person asked for.
+  // The ledger names the revision this execution registered, and the last known good revision when no
+  // update was recorded: the live pointer after an ECS failure event, the recent deployment records
+  // for a rollback a person asked for.
   props.table.grant(rollback, 'dynamodb:GetItem', 'dynamodb:Query');
-  acknowledgeTaskDefinitionCalls(HandlerName.rollback);
 
   // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.
   props.table.grant(fn(HandlerName.notify), ...ledgerItemActions);

@@ -21,8 +21,9 @@ the control-center image exists in ECR.
   OK    checked and fine
   NG    checked and wrong: the line says what to fix
   SKIP  could not be checked here (e.g. an SSM parameter): not the same as NG
+  DENIED  your credentials may not make the check: a missing grant, not a verdict (still exit 1)
 
-Exit codes: 0 no NG, 1 at least one NG, 2 usage error.`;
+Exit codes: 0 no NG or DENIED, 1 at least one NG or DENIED, 2 usage error.`;
 
 const GROUPS: readonly { title: string; kinds: readonly VerificationCheck['kind'][] }[] = [
   { title: 'secrets', kinds: ['secret', 'secret-key'] },
@@ -41,7 +42,7 @@ function renderVerificationTree(heading: string, checks: readonly VerificationCh
   }
   const count = (status: VerificationCheck['status']) =>
     checks.filter((check) => check.status === status).length;
-  lines.push(`${count('OK')} OK, ${count('NG')} NG, ${count('SKIP')} SKIP`);
+  lines.push(`${count('OK')} OK, ${count('NG')} NG, ${count('SKIP')} SKIP, ${count('DENIED')} DENIED`);
   return lines.join('\n') + '\n';
 }
 
@@ -113,7 +114,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
           ),
         );
       }
-      return outcome.secretProblems + outcome.imageProblems > 0 ? 1 : 0;
+      return outcome.secretProblems + outcome.imageProblems + outcome.permissionProblems > 0 ? 1 : 0;
     },
   };
 }

@@ -3,8 +3,8 @@
  * running task definition, judge every secret it and the environment config name, and look up every
  * image to deploy in ECR (pinning it by digest). Values are judged where they are read, never kept.
  */
-import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
-import { SecretsInvalid } from '../domain/errors';
+import { describeAwsError, isPermissionDenied, wasRefused } from '../domain/aws-error-kind';
+import { OrchestratorPermissionMissing, SecretsInvalid } from '../domain/errors';
 import type { EnvironmentConfig } from '../domain/environments';
 import { collectSecretRequirements, judgeSecret } from '../domain/secrets-check';
 import { parseEcrImageUri, secretReferences, type TaskDefinitionShape } from '../domain/task-definition';
@@ -24,8 +24,12 @@ export interface VerificationOutcome {
   readonly checks: readonly VerificationCheck[];
   /** Images found in ECR, each pinned by digest. */
   readonly images: readonly ImageRef[];
+  /** Secrets and keys checked and found wrong (NG). */
   readonly secretProblems: number;
+  /** Images checked and not found, or unreadable for a reason of their own (NG). */
   readonly imageProblems: number;
+  /** Checks the caller's own role may not make (DENIED): not verdicts, yet each refuses the deployment. */
+  readonly permissionProblems: number;
 }
 
 async function readRunningTaskDefinition(
@@ -36,18 +40,36 @@ async function readRunningTaskDefinition(
   const cannotCheck = (why: string, cause?: unknown) =>
     new SecretsInvalid(
       `Could not check the secrets the running task definition references, because ${why}. Nothing was changed. ` +
-        'Make sure the service exists and the orchestrator may call ecs:DescribeServices and ecs:DescribeTaskDefinition, then deploy again.',
+        'Make sure the service exists and is ACTIVE, then deploy again.',
       { cause },
     );
+  /** A refused read: the orchestrator's own permission, or the service's state. */
+  const refused = (action: string, what: string, error: unknown) =>
+    isPermissionDenied(error)
+      ? new OrchestratorPermissionMissing(
+          `The orchestrator's own role may not call ${action} (${describeAwsError(error)}), so the secrets the running ` +
+            `task definition of ${where} references could not be checked; this says nothing about the secrets. ` +
+            `Nothing was changed. The orchestrator stack grants ${action}: deploy the current orchestrator stack, or ` +
+            'find what denies it (an SCP or a permissions boundary), then deploy again.',
+          { cause: error },
+        )
+      : cannotCheck(`${what} failed (${describeAwsError(error)})`, error);
+
+  let service: Awaited<ReturnType<typeof describeService>>;
   try {
-    const service = await describeService(clients, request.clusterName, request.serviceName);
-    if (!service || service.status !== 'ACTIVE' || !service.taskDefinition) {
-      throw cannotCheck(`${where} was not found or is not ACTIVE (${service?.status ?? 'missing'})`);
-    }
+    service = await describeService(clients, request.clusterName, request.serviceName);
+  } catch (error) {
+    if (wasRefused(error)) throw refused('ecs:DescribeServices', `reading ${where}`, error);
+    throw error;
+  }
+  if (!service || service.status !== 'ACTIVE' || !service.taskDefinition) {
+    throw cannotCheck(`${where} was not found or is not ACTIVE (${service?.status ?? 'missing'})`);
+  }
+  try {
     return (await describeTaskDefinition(clients, service.taskDefinition)).taskDefinition;
   } catch (error) {
     if (wasRefused(error)) {
-      throw cannotCheck(`reading ${where} failed (${describeAwsError(error)})`, error);
+      throw refused('ecs:DescribeTaskDefinition', `reading task definition ${service.taskDefinition}`, error);
     }
     throw error;
   }
@@ -107,7 +129,23 @@ async function verifyImage(
           kind: 'image',
           subject,
           status: 'NG',
-          detail: `could not check it (${lookup.failure}): give the orchestrator's role ecr:DescribeImages on ${image.repository}, then retry`,
+          detail: `could not check it (${lookup.failure}): look at the repository ${image.repository} in ECR, then retry`,
+        },
+      };
+    case 'access-denied':
+      return {
+        check: {
+          kind: 'image',
+          subject,
+          status: 'DENIED',
+          detail:
+            `the orchestrator's own role may not call ecr:DescribeImages on ${image.repository} (${lookup.failure}), so ` +
+            'the image was not checked; this says nothing about the image. To fix: the orchestrator stack grants it on ' +
+            'the configured repositories: deploy the current orchestrator stack' +
+            (registryId
+              ? `, and let the role read it in the repository policy of registry ${registryId} if that is another account`
+              : '') +
+            '; otherwise find what denies it (an SCP or a permissions boundary)',
         },
       };
   }
@@ -117,7 +155,10 @@ export function imageLabel(image: ImageRef): string {
   return `${image.repository}${image.tag ? `:${image.tag}` : ''}${image.digest ? `@${image.digest}` : ''}`;
 }
 
-/** Runs every check; never throws for a problem it found (each is an NG check), only for AWS failures. */
+/**
+ * Runs every check; never throws for a problem it found (each is an NG or DENIED check), only when
+ * the running task definition cannot be read or AWS fails.
+ */
 export async function verifyDeployment(
   clients: AwsClients,
   input: { target: VerificationTarget; environment: EnvironmentConfig; images: readonly ImageRef[] },
@@ -131,5 +172,6 @@ export async function verifyDeployment(
     images: imageResults.map((result) => result.pinned).filter((image): image is ImageRef => !!image),
     secretProblems: secretChecks.filter((check) => check.status === 'NG').length,
     imageProblems: imageChecks.filter((check) => check.status === 'NG').length,
+    permissionProblems: [...secretChecks, ...imageChecks].filter((check) => check.status === 'DENIED').length,
   };
 }

@@ -7,6 +7,7 @@ import {
   AwsErrorKind,
   classifyAwsError,
   describeAwsError,
+  isPermissionDenied,
   transientOrOriginal,
 } from '../domain/aws-error-kind';
 import type { AwsClients } from './clients';
@@ -22,7 +23,9 @@ export interface ImageQuery {
 export type ImageLookup =
   | { readonly state: 'found'; readonly digest: string; readonly tags: readonly string[] }
   | { readonly state: 'missing'; readonly what: 'image' | 'repository' }
-  | { readonly state: 'unreadable'; readonly failure: string };
+  | { readonly state: 'unreadable'; readonly failure: string }
+  /** The caller's own permissions refused the lookup: says nothing about the image. */
+  | { readonly state: 'access-denied'; readonly failure: string };
 
 export async function lookUpImage(clients: Pick<AwsClients, 'ecr'>, query: ImageQuery): Promise<ImageLookup> {
   const imageId: ImageIdentifier = query.digest ? { imageDigest: query.digest } : { imageTag: query.tag };
@@ -45,6 +48,7 @@ export async function lookUpImage(clients: Pick<AwsClients, 'ecr'>, query: Image
     if (name === 'RepositoryNotFoundException') return { state: 'missing', what: 'repository' };
     const kind = classifyAwsError(error);
     if (kind === AwsErrorKind.unknown) throw error;
-    return { state: 'unreadable', failure: `DescribeImages: ${describeAwsError(error)}` };
+    const failure = `DescribeImages: ${describeAwsError(error)}`;
+    return isPermissionDenied(error) ? { state: 'access-denied', failure } : { state: 'unreadable', failure };
   }
 }

@@ -1,13 +1,12 @@
 /**
- * The ECS calls a deployment and a rollback make: read the service and its running revision,
- * find a revision this execution already registered, register the next one, point the service at
- * a revision. Transient failures become `TransientAwsError`; other SDK errors reach the handler
- * unchanged, which decides what they mean for the workflow.
+ * The ECS calls a deployment and a rollback make: read the service and its running revision
+ * (with its tags), register the next one, point the service at a revision. Transient failures
+ * become `TransientAwsError`; other SDK errors reach the handler unchanged, which decides what they
+ * mean for the workflow.
  */
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type Deployment,
@@ -16,7 +15,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { transientOrOriginal } from '../domain/aws-error-kind';
-import { isTaggedWithExecution, type DeploymentSnapshot, type ResourceTag } from '../domain/task-definition';
+import type { DeploymentSnapshot, ResourceTag } from '../domain/task-definition';
 import type { AwsClients } from './clients';
 
 type EcsClients = Pick<AwsClients, 'ecs'>;
@@ -95,39 +94,6 @@ export async function describeTaskDefinition(
   } catch (error) {
     throw transientOrOriginal(error, `ECS DescribeTaskDefinition (${taskDefinition})`);
   }
-}
-
-/** Revisions registered while a deployment is retried sit at the top of the family; a few suffice. */
-const NEWEST_REVISIONS_TO_SEARCH = 5;
-
-/**
- * The revision this execution registered on an earlier attempt, found by its `afu9:execution-id`
- * tag among the family's newest revisions, or undefined when it registered none.
- */
-export async function findRevisionOfExecution(
-  clients: EcsClients,
-  family: string,
-  executionId: string,
-): Promise<(TaskDefinitionWithTags & { readonly taskDefinitionArn: string }) | undefined> {
-  let arns: string[];
-  try {
-    const response = await clients.ecs.send(
-      new ListTaskDefinitionsCommand({
-        familyPrefix: family,
-        status: 'ACTIVE',
-        sort: 'DESC',
-        maxResults: NEWEST_REVISIONS_TO_SEARCH,
-      }),
-    );
-    arns = response.taskDefinitionArns ?? [];
-  } catch (error) {
-    throw transientOrOriginal(error, `ECS ListTaskDefinitions (${family})`);
-  }
-  for (const arn of arns) {
-    const described = await describeTaskDefinition(clients, arn);
-    if (isTaggedWithExecution(described.tags, executionId)) return { ...described, taskDefinitionArn: arn };
-  }
-  return undefined;
 }
 
 /** ECS refused the request: nothing was changed. */

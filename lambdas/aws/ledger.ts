@@ -13,6 +13,7 @@ import {
   type DeploymentRecord,
   type LiveRecord,
   type LockHolder,
+  type RegisteredRevision,
 } from '../domain/ledger';
 import type { AwsClients } from './clients';
 
@@ -384,5 +385,75 @@ export async function finishDeploymentRecord(
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw error;
+  }
+}
+
+/** The key of an execution's deployment record: its environment, its start, its execution name. */
+export interface DeploymentRecordKey {
+  readonly environment: string;
+  readonly startedAt: string;
+  readonly deploymentId: string;
+}
+
+/** What an execution's deployment record says about its registered revision. */
+export interface RegistrationRecord {
+  /** False when the table has no record for the execution at all. */
+  readonly exists: boolean;
+  /** Absent until the execution has recorded the revision it registered. */
+  readonly revision?: RegisteredRevision;
+}
+
+/** Reads the execution's record consistently: a retry must see what its earlier attempt wrote. */
+export async function getRegistrationRecord(
+  clients: LedgerClients,
+  table: TableName,
+  record: DeploymentRecordKey,
+): Promise<RegistrationRecord> {
+  const result = await clients.dynamodb.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: LedgerKeys.deployment(record.environment, record.startedAt, record.deploymentId),
+      ConsistentRead: true,
+      ProjectionExpression: 'pk, registeredRevision',
+    }),
+  );
+  if (!result.Item) return { exists: false };
+  const revision = result.Item.registeredRevision as RegisteredRevision | undefined;
+  return revision ? { exists: true, revision } : { exists: true };
+}
+
+export type RegisteredRevisionWrite =
+  | { readonly recorded: true; readonly revision: RegisteredRevision }
+  | { readonly recorded: false; readonly reason: 'no-record' };
+
+/**
+ * Records the revision an execution registered, once: the first write wins, and a later one (an
+ * attempt racing an earlier attempt still running) gets the revision already recorded back, so
+ * every attempt sends ECS the same revision. Returns `no-record` when the execution has no
+ * deployment record to write on.
+ */
+export async function recordRegisteredRevision(
+  clients: LedgerClients,
+  table: TableName,
+  record: DeploymentRecordKey,
+  revision: RegisteredRevision,
+): Promise<RegisteredRevisionWrite> {
+  try {
+    await clients.dynamodb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: LedgerKeys.deployment(record.environment, record.startedAt, record.deploymentId),
+        UpdateExpression: 'SET registeredRevision = :revision',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(registeredRevision)',
+        ExpressionAttributeValues: { ':revision': revision },
+      }),
+    );
+    return { recorded: true, revision };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const current = await getRegistrationRecord(clients, table, record);
+    return current.revision
+      ? { recorded: true, revision: current.revision }
+      : { recorded: false, reason: 'no-record' };
   }
 }

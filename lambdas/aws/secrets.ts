@@ -4,7 +4,13 @@
  * logged, returned from a handler, or put in an error.
  */
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { AwsErrorKind, classifyAwsError, transientOrOriginal } from '../domain/aws-error-kind';
+import {
+  AwsErrorKind,
+  classifyAwsError,
+  isKmsPermissionDenied,
+  isPermissionDenied,
+  transientOrOriginal,
+} from '../domain/aws-error-kind';
 import type { SecretObservation } from '../domain/secrets-check';
 import type { AwsClients } from './clients';
 
@@ -18,14 +24,21 @@ export interface SecretQuery {
 type Outcome<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly observation: SecretObservation };
 
-/** "Could not read", named by the call and the AWS error name, kept apart from "does not exist". */
-function readFailure(call: string, error: unknown): SecretObservation {
-  const name = (error as { name?: string }).name ?? 'Error';
-  return { state: 'unreadable', failure: `${call}: ${name}` };
+/**
+ * "Could not read", kept apart from "does not exist": the caller's own permission refused (with the
+ * IAM action that is missing), or the secret could not be read for a reason of its own.
+ */
+function readFailure(call: 'DescribeSecret' | 'GetSecretValue', error: unknown): SecretObservation {
+  const failure = `${call}: ${(error as { name?: string }).name ?? 'Error'}`;
+  if (isPermissionDenied(error)) {
+    const action = isKmsPermissionDenied(error) ? 'kms:Decrypt' : `secretsmanager:${call}`;
+    return { state: 'access-denied', action, failure };
+  }
+  return { state: 'unreadable', failure };
 }
 
 async function attempt<T>(
-  call: string,
+  call: 'DescribeSecret' | 'GetSecretValue',
   secretId: string,
   run: () => Promise<T>,
   onNotFound: SecretObservation,

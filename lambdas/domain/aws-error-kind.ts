@@ -68,6 +68,34 @@ const accessDeniedNames = new Set([
   'KMSInvalidStateException',
 ]);
 
+/**
+ * The caller's own permissions refused the call (IAM, an SCP, a resource or KMS key policy), as
+ * opposed to a resource in a state that refuses everyone (a disabled KMS key, a failed decryption).
+ */
+const permissionDeniedNames = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnauthorizedOperation',
+  'KMSAccessDeniedException',
+]);
+
+/** Whether the caller lacks a permission: granting it would make the same call succeed. */
+export function isPermissionDenied(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const name = (error as SdkErrorShape).name;
+  return typeof name === 'string' && permissionDeniedNames.has(name);
+}
+
+/**
+ * Whether a permission denial is KMS's: the caller may call the service but not use the KMS key
+ * the resource is encrypted with (Secrets Manager says "Access to KMS is not allowed").
+ */
+export function isKmsPermissionDenied(error: unknown): boolean {
+  if (!isPermissionDenied(error)) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name === 'KMSAccessDeniedException' || (typeof message === 'string' && /\bkms\b/i.test(message));
+}
+
 interface SdkErrorShape {
   readonly name?: unknown;
   readonly code?: unknown;

@@ -61,6 +61,11 @@ export interface EnvironmentConfig {
   readonly region: string;
   readonly clusterName: string;
   readonly serviceName: string;
+  /**
+   * The task definition family each new revision is registered in. One per environment, so the
+   * revisions of one environment never interleave with another's; a service still running a
+   * revision of another family moves to this one on its next deployment.
+   */
   readonly taskFamily: string;
   /** The CDK stack whose `cdk diff` the diff gate judges. */
   readonly stackName: string;
@@ -112,7 +117,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     region: 'eu-central-1',
     clusterName: 'afu9-cluster',
     serviceName: 'afu9-control-center-staging',
-    taskFamily: 'afu9-control-center',
+    // Its own family: staging's revisions never interleave with production's.
+    taskFamily: 'afu9-control-center-staging',
     stackName: 'Afu9EcsStack',
     imageTagPrefix: 'stage-',
     forbiddenImageTagPrefixes: ['prod-'],

@@ -55,12 +55,25 @@ export interface DeploymentRecord {
   readonly startedAt: string;
   readonly taskDefinitionBefore?: string;
   readonly taskDefinitionAfter?: string;
+  /** The revision this execution registered, recorded before it asked ECS to run it. */
+  readonly registeredRevision?: RegisteredRevision;
   readonly ecsDeploymentId?: string;
   /** Workflow slots the execution reached, in order (resolution, diffGate, ..., notification). */
   readonly statesReached: readonly string[];
   readonly outcome?: Outcome | 'in-progress';
   readonly reasons: readonly string[];
   readonly finishedAt?: string;
+}
+
+/**
+ * The revision an execution registered and the one the service ran then. UpdateService writes it
+ * once, before it calls ECS UpdateService, so every retry of the step (and the rollback) knows
+ * exactly which revision this execution deploys: no search through the task family.
+ */
+export interface RegisteredRevision {
+  readonly taskDefinitionArn: string;
+  readonly previousTaskDefinitionArn: string;
+  readonly registeredAt: string;
 }
 
 /**
@@ -103,6 +116,22 @@ export function statesReached(state: Readonly<Record<string, unknown>>): string[
 /** The execution name at the end of an execution ARN: the deployment's id in the ledger. */
 export function deploymentIdOf(executionArn: string): string {
   return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+/**
+ * The key of the deployment record ResolveRequest wrote for this execution, or undefined when the
+ * request carries no `startedAt` (it was accepted by a release that did not write records).
+ */
+export function deploymentRecordKeyOf(
+  request: Pick<DeploymentRequest, 'environment' | 'startedAt'>,
+  executionId: string,
+): { environment: string; startedAt: string; deploymentId: string } | undefined {
+  if (request.startedAt === undefined) return undefined;
+  return {
+    environment: request.environment,
+    startedAt: request.startedAt,
+    deploymentId: deploymentIdOf(executionId),
+  };
 }
 
 /** The image key an exactly-once claim is made on: the primary image's digest, else its tag. */

@@ -1,8 +1,9 @@
 /**
  * Judges the secrets a deployment's tasks will need, in the ecspresso `verify` style: each secret
- * and each key is OK, NG (the new tasks would fail to start or run with a broken value) or SKIP
- * (could not be checked here). Values come in to be judged and never go out: no check, detail or
- * message contains one.
+ * and each key is OK, NG (the new tasks would fail to start or run with a broken value), SKIP
+ * (could not be checked here) or DENIED (the orchestrator's own role may not read it: a missing
+ * grant, not a verdict on the secret, and still a refusal). Values come in to be judged and never
+ * go out: no check, detail or message contains one.
  */
 import type { SecretConfig } from './environments';
 import type { VerificationCheck } from './workflow-state';
@@ -88,6 +89,24 @@ function arnNameMatches(nameInArn: string, secretName: string): boolean {
   return nameInArn.startsWith(`${secretName}-`) && /^[A-Za-z0-9]{6}$/.test(suffix);
 }
 
+/**
+ * Where the orchestrator knows a secret from, which decides who grants its role access: the stack
+ * grants it on configured secrets and on RDS-managed ones (`rds!…`); a secret only the task
+ * definition names is outside the configuration and granted nothing.
+ */
+export const SecretOrigin = {
+  /** Named in the environment config (`secrets`); the stack grants reading it. */
+  configured: 'configured',
+  /** Named by RDS (`rds!db-…`, `rds!cluster-…`) and referenced by the task; the stack grants `rds!*`. */
+  rdsManaged: 'rds-managed',
+  /** Referenced only by the task definition; the stack grants nothing on it. */
+  outsideConfig: 'outside-config',
+} as const;
+export type SecretOrigin = (typeof SecretOrigin)[keyof typeof SecretOrigin];
+
+/** RDS names the secrets it manages for a database `rds!db-<id>` / `rds!cluster-<id>`. */
+const RDS_MANAGED_PREFIX = 'rds!';
+
 /** Everything one secret must satisfy, merged from the task definition and the environment config. */
 export interface SecretRequirement {
   /** What DescribeSecret / GetSecretValue are called with (name or ARN). */
@@ -102,6 +121,7 @@ export interface SecretRequirement {
   readonly versionId?: string;
   /** Where the requirement comes from, for the person reading the check. */
   readonly referencedBy: readonly string[];
+  readonly origin: SecretOrigin;
 }
 
 export interface ReferencedSecret {
@@ -139,6 +159,7 @@ export function collectSecretRequirements(
       optionalKeys: secret.optionalKeys.filter((key) => !secret.requiredKeys.includes(key)),
       wholeValueUsed: false,
       referencedBy: ['environment config'],
+      origin: SecretOrigin.configured,
     });
   }
   for (const reference of references) {
@@ -173,6 +194,11 @@ export function collectSecretRequirements(
         ? { versionId: parsed.versionId ?? existing?.versionId }
         : {}),
       referencedBy: union(existing?.referencedBy ?? [], [`container ${reference.container}`]),
+      origin: configuredName
+        ? SecretOrigin.configured
+        : parsed.nameInArn.startsWith(RDS_MANAGED_PREFIX)
+          ? SecretOrigin.rdsManaged
+          : SecretOrigin.outsideConfig,
     });
   }
   return { requirements: [...requirements.values()], skipped };
@@ -185,6 +211,14 @@ export type SecretObservation =
   | { readonly state: 'scheduled-for-deletion'; readonly deletedDate: Date }
   | {
       readonly state: 'unreadable';
+      /** Which call failed and the AWS error name, e.g. `GetSecretValue: DecryptionFailure`. */
+      readonly failure: string;
+    }
+  | {
+      /** The caller's own permissions refused the read: says nothing about the secret. */
+      readonly state: 'access-denied';
+      /** The IAM action that was refused: `secretsmanager:GetSecretValue`, `kms:Decrypt`, ... */
+      readonly action: string;
       /** Which call failed and the AWS error name, e.g. `GetSecretValue: AccessDeniedException`. */
       readonly failure: string;
     }
@@ -244,11 +278,68 @@ function judgeKey(secret: string, key: string, value: unknown, required: boolean
   return { kind: 'secret-key', subject, status: 'OK', detail: required ? 'present' : 'optional, present' };
 }
 
+/** What to grant so the orchestrator's role may make the refused call, by who is meant to grant it. */
+function grantAdvice(requirement: SecretRequirement, action: string): string {
+  const secret = requirement.displayName;
+  if (action === 'kms:Decrypt') {
+    return (
+      `grant the orchestrator's verify-secrets role kms:Decrypt on the KMS key that encrypts ${secret}, through ` +
+      'Secrets Manager only (condition kms:ViaService = secretsmanager.<region>.amazonaws.com). The orchestrator ' +
+      "stack grants that in IAM; a customer-managed key's key policy must allow it as well: add a statement for " +
+      "the role, or let the key policy delegate to IAM (the account's root principal)"
+    );
+  }
+  switch (requirement.origin) {
+    case SecretOrigin.outsideConfig:
+      return (
+        `${secret} is not in the environment config, so the orchestrator stack grants nothing on it: add it (its ` +
+        "name and keys) to this environment's `secrets` in lambdas/domain/environments.ts and deploy the " +
+        'orchestrator stack, or remove the reference from the task definition'
+      );
+    case SecretOrigin.rdsManaged:
+    case SecretOrigin.configured:
+      return (
+        `the orchestrator stack grants ${action} on ${requirement.origin === SecretOrigin.rdsManaged ? 'RDS-managed secrets (secret:rds!*)' : 'every configured secret'}: ` +
+        'deploy the current orchestrator stack; if it is deployed, find what denies it (an SCP, a permissions ' +
+        "boundary, or the secret's resource policy)"
+      );
+  }
+}
+
+/** How a secret only the task definition names is marked, so it is never mistaken for a configured one. */
+function outsideConfigNote(requirement: SecretRequirement): string | undefined {
+  const by = requirement.referencedBy.join(', ');
+  switch (requirement.origin) {
+    case SecretOrigin.configured:
+      return undefined;
+    case SecretOrigin.rdsManaged:
+      return `RDS-managed secret outside the environment config (referenced by ${by})`;
+    case SecretOrigin.outsideConfig:
+      return `outside the environment config (referenced only by ${by})`;
+  }
+}
+
 /**
- * The checks for one secret: the secret itself, then each key it must or may have. A secret that
- * cannot be read is NG with "could not read" (fail closed), worded apart from "does not exist".
+ * The checks for one secret: the secret itself, then each key it must or may have. A secret the
+ * orchestrator's own role may not read is DENIED, naming the refused action and what to grant;
+ * one that cannot be read for another reason is NG with "could not read". Both refuse the
+ * deployment (fail closed), worded apart from "does not exist". A secret outside the environment
+ * config says so in its first check.
  */
 export function judgeSecret(
+  requirement: SecretRequirement,
+  observation: SecretObservation,
+): VerificationCheck[] {
+  const checks = judgeObservation(requirement, observation);
+  const note = outsideConfigNote(requirement);
+  if (!note) return checks;
+  // The first check is always the secret's own; its keys follow.
+  return checks.map((check, index) =>
+    index === 0 ? { ...check, detail: check.detail ? `${note}: ${check.detail}` : note } : check,
+  );
+}
+
+function judgeObservation(
   requirement: SecretRequirement,
   observation: SecretObservation,
 ): VerificationCheck[] {
@@ -275,9 +366,20 @@ export function judgeSecret(
       );
     case 'unreadable':
       return ng(
-        `could not read it (${observation.failure}); this is not proof it is missing: give the orchestrator's ` +
-          'role secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on it and kms:Decrypt on its key, then retry',
+        `could not read it (${observation.failure}); this is not proof it is missing: check its KMS key is enabled ` +
+          `and the secret decrypts (\`aws secretsmanager describe-secret --secret-id ${secret}\`), then retry`,
       );
+    case 'access-denied':
+      return [
+        {
+          kind: 'secret',
+          subject: secret,
+          status: 'DENIED',
+          detail:
+            `the orchestrator's own role may not call ${observation.action} on it (${observation.failure}), so it ` +
+            `was not checked; this says nothing about the secret itself. To fix: ${grantAdvice(requirement, observation.action)}`,
+        },
+      ];
     case 'readable':
       return judgeReadableSecret(requirement, observation.secretString);
   }
@@ -334,9 +436,12 @@ function judgeReadableSecret(
   ];
 }
 
-/** One line per problem, for the error message a person reads in the notification. */
+/** One line per problem (NG, and DENIED marked as such), for the message a person reads in the notification. */
 export function describeProblems(checks: readonly VerificationCheck[]): string[] {
   return checks
-    .filter((check) => check.status === 'NG')
-    .map((check) => `${check.kind} ${check.subject}: ${check.detail ?? 'failed'}`);
+    .filter((check) => check.status === 'NG' || check.status === 'DENIED')
+    .map(
+      (check) =>
+        `${check.status === 'DENIED' ? 'DENIED ' : ''}${check.kind} ${check.subject}: ${check.detail ?? 'failed'}`,
+    );
 }

@@ -39,7 +39,11 @@ export const readOnlyTaskDefinitionFields = [
 ] as const;
 type ReadOnlyField = (typeof readOnlyTaskDefinitionFields)[number];
 
-/** Tags on every revision the orchestrator registers: how a retry finds it again. */
+/**
+ * Tags on every revision the orchestrator registers: which execution registered it (registration
+ * requires this tag, see the stack's permissions), for what, and what ran before. An audit trail on
+ * the revision itself; retries find their revision in the deployment ledger, not by these tags.
+ */
 export const RevisionTag = {
   /** The Step Functions execution that registered it. */
   executionId: 'afu9:execution-id',
@@ -71,13 +75,40 @@ export function revisionTags(input: {
   ];
 }
 
-/** Whether a revision's tags say this execution registered it. */
-export function isTaggedWithExecution(tags: readonly ResourceTag[], executionId: string): boolean {
-  return tags.some((tag) => tag.key === RevisionTag.executionId && tag.value === ecsTagValue(executionId));
+/** ECS's limit of user tags per resource; tags with the `aws:` prefix do not count against it. */
+const MAX_RESOURCE_TAGS = 50;
+
+/** The `aws:` prefix is reserved for AWS: such tags cannot be set by RegisterTaskDefinition. */
+function isReservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:');
 }
 
-export function tagValue(tags: readonly ResourceTag[], key: string): string | undefined {
-  return tags.find((tag) => tag.key === key)?.value;
+export type RevisionTags =
+  { readonly ok: true; readonly tags: ResourceTag[] } | { readonly ok: false; readonly problem: string };
+
+/**
+ * The tags of the next revision: the running revision's own tags (cost allocation, ownership, ...)
+ * carried over, with the orchestrator's revision tags replacing any of the same key. Reserved `aws:`
+ * tags are AWS's to set and are left out. More than ECS's 50 tags is refused rather than silently
+ * dropping some: which tag matters is the owner's call.
+ */
+export function tagsForNextRevision(
+  runningTags: readonly ResourceTag[],
+  ownTags: readonly ResourceTag[],
+): RevisionTags {
+  const own = new Set(ownTags.map((tag) => tag.key));
+  const carried = runningTags.filter((tag) => !isReservedTagKey(tag.key) && !own.has(tag.key));
+  const tags = [...carried, ...ownTags];
+  if (tags.length > MAX_RESOURCE_TAGS) {
+    return {
+      ok: false,
+      problem:
+        `the running task definition carries ${carried.length} tags of its own; with the orchestrator's ` +
+        `${ownTags.length} (${[...own].join(', ')}) the new revision would have ${tags.length}, over ECS's limit of ` +
+        `${MAX_RESOURCE_TAGS}: remove at least ${tags.length - MAX_RESOURCE_TAGS} tag(s) from the task definition in its CDK stack`,
+    };
+  }
+  return { ok: true, tags };
 }
 
 /** A parsed ECR image URI: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`. */
@@ -117,15 +148,18 @@ export type NextRevision<T extends TaskDefinitionShape> =
 /**
  * The RegisterTaskDefinition input for the next revision: the running definition with read-only
  * fields removed and, for each image to deploy, that container's image replaced by
- * `<registry of its current image>/<repository>@<digest>`. Nothing else changes.
+ * `<registry of its current image>/<repository>@<digest>`; its tags are the running revision's
+ * plus the orchestrator's (`tagsForNextRevision`). Nothing else changes.
  */
 export function nextRevision<T extends TaskDefinitionShape>(
   running: T,
   images: readonly ImageRef[],
-  tags: ResourceTag[],
+  tags: { readonly running: readonly ResourceTag[]; readonly own: readonly ResourceTag[] },
 ): NextRevision<T> {
   const containers = running.containerDefinitions ?? [];
   const problems: string[] = [];
+  const nextTags = tagsForNextRevision(tags.running, tags.own);
+  if (!nextTags.ok) problems.push(nextTags.problem);
   const newImages = new Map<string, string>();
   for (const image of images) {
     const container = containers.find((candidate) => candidate.name === image.container);
@@ -153,7 +187,7 @@ export function nextRevision<T extends TaskDefinitionShape>(
     }
     newImages.set(image.container, `${current.registryHost}/${image.repository}@${image.digest}`);
   }
-  if (problems.length) return { ok: false, problems };
+  if (problems.length || !nextTags.ok) return { ok: false, problems };
 
   const input = Object.fromEntries(
     Object.entries(running).filter(
@@ -164,7 +198,7 @@ export function nextRevision<T extends TaskDefinitionShape>(
     const image = container.name === undefined ? undefined : newImages.get(container.name);
     return image ? { ...container, image } : container;
   });
-  return { ok: true, input: { ...input, containerDefinitions, tags } };
+  return { ok: true, input: { ...input, containerDefinitions, tags: nextTags.tags } };
 }
 
 /** Every secret reference the task's containers carry (env secrets and log-driver secret options). */

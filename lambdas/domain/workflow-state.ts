@@ -128,12 +128,16 @@ export interface DiffGateResult {
   readonly message: string;
 }
 
-/** One check of VerifySecrets, in the `verify` style: OK, NG, or SKIP (could not check). */
+/**
+ * One check of VerifySecrets, in the `verify` style: OK; NG (checked and wrong); SKIP (not checked
+ * here, e.g. an SSM parameter; does not refuse); DENIED (not checked because the orchestrator's own
+ * role lacks a permission: not a verdict on the subject, but it refuses the deployment).
+ */
 export interface VerificationCheck {
   readonly kind: 'secret' | 'secret-key' | 'image';
   /** Secret name, `secret › key`, or `repository:tag@digest`. Never a value. */
   readonly subject: string;
-  readonly status: 'OK' | 'NG' | 'SKIP';
+  readonly status: 'OK' | 'NG' | 'SKIP' | 'DENIED';
   readonly detail?: string;
 }
 

@@ -18,9 +18,9 @@ import type {
   StateError,
   UpdateResult,
 } from '../domain/workflow-state';
-import { describeService, findRevisionOfExecution, updateServiceRevision } from '../aws/ecs-deploy';
-import { getLive, ledgerTable, recentDeployments } from '../aws/ledger';
-import { previousVerifiedRevision } from '../domain/ledger';
+import { describeService, updateServiceRevision } from '../aws/ecs-deploy';
+import { getLive, getRegistrationRecord, ledgerTable, recentDeployments } from '../aws/ledger';
+import { deploymentRecordKeyOf, previousVerifiedRevision } from '../domain/ledger';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 /** The whole workflow state (`$`) as the Rollback state receives it. */
@@ -111,16 +111,16 @@ export function createRollbackHandler(deps: HandlerDeps) {
           'nothing to roll back. Restore it with the CDK ECS stack and deploy a known good image.',
       );
     }
-    // Without $.update the update may still have gone through: the revision tagged with this
-    // execution is then the failing one.
-    const ownRevision =
-      !update && request.kind === 'deploy'
-        ? await mustRead(
-            `Looking for the revision this execution registered in ${request.taskFamily}`,
-            request,
-            () => findRevisionOfExecution(deps.clients, request.taskFamily, executionId),
-          )
-        : undefined;
+    // Without $.update the update may still have gone through: the revision this execution recorded
+    // in its deployment record (always before calling ECS UpdateService) is then the failing one.
+    const ownRecord =
+      !update && request.kind === 'deploy' ? deploymentRecordKeyOf(request, executionId) : undefined;
+    const ownRegistration = ownRecord
+      ? await mustRead('Reading the revision this execution recorded in its deployment record', request, () =>
+          getRegistrationRecord(deps.clients, ledgerTable(deps.settings), ownRecord),
+        )
+      : undefined;
+    const ownRevision = ownRegistration?.revision;
 
     // A manual rollback leaves the revision running now, whatever state it is in.
     const leaving = isManualRollback(request)

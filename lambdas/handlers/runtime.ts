@@ -67,17 +67,27 @@ function defaultDeps(serviceName: string): HandlerDeps {
   };
 }
 
+/** The Lambda invocation context, as far as the logger reads it (request id, function, memory). */
+export type LambdaContext = Parameters<Logger['addContext']>[0];
+
 /**
  * The Lambda entry for a handler factory: dependencies are built on the first invocation and kept
- * for the life of the execution environment (clients reused across invocations).
+ * for the life of the execution environment (clients reused across invocations). Every invocation
+ * hands its context to the logger first (what Powertools' `injectLambdaContext` does), so each log
+ * line carries the Lambda request id, the function and whether this was a cold start; handlers'
+ * `resetKeys()` clears only their own keys, never these.
  */
 export function lambdaEntry<E, R>(
   serviceName: string,
   factory: (deps: HandlerDeps) => (event: E) => Promise<R>,
-): (event: E) => Promise<R> {
-  let built: ((event: E) => Promise<R>) | undefined;
-  return (event: E) => {
-    built ??= factory(defaultDeps(serviceName));
-    return built(event);
+): (event: E, context: LambdaContext) => Promise<R> {
+  let built: { readonly logger: Logger; readonly handle: (event: E) => Promise<R> } | undefined;
+  return (event: E, context: LambdaContext) => {
+    if (!built) {
+      const deps = defaultDeps(serviceName);
+      built = { logger: deps.logger, handle: factory(deps) };
+    }
+    built.logger.addContext(context);
+    return built.handle(event);
   };
 }

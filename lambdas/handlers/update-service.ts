@@ -1,35 +1,42 @@
 /**
  * UpdateService: registers the next revision (the running one with only the deployed images
- * changed, pinned by digest) and points the service at it. Refuses while another deployment is
- * rolling out. A retry of the same execution finds the revision it registered by its tag and the
- * deployment it started, so it never registers twice or starts a second deployment.
+ * changed, pinned by digest, its tags kept) and points the service at it. Refuses while another
+ * deployment is rolling out.
+ *
+ * Idempotent per execution: the registered revision is written to the execution's deployment
+ * record BEFORE ECS UpdateService is called, and a retry reads it back (a consistent read of one
+ * item), so it never registers a second revision for the update nor starts a second deployment,
+ * however many revisions the family has.
  *
  * It throws `UpdateFailed` / `DeploymentInProgress` only when the service was certainly not
  * changed; any other failure propagates so the workflow rolls back.
  */
-import { describeAwsError, wasRefused } from '../domain/aws-error-kind';
+import { describeAwsError, transientOrOriginal, wasRefused } from '../domain/aws-error-kind';
 import { deadlineAfter } from '../domain/deadline';
 import { environmentOfRequest } from '../domain/environment-lookup';
 import { DeploymentInProgress, TransientAwsError, UpdateFailed } from '../domain/errors';
+import { deploymentRecordKeyOf, type RegisteredRevision } from '../domain/ledger';
 import {
-  RevisionTag,
   judgeDeploymentInProgress,
   nextRevision,
   primaryDeployment,
   revisionTags,
-  tagValue,
   type DeploymentSnapshot,
-  type ResourceTag,
 } from '../domain/task-definition';
 import type { DeploymentRequest, ImageRef, UpdateResult } from '../domain/workflow-state';
 import {
   describeService,
   describeTaskDefinition,
-  findRevisionOfExecution,
   registerTaskDefinition,
   updateServiceRevision,
   type ServiceSnapshot,
 } from '../aws/ecs-deploy';
+import {
+  getRegistrationRecord,
+  ledgerTable,
+  recordRegisteredRevision,
+  type DeploymentRecordKey,
+} from '../aws/ledger';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 export interface UpdateServiceEvent {
@@ -39,16 +46,28 @@ export interface UpdateServiceEvent {
   readonly images: readonly ImageRef[];
 }
 
-/** Reading before any change: a refusal here proves the service is untouched. */
-async function beforeChange<T>(what: string, run: () => Promise<T>): Promise<T> {
+/** What to check when a call before any change is refused: the ECS resources, or the ledger table. */
+const CHECK_SERVICE =
+  "Check the cluster and service exist and the orchestrator's role may read them, then deploy again.";
+const CHECK_LEDGER =
+  "Check the orchestrator stack's ledger table exists and the update-service role may read and update its " +
+  'items (dynamodb:GetItem, dynamodb:UpdateItem), then deploy again.';
+
+/**
+ * A call before any change: a refusal here proves the service is untouched; a transient failure
+ * becomes `TransientAwsError`, which the workflow retries.
+ */
+async function beforeChange<T>(what: string, fix: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
-  } catch (error) {
+  } catch (caught) {
+    const error = transientOrOriginal(caught, what);
     if (wasRefused(error)) {
       throw new UpdateFailed(
-        `${what} failed (${describeAwsError(error)}); the service was not changed. ` +
-          "Check the cluster and service exist and the orchestrator's role may read them, then deploy again.",
-        { cause: error },
+        `${what} failed (${describeAwsError(error)}); the service was not changed. ${fix}`,
+        {
+          cause: error,
+        },
       );
     }
     throw error;
@@ -56,7 +75,7 @@ async function beforeChange<T>(what: string, run: () => Promise<T>): Promise<T> 
 }
 
 async function readActiveService(deps: HandlerDeps, request: DeploymentRequest): Promise<ServiceSnapshot> {
-  const service = await beforeChange(`Reading service ${request.serviceName}`, () =>
+  const service = await beforeChange(`Reading service ${request.serviceName}`, CHECK_SERVICE, () =>
     describeService(deps.clients, request.clusterName, request.serviceName),
   );
   if (!service || service.status !== 'ACTIVE') {
@@ -81,29 +100,6 @@ function refuseIfInProgress(service: ServiceSnapshot, request: DeploymentRequest
   );
 }
 
-/**
- * The revision the resumed deployment replaced: the tag written with the revision, else the older
- * deployment still draining. Every revision this handler registers carries the tag, so the
- * fallbacks only guard a revision someone re-tagged by hand.
- */
-function recordedPrevious(
-  tags: readonly ResourceTag[],
-  service: ServiceSnapshot,
-  resumed: DeploymentSnapshot,
-): string {
-  const previous =
-    tagValue(tags, RevisionTag.previousTaskDefinition) ??
-    service.deployments.find((deployment) => deployment !== resumed)?.taskDefinition;
-  if (!previous) {
-    // Not an UpdateFailed: the service was changed. The workflow's Rollback reads the service itself.
-    throw new Error(
-      `Deployment ${resumed.id} of this execution is running, but the revision it replaced is recorded nowhere ` +
-        `(no ${RevisionTag.previousTaskDefinition} tag, no older deployment); the rollback target must come from the service.`,
-    );
-  }
-  return previous;
-}
-
 function deploymentOn(service: ServiceSnapshot, taskDefinitionArn: string): DeploymentSnapshot | undefined {
   const primary = primaryDeployment(service.deployments);
   return primary?.taskDefinition === taskDefinitionArn ? primary : undefined;
@@ -118,20 +114,22 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
     const timeoutSeconds = environment.rollout.timeoutSeconds;
 
     const service = await readActiveService(deps, request);
-    const ownRevision = await beforeChange(
-      `Looking for a revision this execution registered in ${request.taskFamily}`,
-      () => findRevisionOfExecution(deps.clients, request.taskFamily, executionId),
+    const record = recordKeyOf(request, executionId);
+    const registration = await beforeChange("Reading this execution's deployment record", CHECK_LEDGER, () =>
+      getRegistrationRecord(deps.clients, ledgerTable(deps.settings), record),
     );
-    const resumed = ownRevision && deploymentOn(service, ownRevision.taskDefinitionArn);
-    if (ownRevision && resumed) {
+    if (!registration.exists) throw missingRecord(record);
+    const recorded = registration.revision;
+    const resumed = recorded && deploymentOn(service, recorded.taskDefinitionArn);
+    if (recorded && resumed) {
       deps.logger.appendKeys({ deploymentId: resumed.id });
       deps.logger.info('an earlier attempt already started this deployment; returning it', {
-        taskDefinitionArn: ownRevision.taskDefinitionArn,
+        taskDefinitionArn: recorded.taskDefinitionArn,
       });
       const startedAt = resumed.createdAt ? new Date(resumed.createdAt) : deps.now();
       return {
-        previousTaskDefinitionArn: recordedPrevious(ownRevision.tags, service, resumed),
-        taskDefinitionArn: ownRevision.taskDefinitionArn,
+        previousTaskDefinitionArn: recorded.previousTaskDefinitionArn,
+        taskDefinitionArn: recorded.taskDefinitionArn,
         deploymentId: resumed.id,
         startedAt: startedAt.toISOString(),
         deadline: deadlineAfter(startedAt, timeoutSeconds),
@@ -140,10 +138,10 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
 
     refuseIfInProgress(service, request);
     const previousTaskDefinitionArn = service.taskDefinition;
-    const taskDefinitionArn = ownRevision
-      ? ownRevision.taskDefinitionArn
-      : await registerNextRevision(deps, event, previousTaskDefinitionArn);
-    if (ownRevision) {
+    const taskDefinitionArn =
+      recorded?.taskDefinitionArn ??
+      (await registerAndRecord(deps, event, record, previousTaskDefinitionArn));
+    if (recorded) {
       deps.logger.info('reusing the revision an earlier attempt registered', { taskDefinitionArn });
     }
 
@@ -180,24 +178,78 @@ export function createUpdateServiceHandler(deps: HandlerDeps) {
   };
 }
 
+function recordKeyOf(request: DeploymentRequest, executionId: string): DeploymentRecordKey {
+  const key = deploymentRecordKeyOf(request, executionId);
+  if (!key) {
+    throw new UpdateFailed(
+      `The request of execution ${executionId} carries no startedAt, so its deployment record (where the revision ` +
+        'it registers is written before the service is updated) cannot be found; the service was not changed. ' +
+        'Deploy the functions and the state machine from the same release, then start the deployment again.',
+    );
+  }
+  return key;
+}
+
+function missingRecord(record: DeploymentRecordKey): UpdateFailed {
+  return new UpdateFailed(
+    `The deployment record of ${record.deploymentId} (${record.environment}, started ${record.startedAt}) is not in ` +
+      'the ledger table, so the revision to deploy cannot be recorded before the service is updated; the service was ' +
+      'not changed. ResolveRequest writes the record: check that it ran for this execution and that the table is ' +
+      "the orchestrator stack's, then start the deployment again.",
+  );
+}
+
+/**
+ * Registers the next revision and records it in the execution's deployment record. When an
+ * earlier attempt recorded one first, that one is deployed (the revision registered here stays
+ * unused: an inactive spare, tagged with this execution).
+ */
+async function registerAndRecord(
+  deps: HandlerDeps,
+  event: UpdateServiceEvent,
+  record: DeploymentRecordKey,
+  previousTaskDefinitionArn: string,
+): Promise<string> {
+  const registered = await registerNextRevision(deps, event, previousTaskDefinitionArn);
+  const revision: RegisteredRevision = {
+    taskDefinitionArn: registered,
+    previousTaskDefinitionArn,
+    registeredAt: deps.now().toISOString(),
+  };
+  const written = await beforeChange(
+    `Recording revision ${registered} in the deployment record`,
+    CHECK_LEDGER,
+    () => recordRegisteredRevision(deps.clients, ledgerTable(deps.settings), record, revision),
+  );
+  if (!written.recorded) throw missingRecord(record);
+  if (written.revision.taskDefinitionArn !== registered) {
+    deps.logger.warn('an earlier attempt recorded its revision first; deploying that one', {
+      recorded: written.revision.taskDefinitionArn,
+      unused: registered,
+    });
+  }
+  return written.revision.taskDefinitionArn;
+}
+
 async function registerNextRevision(
   deps: HandlerDeps,
   event: UpdateServiceEvent,
   runningTaskDefinitionArn: string,
 ): Promise<string> {
   const { request } = event;
-  const running = await beforeChange(`Reading the running task definition ${runningTaskDefinitionArn}`, () =>
-    describeTaskDefinition(deps.clients, runningTaskDefinitionArn),
+  const running = await beforeChange(
+    `Reading the running task definition ${runningTaskDefinitionArn}`,
+    CHECK_SERVICE,
+    () => describeTaskDefinition(deps.clients, runningTaskDefinitionArn),
   );
-  const plan = nextRevision(
-    running.taskDefinition,
-    event.images,
-    revisionTags({
+  const plan = nextRevision(running.taskDefinition, event.images, {
+    running: running.tags,
+    own: revisionTags({
       executionId: event.executionId,
       deploymentKey: request.deploymentKey,
       previousTaskDefinitionArn: runningTaskDefinitionArn,
     }),
-  );
+  });
   if (!plan.ok) {
     throw new UpdateFailed(
       `Cannot build the next revision of ${request.taskFamily}; the service was not changed:\n` +
@@ -206,7 +258,9 @@ async function registerNextRevision(
   }
   const registered = await registerTaskDefinition(deps.clients, {
     ...plan.input,
-    family: running.taskDefinition.family,
+    // The environment's own family, even when the service still runs a revision of another one
+    // (environments that once shared a family move to their own on their next deployment).
+    family: request.taskFamily,
     containerDefinitions: plan.input.containerDefinitions ?? [],
   });
   if (!registered.ok) {

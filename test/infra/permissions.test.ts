@@ -53,9 +53,10 @@ const expectedActions: Record<HandlerName, string[]> = {
     'secretsmanager:GetSecretValue',
   ],
   [HandlerName.updateService]: [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
     'ecs:DescribeServices',
     'ecs:DescribeTaskDefinition',
-    'ecs:ListTaskDefinitions',
     'ecs:RegisterTaskDefinition',
     'ecs:TagResource',
     'ecs:UpdateService',
@@ -74,14 +75,7 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ecs:ListTasks',
   ],
   [HandlerName.smokeTest]: [],
-  [HandlerName.rollback]: [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'ecs:DescribeServices',
-    'ecs:DescribeTaskDefinition',
-    'ecs:ListTaskDefinitions',
-    'ecs:UpdateService',
-  ],
+  [HandlerName.rollback]: ['dynamodb:GetItem', 'dynamodb:Query', 'ecs:DescribeServices', 'ecs:UpdateService'],
   [HandlerName.notify]: [
     'dynamodb:DeleteItem',
     'dynamodb:GetItem',
@@ -234,7 +228,7 @@ describe('OrchestratorStack permissions', () => {
     expect(resourcesOf(passRole!)).not.toContain('*');
   });
 
-  it('GIVEN the configured services WHEN synthesized THEN UpdateService names exactly them and only revisions of the task family', () => {
+  it("GIVEN the configured services WHEN synthesized THEN UpdateService names exactly them and only revisions of the environments' task families", () => {
     // Prepare
     const services = resolve(
       allEnvironments.map((env) =>
@@ -246,14 +240,16 @@ describe('OrchestratorStack permissions', () => {
         }),
       ),
     );
-    const families = resolve([
-      stack.formatArn({
-        service: 'ecs',
-        region: 'eu-central-1',
-        resource: 'task-definition',
-        resourceName: 'afu9-control-center:*',
-      }),
-    ]);
+    const families = resolve(
+      ['afu9-control-center-staging:*', 'afu9-control-center:*'].map((resourceName) =>
+        stack.formatArn({
+          service: 'ecs',
+          region: 'eu-central-1',
+          resource: 'task-definition',
+          resourceName,
+        }),
+      ),
+    );
 
     // Act
     const statements = [HandlerName.updateService, HandlerName.rollback].flatMap((name) =>

@@ -198,13 +198,40 @@ describe('deployment state machine, after the service is changed', () => {
     expectEnd(result, { status: 'SUCCEEDED', terminalState: 'Deployed', notified: 'succeeded' });
   });
 
-  it.each(['Lambda.Unknown', 'States.Timeout'])(
-    'rolls back when UpdateService fails with %s, since the update may have gone through',
-    async (errorName) => {
+  it('retries an UpdateService killed by Lambda (Lambda.Unknown: timeout or out of memory), then carries on', async () => {
+    // Act
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...throughUpdate,
+        UpdateService: [
+          throws('Lambda.Unknown', 'The function was killed: Runtime exited with error: signal: killed'),
+          returns(fixtures.update()),
+        ],
+        ...replies.rollout,
+        ...replies.smokeTest,
+      },
+    });
+
+    // Assess
+    expect(result.retries.UpdateService).toEqual(['Lambda.Unknown']);
+    expectEnd(result, { status: 'SUCCEEDED', terminalState: 'Deployed', notified: 'succeeded' });
+  });
+
+  it.each([
+    ['Lambda.Unknown', 5],
+    ['States.Timeout', 0],
+  ])(
+    'rolls back when UpdateService fails with %s (after %i retries), since the update may have gone through',
+    async (errorName, retries) => {
       // Act
       const result = await runScenario({
         input: fixtures.startInput,
-        replies: { ...throughUpdate, UpdateService: [throws(errorName)], ...replies.rollback },
+        replies: {
+          ...throughUpdate,
+          UpdateService: Array.from({ length: retries + 1 }, () => throws(errorName)),
+          ...replies.rollback,
+        },
       });
 
       // Assess

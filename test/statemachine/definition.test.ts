@@ -4,7 +4,8 @@
  * retries with backoff, one output slot per step, and exactly one notification on every path.
  */
 import aslValidator from 'asl-validator';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deploymentErrorClasses, type DeploymentErrorName } from '../../lambdas/domain/errors';
 import { environments } from '../../lambdas/domain/environments';
 import { Outcome } from '../../lambdas/domain/workflow-state';
@@ -63,11 +64,28 @@ const TRANSIENT_LAMBDA_ERRORS = [
   'TransientAwsError',
 ];
 
+/**
+ * Error names AWS itself reports to a Task state (Lambda invoke failures, a function's timeout or
+ * crash, CodeBuild's integration errors). Every other name in the definition must be a project error.
+ */
+const AWS_ERROR_NAMES = new Set([
+  ...TRANSIENT_LAMBDA_ERRORS.filter((name) => name.startsWith('Lambda.')),
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
+  'CodeBuild.CodeBuildException',
+  'CodeBuild.AccountLimitExceededException',
+]);
+
 /** The errors each handler throws by contract, and where each must lead. */
 const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, string>>> = {
   ResolveRequest: { DeploymentRejected: 'NotifyRejected', DeploymentInProgress: 'NotifyFailed' },
-  AnalyzeDiff: { DiffBlocked: 'NotifyBlocked', DiffUnreadable: 'NotifyFailed' },
-  VerifySecrets: { SecretsInvalid: 'NotifyFailed', ImageNotFound: 'NotifyFailed' },
+  AnalyzeDiff: { DiffUnreadable: 'NotifyFailed' },
+  VerifySecrets: {
+    SecretsInvalid: 'NotifyFailed',
+    ImageNotFound: 'NotifyFailed',
+    OrchestratorPermissionMissing: 'NotifyFailed',
+  },
   UpdateService: { DeploymentInProgress: 'NotifyFailed', UpdateFailed: 'NotifyFailed' },
   PollStabilization: { RolloutFailed: 'Rollback' },
   SmokeTest: { SmokeTestFailed: 'Rollback' },
@@ -103,6 +121,17 @@ const contractSlots: Record<string, string> = {
   PollRollback: '$.rollbackRollout',
   ...Object.fromEntries(notifyStates.map(([name]) => [name, '$.notification'])),
 };
+
+/** The text of every source file under lambdas/ (handlers, adapters, domain). */
+function lambdaSources(dir = join(__dirname, '..', '..', 'lambdas')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? lambdaSources(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [readFileSync(join(dir, entry.name), 'utf8')]
+        : [],
+  );
+}
 
 function successors(state: AslState): string[] {
   return [
@@ -170,18 +199,24 @@ describe('statemachine/deployment.asl.json', () => {
     );
   });
 
-  it('uses only error names that AWS defines or lambdas/domain/errors.ts exports', () => {
+  it('uses only error names that Step Functions or Lambda define, or that an exported error class throws', () => {
     // Prepare
-    const names = taskStates.flatMap(([, state]) =>
-      [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
-    );
-    const awsDefined = /^(States|Lambda|CodeBuild|Sandbox)\.[A-Za-z]+$/;
+    const names = [
+      ...new Set(
+        taskStates.flatMap(([, state]) =>
+          [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
+        ),
+      ),
+    ];
+    const projectNames = names.filter((name) => !name.startsWith('States.') && !AWS_ERROR_NAMES.has(name));
 
-    // Assess
-    const unknown = names.filter(
-      (name) => !awsDefined.test(name) && !Object.hasOwn(deploymentErrorClasses, name),
+    // Assess: the name an instance carries (what the Lambda runtime reports), not the class identifier
+    const unthrown = projectNames.filter(
+      (name) =>
+        !Object.hasOwn(deploymentErrorClasses, name) ||
+        new deploymentErrorClasses[name as DeploymentErrorName]('routed').name !== name,
     );
-    expect(unknown).toEqual([]);
+    expect(unthrown).toEqual([]);
   });
 
   it.each(Object.entries(handlerErrorRoutes))(
@@ -197,6 +232,19 @@ describe('statemachine/deployment.asl.json', () => {
       }
     },
   );
+
+  it('routes on no project error name that no handler code throws (a catch nothing reaches is dead)', () => {
+    // Prepare
+    const caught = new Set(
+      taskStates.flatMap(([, state]) => (state.Catch ?? []).flatMap((catcher) => catcher.ErrorEquals)),
+    );
+    const projectNames = [...caught].filter((name) => Object.hasOwn(deploymentErrorClasses, name));
+    const code = lambdaSources().join('\n');
+
+    // Assess
+    const neverThrown = projectNames.filter((name) => !new RegExp(`new ${name}\\(`).test(code));
+    expect(neverThrown).toEqual([]);
+  });
 
   it('catches every error class of lambdas/domain/errors.ts somewhere (TransientAwsError is retried instead)', () => {
     // Prepare
@@ -225,29 +273,44 @@ describe('statemachine/deployment.asl.json', () => {
     },
   );
 
-  it('retries a Lambda timeout (Sandbox.Timedout) only where the step is idempotent', () => {
-    // Prepare
-    const retriesTimeout = (name: string) =>
-      (definition.States[name]?.Retry ?? []).some((retrier) =>
-        retrier.ErrorEquals.includes('Sandbox.Timedout'),
-      );
+  it.each(['Sandbox.Timedout', 'Lambda.Unknown'])(
+    'retries a Lambda timeout or out-of-memory kill (%s) only where the step is idempotent',
+    (errorName) => {
+      // Prepare
+      const retriesTimeout = (name: string) =>
+        (definition.States[name]?.Retry ?? []).some((retrier) => retrier.ErrorEquals.includes(errorName));
 
-    // Assess: these steps give the same answer or find their own earlier work when run again
-    for (const name of [
-      'ResolveRequest',
-      'AnalyzeDiff',
-      'VerifySecrets',
-      'UpdateService',
-      'PollStabilization',
-      'Rollback',
-      'PollRollback',
-    ]) {
-      expect({ name, retried: retriesTimeout(name) }).toEqual({ name, retried: true });
-    }
-    // A smoke test that outlived its warm-up window would only wait it out again; a repeated notify would
-    // send a second message.
-    for (const [name] of [['SmokeTest'], ...notifyStates]) {
-      expect({ name, retried: retriesTimeout(name as string) }).toEqual({ name, retried: false });
+      // Assess: these steps give the same answer or find their own earlier work when run again
+      for (const name of [
+        'ResolveRequest',
+        'AnalyzeDiff',
+        'VerifySecrets',
+        'UpdateService',
+        'PollStabilization',
+        'Rollback',
+        'PollRollback',
+      ]) {
+        expect({ name, retried: retriesTimeout(name) }).toEqual({ name, retried: true });
+      }
+      // A smoke test that outlived its warm-up window would only wait it out again; a repeated notify would
+      // send a second message.
+      for (const [name] of [['SmokeTest'], ...notifyStates]) {
+        expect({ name, retried: retriesTimeout(name as string) }).toEqual({ name, retried: false });
+      }
+    },
+  );
+
+  it('retries Lambda.Unknown exactly where it retries Sandbox.Timedout, in the same retrier', () => {
+    // Prepare: a timeout or an out-of-memory kill reaches Step Functions under either name
+    const retrierOf = (state: AslState, errorName: string) =>
+      state.Retry?.findIndex((retrier) => retrier.ErrorEquals.includes(errorName)) ?? -1;
+
+    // Assess
+    for (const [name, state] of taskStates) {
+      expect({ name, unknown: retrierOf(state, 'Lambda.Unknown') }).toEqual({
+        name,
+        unknown: retrierOf(state, 'Sandbox.Timedout'),
+      });
     }
   });
 

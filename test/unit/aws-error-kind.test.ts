@@ -1,4 +1,10 @@
-import { AwsErrorKind, classifyAwsError, wasRefused } from '../../lambdas/domain/aws-error-kind';
+import {
+  AwsErrorKind,
+  classifyAwsError,
+  isKmsPermissionDenied,
+  isPermissionDenied,
+  wasRefused,
+} from '../../lambdas/domain/aws-error-kind';
 
 /** An error shaped like an AWS SDK v3 service exception. */
 function sdkError(name: string, fault: 'client' | 'server', extra: Record<string, unknown> = {}): Error {
@@ -52,5 +58,42 @@ describe('wasRefused', () => {
     expect(wasRefused(sdkError('ThrottlingException', 'client'))).toBe(false);
     expect(wasRefused(sdkError('InternalFailure', 'server'))).toBe(false);
     expect(wasRefused(new TypeError('bug'))).toBe(false);
+  });
+});
+
+describe('isPermissionDenied', () => {
+  it.each(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'KMSAccessDeniedException'])(
+    'treats %s as the caller lacking a permission',
+    (name) => {
+      expect(isPermissionDenied(sdkError(name, 'client'))).toBe(true);
+    },
+  );
+
+  it.each([
+    'DecryptionFailure',
+    'KMSDisabledException',
+    'KMSInvalidStateException',
+    'ResourceNotFoundException',
+  ])('does not treat %s as a missing permission: no grant would fix it', (name) => {
+    expect(isPermissionDenied(sdkError(name, 'client'))).toBe(false);
+  });
+});
+
+describe('isKmsPermissionDenied', () => {
+  it("tells KMS's denial (Secrets Manager: 'Access to KMS is not allowed') from the service's own", () => {
+    // Prepare
+    const kms = Object.assign(sdkError('AccessDeniedException', 'client'), {
+      message: 'Access to KMS is not allowed',
+    });
+    const service = Object.assign(sdkError('AccessDeniedException', 'client'), {
+      message:
+        'User: arn:aws:sts::111122223333:assumed-role/r/s is not authorized to perform: secretsmanager:GetSecretValue',
+    });
+
+    // Assess
+    expect(isKmsPermissionDenied(kms)).toBe(true);
+    expect(isKmsPermissionDenied(sdkError('KMSAccessDeniedException', 'client'))).toBe(true);
+    expect(isKmsPermissionDenied(service)).toBe(false);
+    expect(isKmsPermissionDenied(sdkError('DecryptionFailure', 'client'))).toBe(false);
   });
 });

@@ -342,7 +342,11 @@ describe('simulated ECS rolling deployment', () => {
     );
     const listed = await account.clients.ecs.send(new ListTagsForResourceCommand({ resourceArn: next }));
     const newest = await account.clients.ecs.send(
-      new ListTaskDefinitionsCommand({ familyPrefix: 'afu9-control-center', sort: 'DESC', maxResults: 1 }),
+      new ListTaskDefinitionsCommand({
+        familyPrefix: 'afu9-control-center-staging',
+        sort: 'DESC',
+        maxResults: 1,
+      }),
     );
 
     expect(described.tags).toEqual([{ key: 'afu9:execution-id', value: 'exec-1' }]);
@@ -351,6 +355,8 @@ describe('simulated ECS rolling deployment', () => {
       { key: 'afu9:outcome', value: 'deployed' },
     ]);
     expect(newest.taskDefinitionArns).toEqual([next]);
-    expect(next).toMatch(/^arn:aws:ecs:eu-central-1:123456789012:task-definition\/afu9-control-center:\d+$/);
+    expect(next).toMatch(
+      /^arn:aws:ecs:eu-central-1:123456789012:task-definition\/afu9-control-center-staging:\d+$/,
+    );
   });
 });

@@ -134,12 +134,13 @@ describe('sandbox scenarios', () => {
       const { document: doc } = await runOf(name);
 
       // Assess
-      expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center:\d+$/);
+      // Each environment's own task family (lambdas/domain/environments.ts).
+      expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
       if (scenario.expected.serviceEndsOn === 'previous-revision') {
         expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
       } else {
         expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
-        expect(doc.taskDefinitionAfter).toMatch(/:task-definition\/afu9-control-center:\d+$/);
+        expect(doc.taskDefinitionAfter).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
       }
     });
 

@@ -67,7 +67,7 @@ describe('afu9-deploy verify-secrets', () => {
       /^verify-secrets staging \(service afu9-control-center-staging in afu9-cluster\)\n {2}secrets\n/,
     );
     expect(cli.stdout()).toContain('OK    afu9/github');
-    expect(cli.stdout()).toMatch(/\n\d+ OK, 0 NG, \d+ SKIP\n$/);
+    expect(cli.stdout()).toMatch(/\n\d+ OK, 0 NG, \d+ SKIP, 0 DENIED\n$/);
   });
 
   it('marks a placeholder key NG, exits 1, and never prints a value', async () => {

@@ -15,8 +15,14 @@ export const oldDigest = `sha256:${'a'.repeat(64)}`;
 export const newDigest = `sha256:${'b'.repeat(64)}`;
 export const sidecarDigest = `sha256:${'c'.repeat(64)}`;
 
+/** A revision of the family staging and production shared before each environment had its own. */
 export const taskDefinitionArn = (revision: number) =>
   `arn:aws:ecs:${region}:${account}:task-definition/afu9-control-center:${revision}`;
+/** A revision of staging's own family. */
+export const stagingTaskDefinitionArn = (revision: number) =>
+  `arn:aws:ecs:${region}:${account}:task-definition/afu9-control-center-staging:${revision}`;
+/** When ResolveRequest accepted the staging request: the sort key of its deployment record. */
+export const requestStartedAt = '2026-11-27T08:58:00.000Z';
 export const serviceArn = `arn:aws:ecs:${region}:${account}:service/afu9-cluster/afu9-control-center-staging`;
 
 export const githubSecretArn = `arn:aws:secretsmanager:${region}:${account}:secret:afu9/github-Xy12Ab`;
@@ -162,7 +168,7 @@ export function stagingRequest(overrides: Partial<DeploymentRequest> = {}): Depl
     environment: 'staging',
     clusterName: 'afu9-cluster',
     serviceName: 'afu9-control-center-staging',
-    taskFamily: 'afu9-control-center',
+    taskFamily: 'afu9-control-center-staging',
     stackName: 'Afu9EcsStack',
     images: [primaryImage],
     version: 'stage-4d5e6f7',
@@ -172,6 +178,7 @@ export function stagingRequest(overrides: Partial<DeploymentRequest> = {}): Depl
     deploymentKey: `staging:${newDigest}`,
     redeploy: false,
     safetyNetPollSeconds: 300,
+    startedAt: requestStartedAt,
     ...overrides,
   };
 }

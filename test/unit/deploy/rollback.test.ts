@@ -1,6 +1,5 @@
 import {
   DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
   UpdateServiceCommand,
@@ -15,8 +14,7 @@ import {
   awsError,
   deployment,
   executionId,
-  newDigest,
-  runningTaskDefinition,
+  requestStartedAt,
   service,
   stagingRequest,
   taskDefinitionArn,
@@ -134,29 +132,60 @@ describe('Rollback', () => {
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
-  it('without $.update, finds the revision this execution registered and returns to the last COMPLETED one', async () => {
+  it('without $.update, finds the revision this execution recorded and returns to the last COMPLETED one', async () => {
+    // Prepare
     givenDeployments([ours, lastGood]);
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [bad, good] });
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: bad }).resolves({
-      taskDefinition: runningTaskDefinition(42),
-      tags: [
-        { key: 'afu9:execution-id', value: executionId },
-        { key: 'afu9:deployment-key', value: `staging:${newDigest}` },
-      ],
-    });
+    dynamodb
+      .on(GetCommand, {
+        Key: { pk: 'ENV#staging', sk: `DEPLOYMENT#${requestStartedAt}#staging-stage-3f9c2ab-1` },
+      })
+      .resolves({
+        Item: {
+          registeredRevision: {
+            taskDefinitionArn: bad,
+            previousTaskDefinitionArn: good,
+            registeredAt: '2026-11-27T09:00:00.000Z',
+          },
+        },
+      });
     givenRollbackAccepted();
 
+    // Act
     const result = await rollBack({
       request: stagingRequest(),
       error: { Error: 'States.Timeout', Cause: 'Task timed out' },
     });
 
+    // Assess
     expect(result).toMatchObject({
       action: 'started',
       targetTaskDefinitionArn: good,
       fromTaskDefinitionArn: bad,
     });
     expect(result.reason).toMatch(/^States.Timeout: Task timed out/);
+    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
+  });
+
+  it('without $.update, ends in RollbackFailed with the manual command when its deployment record cannot be read', async () => {
+    // Prepare
+    givenDeployments([ours, lastGood]);
+    dynamodb
+      .on(GetCommand)
+      .rejects(awsError('AccessDeniedException', 'client', 'not authorized to perform: dynamodb:GetItem'));
+
+    // Act
+    const error = await rollBack({
+      request: stagingRequest(),
+      error: { Error: 'Lambda.Unknown', Cause: 'Runtime exited with error: signal: killed' },
+    }).catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'RollbackFailed' });
+    expect((error as Error).message).toContain(
+      'Reading the revision this execution recorded in its deployment record failed (AccessDeniedException',
+    );
+    expect((error as Error).message).toContain('aws ecs update-service --cluster afu9-cluster');
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
   it('from an ECS circuit-breaker event, returns to the last COMPLETED deployment when ECS did not', async () => {
@@ -182,7 +211,6 @@ describe('Rollback', () => {
     expect(result.reason).toContain(
       `ECS deployment ${failedId} failed (ECS deployment circuit breaker: task failed to start.)`,
     );
-    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
   });
 
   it('from an ECS circuit-breaker event, watches the rollback ECS itself started', async () => {

@@ -15,6 +15,7 @@ const github: SecretRequirement = {
   optionalKeys: [],
   wholeValueUsed: false,
   referencedBy: ['environment config'],
+  origin: 'configured',
 };
 
 describe('parseSecretReference', () => {
@@ -87,6 +88,7 @@ describe('collectSecretRequirements', () => {
         displayName: 'afu9/deploy-key-Ab12Cd',
         wholeValueUsed: true,
         requiredKeys: [],
+        origin: 'outside-config',
       }),
     ]);
     expect(skipped).toEqual([
@@ -94,6 +96,29 @@ describe('collectSecretRequirements', () => {
         status: 'SKIP',
         subject: 'arn:aws:ssm:eu-central-1:111122223333:parameter/afu9/flags',
       }),
+    ]);
+  });
+
+  it('knows an RDS-managed secret (rds!…) from one outside the configuration, and a configured one by its ARN', () => {
+    // Act
+    const { requirements } = collectSecretRequirements(
+      [
+        {
+          container: 'control-center',
+          valueFrom:
+            'arn:aws:secretsmanager:eu-central-1:111122223333:secret:rds!db-0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-Xy12Ab:password::',
+        },
+        { container: 'control-center', valueFrom: `${githubSecretArn}:token::` },
+      ],
+      environments.staging.secrets,
+    );
+
+    // Assess
+    expect(requirements.map((r) => [r.displayName, r.origin])).toEqual([
+      ['afu9/github', 'configured'],
+      ['afu9/llm', 'configured'],
+      ['afu9/database', 'configured'],
+      ['rds!db-0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-Xy12Ab', 'rds-managed'],
     ]);
   });
 
@@ -200,14 +225,90 @@ describe('judgeSecret', () => {
   it('words "could not read" apart from "does not exist"', () => {
     const [unreadable] = judgeSecret(github, {
       state: 'unreadable',
-      failure: 'GetSecretValue: AccessDeniedException',
+      failure: 'GetSecretValue: DecryptionFailure',
     });
     const [missing] = judgeSecret(github, { state: 'missing' });
     expect(unreadable).toMatchObject({
       status: 'NG',
-      detail: expect.stringMatching(/^could not read it \(GetSecretValue: AccessDeniedException\)/),
+      detail: expect.stringMatching(/^could not read it \(GetSecretValue: DecryptionFailure\)/),
     });
     expect(missing).toMatchObject({ status: 'NG', detail: expect.stringMatching(/^does not exist/) });
+  });
+
+  it("reports the orchestrator's own missing permission as DENIED, naming the action, not as NG", () => {
+    // Act
+    const [denied, ...rest] = judgeSecret(github, {
+      state: 'access-denied',
+      action: 'secretsmanager:GetSecretValue',
+      failure: 'GetSecretValue: AccessDeniedException',
+    });
+
+    // Assess
+    expect(rest).toEqual([]);
+    expect(denied).toMatchObject({ kind: 'secret', subject: 'afu9/github', status: 'DENIED' });
+    expect(denied!.detail).toMatch(
+      /^the orchestrator's own role may not call secretsmanager:GetSecretValue on it \(GetSecretValue: AccessDeniedException\)/,
+    );
+    expect(denied!.detail).toContain('this says nothing about the secret itself');
+    expect(denied!.detail).toContain(
+      'the orchestrator stack grants secretsmanager:GetSecretValue on every configured secret',
+    );
+  });
+
+  it.each([
+    [
+      'a KMS denial',
+      'configured' as const,
+      'kms:Decrypt',
+      'kms:Decrypt on the KMS key that encrypts afu9/github, through Secrets Manager only (condition kms:ViaService',
+    ],
+    [
+      'an RDS-managed secret',
+      'rds-managed' as const,
+      'secretsmanager:DescribeSecret',
+      'grants secretsmanager:DescribeSecret on RDS-managed secrets (secret:rds!*)',
+    ],
+    [
+      'a secret outside the environment config',
+      'outside-config' as const,
+      'secretsmanager:DescribeSecret',
+      "is not in the environment config, so the orchestrator stack grants nothing on it: add it (its name and keys) to this environment's `secrets`",
+    ],
+  ])('says exactly what to grant for %s', (_case, origin, action, advice) => {
+    // Act
+    const [denied] = judgeSecret(
+      { ...github, origin },
+      { state: 'access-denied', action, failure: 'DescribeSecret: AccessDeniedException' },
+    );
+
+    // Assess
+    expect(denied).toMatchObject({ status: 'DENIED' });
+    expect(denied!.detail).toContain(advice);
+  });
+
+  it('marks a secret only the task definition names as outside the environment config, whatever its verdict', () => {
+    // Prepare
+    const outside: SecretRequirement = {
+      ...github,
+      displayName: 'afu9/deploy-key-Ab12Cd',
+      requiredKeys: [],
+      wholeValueUsed: true,
+      referencedBy: ['container mcp-deploy'],
+      origin: 'outside-config',
+    };
+
+    // Act
+    const [ok] = judgeSecret(outside, { state: 'readable', secretString: 'a-real-deploy-key-9f8e7d' });
+    const [missing] = judgeSecret(outside, { state: 'missing' });
+
+    // Assess
+    expect(ok).toMatchObject({
+      status: 'OK',
+      detail: 'outside the environment config (referenced only by container mcp-deploy): exists and is set',
+    });
+    expect(missing!.detail).toMatch(
+      /^outside the environment config \(referenced only by container mcp-deploy\): does not exist/,
+    );
   });
 
   it('judges a whole-value secret by its string', () => {

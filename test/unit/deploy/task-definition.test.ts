@@ -1,12 +1,12 @@
 import {
   ecsTagValue,
-  isTaggedWithExecution,
   judgeDeploymentInProgress,
   nextRevision,
   parseEcrImageUri,
   readOnlyTaskDefinitionFields,
   revisionTags,
   secretReferences,
+  tagsForNextRevision,
   type DeploymentSnapshot,
 } from '../../../lambdas/domain/task-definition';
 import {
@@ -23,11 +23,13 @@ const tags = revisionTags({
   deploymentKey: `staging#${newDigest}`,
   previousTaskDefinitionArn: taskDefinitionArn(41),
 });
+/** The next revision's tags when the running one carries none of its own. */
+const ownOnly = { running: [], own: tags };
 
 describe('nextRevision', () => {
   it('changes only the deployed image, pinned by digest in the registry of the current image', () => {
     const running = runningTaskDefinition();
-    const plan = nextRevision(running, [primaryImage], tags);
+    const plan = nextRevision(running, [primaryImage], ownOnly);
     if (!plan.ok) throw new Error(plan.problems.join('; '));
     const containers = plan.input.containerDefinitions!;
     expect(containers[0]).toEqual({
@@ -39,7 +41,7 @@ describe('nextRevision', () => {
 
   it('strips the read-only fields and keeps everything else, requiresCompatibilities included', () => {
     const running = runningTaskDefinition();
-    const plan = nextRevision(running, [primaryImage], tags);
+    const plan = nextRevision(running, [primaryImage], ownOnly);
     if (!plan.ok) throw new Error(plan.problems.join('; '));
     for (const field of readOnlyTaskDefinitionFields) expect(plan.input).not.toHaveProperty(field);
     expect(plan.input).toMatchObject({
@@ -60,15 +62,15 @@ describe('nextRevision', () => {
       ...running,
       containerDefinitions: [{ ...running.containerDefinitions![0]!, image: 'node:20' }],
     };
-    expect(nextRevision(running, [{ ...primaryImage, container: 'web' }], tags)).toMatchObject({
+    expect(nextRevision(running, [{ ...primaryImage, container: 'web' }], ownOnly)).toMatchObject({
       ok: false,
       problems: [expect.stringContaining('no container named "web"')],
     });
-    expect(nextRevision(running, [{ ...primaryImage, digest: undefined }], tags)).toMatchObject({
+    expect(nextRevision(running, [{ ...primaryImage, digest: undefined }], ownOnly)).toMatchObject({
       ok: false,
       problems: [expect.stringContaining('not pinned by a sha256 digest')],
     });
-    expect(nextRevision(dockerHub, [primaryImage], tags)).toMatchObject({
+    expect(nextRevision(dockerHub, [primaryImage], ownOnly)).toMatchObject({
       ok: false,
       problems: [expect.stringContaining('not an ECR image URI')],
     });
@@ -82,9 +84,58 @@ describe('revision tags', () => {
       { key: 'afu9:deployment-key', value: `staging_${newDigest}` },
       { key: 'afu9:previous-task-definition', value: taskDefinitionArn(41) },
     ]);
-    expect(isTaggedWithExecution(tags, executionId)).toBe(true);
-    expect(isTaggedWithExecution(tags, `${executionId}-2`)).toBe(false);
     expect(ecsTagValue('a'.repeat(300))).toHaveLength(256);
+  });
+});
+
+describe('tagsForNextRevision', () => {
+  it("carries the running revision's tags over, without reserved aws: tags, its own tags replacing any of the same key", () => {
+    // Act
+    const next = tagsForNextRevision(
+      [
+        { key: 'owner', value: 'platform-team' },
+        { key: 'aws:cloudformation:stack-name', value: 'Afu9EcsStack' },
+        { key: 'AWS:Something', value: 'reserved in any case' },
+        { key: 'afu9:execution-id', value: 'the execution that registered the running revision' },
+      ],
+      tags,
+    );
+
+    // Assess
+    expect(next).toEqual({ ok: true, tags: [{ key: 'owner', value: 'platform-team' }, ...tags] });
+  });
+
+  it("accepts exactly ECS's 50 tags and refuses one more, naming how many to remove", () => {
+    // Prepare
+    const userTags = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    const reserved = Array.from({ length: 10 }, (_, i) => ({ key: `aws:k${i}`, value: 'v' }));
+
+    // Act
+    const atLimit = tagsForNextRevision([...userTags(47), ...reserved], tags);
+    const overLimit = tagsForNextRevision(userTags(49), tags);
+
+    // Assess
+    expect(atLimit).toMatchObject({ ok: true, tags: expect.arrayContaining(tags) });
+    expect(atLimit.ok && atLimit.tags).toHaveLength(50);
+    expect(overLimit).toEqual({
+      ok: false,
+      problem: expect.stringContaining("over ECS's limit of 50: remove at least 2 tag(s)"),
+    });
+  });
+
+  it('refuses the whole revision plan when the tags do not fit', () => {
+    // Act
+    const plan = nextRevision(runningTaskDefinition(), [primaryImage], {
+      running: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: 'v' })),
+      own: tags,
+    });
+
+    // Assess
+    expect(plan).toMatchObject({
+      ok: false,
+      problems: [expect.stringContaining('carries 50 tags of its own')],
+    });
   });
 });
 

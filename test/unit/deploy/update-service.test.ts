@@ -6,7 +6,9 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { RegisteredRevision } from '../../../lambdas/domain/ledger';
 import { createUpdateServiceHandler } from '../../../lambdas/handlers/update-service';
 import { testDeps } from '../../support/deps';
 import {
@@ -14,21 +16,29 @@ import {
   deployment,
   executionId,
   newDigest,
-  otherExecutionId,
   primaryImage,
   registry,
+  requestStartedAt,
   runningTaskDefinition,
   service,
   stagingRequest,
+  stagingTaskDefinitionArn,
   steadyDeployment,
   taskDefinitionArn,
 } from './fixtures';
 
 const ecs = mockClient(ECSClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 
 const running = taskDefinitionArn(41);
-const registered = taskDefinitionArn(42);
+const registered = stagingTaskDefinitionArn(1);
 const now = new Date('2026-11-27T09:00:00.000Z');
+
+/** This execution's deployment record, as ResolveRequest wrote it. */
+const recordKey = {
+  pk: 'ENV#staging',
+  sk: `DEPLOYMENT#${requestStartedAt}#staging-stage-3f9c2ab-1`,
+};
 
 const rollingOut = deployment({
   id: 'ecs-svc/2222222222222222222',
@@ -42,45 +52,69 @@ const rollingOut = deployment({
 });
 const drainingOld = { ...steadyDeployment, status: 'ACTIVE' };
 
-function ourTags(execution = executionId) {
+function ourTags() {
   return [
-    { key: 'afu9:execution-id', value: execution },
+    { key: 'afu9:execution-id', value: executionId },
     { key: 'afu9:deployment-key', value: `staging:${newDigest}` },
     { key: 'afu9:previous-task-definition', value: running },
   ];
 }
 
+/** Tags the AFU-9 ECS stack puts on its task definition (CDK `Tags.of`, CloudFormation's own). */
+const stackTags = [
+  { key: 'project', value: 'afu9' },
+  { key: 'cost-center', value: 'platform' },
+  { key: 'aws:cloudformation:stack-name', value: 'Afu9EcsStack' },
+];
+
 function givenService(deployments = [steadyDeployment]): void {
   ecs.on(DescribeServicesCommand).resolves({ services: [service(deployments)], failures: [] });
 }
 
-function givenRevisions(newest: { arn: string; tags: { key: string; value: string }[] }[] = []): void {
-  ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [...newest.map((r) => r.arn), running] });
+function givenRunning(tags: { key: string; value: string }[] = stackTags): void {
   ecs
     .on(DescribeTaskDefinitionCommand, { taskDefinition: running })
-    .resolves({ taskDefinition: runningTaskDefinition(41), tags: [] });
-  for (const revision of newest) {
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: revision.arn }).resolves({
-      taskDefinition: { ...runningTaskDefinition(42), taskDefinitionArn: revision.arn },
-      tags: revision.tags,
-    });
-  }
+    .resolves({ taskDefinition: runningTaskDefinition(41), tags });
+}
+
+const recordedRevision: RegisteredRevision = {
+  taskDefinitionArn: registered,
+  previousTaskDefinitionArn: running,
+  registeredAt: '2026-11-27T09:00:00.000Z',
+};
+
+/** The execution's deployment record; `registeredRevision` once an attempt recorded one. */
+function givenRecord(registeredRevision?: RegisteredRevision): void {
+  dynamodb
+    .on(GetCommand)
+    .resolves({ Item: { ...recordKey, ...(registeredRevision && { registeredRevision }) } });
+  dynamodb.on(UpdateCommand).resolves({});
 }
 
 function givenRegisterAndUpdateSucceed(): void {
-  ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { ...runningTaskDefinition(42) } });
+  ecs.on(RegisterTaskDefinitionCommand).resolves({
+    taskDefinition: {
+      ...runningTaskDefinition(1),
+      family: 'afu9-control-center-staging',
+      taskDefinitionArn: registered,
+    },
+  });
   ecs.on(UpdateServiceCommand).resolves({ service: service([rollingOut, drainingOld]) });
 }
 
 const update = (deps = testDeps({ now })) =>
   createUpdateServiceHandler(deps)({ executionId, request: stagingRequest(), images: [primaryImage] });
 
-afterEach(() => ecs.reset());
+afterEach(() => {
+  ecs.reset();
+  dynamodb.reset();
+});
 
 describe('UpdateService', () => {
-  it('registers the running revision with only the new image and starts the deployment', async () => {
+  it("registers the running revision with only the new image, in the environment's own family, and starts the deployment", async () => {
     givenService();
-    givenRevisions();
+    givenRunning();
+    givenRecord();
     givenRegisterAndUpdateSucceed();
     const deps = testDeps({ now });
 
@@ -98,7 +132,7 @@ describe('UpdateService', () => {
     expect(input.containerDefinitions![0]!.image).toBe(`${registry}/afu9/control-center@${newDigest}`);
     expect(input.containerDefinitions!.slice(1)).toEqual(before.containerDefinitions!.slice(1));
     expect(input).toMatchObject({
-      family: 'afu9-control-center',
+      family: 'afu9-control-center-staging',
       requiresCompatibilities: ['FARGATE'],
       cpu: '1024',
       memory: '2048',
@@ -114,7 +148,13 @@ describe('UpdateService', () => {
     ]) {
       expect(input).not.toHaveProperty(field);
     }
-    expect(input.tags).toEqual(ourTags());
+    expect(input.tags).toEqual([...stackTags.filter((tag) => !tag.key.startsWith('aws:')), ...ourTags()]);
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: recordKey,
+      UpdateExpression: 'SET registeredRevision = :revision',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(registeredRevision)',
+      ExpressionAttributeValues: { ':revision': recordedRevision },
+    });
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
       cluster: 'afu9-cluster',
       service: 'afu9-control-center-staging',
@@ -130,7 +170,8 @@ describe('UpdateService', () => {
     givenService([
       { ...rollingOut, taskDefinition: taskDefinitionArn(40), createdAt: new Date('2026-11-27T08:55:00Z') },
     ]);
-    givenRevisions();
+    givenRunning();
+    givenRecord();
 
     const error = await update().catch((caught: Error) => caught);
 
@@ -150,7 +191,8 @@ describe('UpdateService', () => {
       { ...steadyDeployment, id: 'ecs-svc/3', taskDefinition: taskDefinitionArn(40) },
       drainingOld,
     ]);
-    givenRevisions();
+    givenRunning();
+    givenRecord();
 
     await expect(update()).rejects.toMatchObject({
       name: 'DeploymentInProgress',
@@ -159,13 +201,39 @@ describe('UpdateService', () => {
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
+  it('records the registered revision in its deployment record before it asks ECS to run it', async () => {
+    // Prepare
+    givenService();
+    givenRunning();
+    givenRecord();
+    givenRegisterAndUpdateSucceed();
+    let recordedBeforeUpdate = false;
+    ecs.on(UpdateServiceCommand).callsFake(() => {
+      recordedBeforeUpdate = dynamodb.commandCalls(UpdateCommand).length === 1;
+      return { service: service([rollingOut, drainingOld]) };
+    });
+
+    // Act
+    await update();
+
+    // Assess
+    expect(recordedBeforeUpdate).toBe(true);
+    expect(dynamodb).toHaveReceivedCommandWith(GetCommand, {
+      Key: recordKey,
+      ConsistentRead: true,
+    });
+  });
+
   it('on a retry after the update went through, returns the same deployment without registering or updating again', async () => {
+    // Prepare
     givenService([rollingOut, drainingOld]);
-    givenRevisions([{ arn: registered, tags: ourTags() }]);
+    givenRecord(recordedRevision);
     const retriedAt = new Date('2026-11-27T09:01:30.000Z');
 
+    // Act
     const result = await update(testDeps({ now: retriedAt }));
 
+    // Assess
     expect(result).toEqual({
       previousTaskDefinitionArn: running,
       taskDefinitionArn: registered,
@@ -175,38 +243,179 @@ describe('UpdateService', () => {
     });
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
-    expect(ecs).toHaveReceivedCommandWith(ListTaskDefinitionsCommand, {
-      familyPrefix: 'afu9-control-center',
-      sort: 'DESC',
-      status: 'ACTIVE',
-    });
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('on a retry after only the register went through, reuses that revision instead of registering a second', async () => {
-    givenService();
-    givenRevisions([{ arn: registered, tags: ourTags() }]);
-    ecs.on(UpdateServiceCommand).resolves({ service: service([rollingOut, drainingOld]) });
+  it('finds its own revision exactly, however many revisions the family has, without listing the family', async () => {
+    // Prepare: six newer revisions (other executions, other environments) than its own
+    givenService([rollingOut, drainingOld]);
+    givenRecord(recordedRevision);
+    ecs.on(ListTaskDefinitionsCommand).resolves({
+      taskDefinitionArns: [7, 6, 5, 4, 3, 2].map(stagingTaskDefinitionArn),
+    });
 
+    // Act
     const result = await update();
 
+    // Assess
+    expect(result.taskDefinitionArn).toBe(registered);
+    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
+    expect(ecs).not.toHaveReceivedCommand(DescribeTaskDefinitionCommand);
+  });
+
+  it('on a retry after only the register and its record went through, reuses that revision instead of registering a second', async () => {
+    // Prepare
+    givenService();
+    givenRecord(recordedRevision);
+    ecs.on(UpdateServiceCommand).resolves({ service: service([rollingOut, drainingOld]) });
+
+    // Act
+    const result = await update();
+
+    // Assess
     expect(result.taskDefinitionArn).toBe(registered);
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
     expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
   });
 
-  it("does not take another execution's revision for its own", async () => {
+  it('deploys the revision an earlier attempt recorded first when it loses the race to record its own', async () => {
+    // Prepare
     givenService();
-    givenRevisions([{ arn: taskDefinitionArn(43), tags: ourTags(otherExecutionId) }]);
+    givenRunning();
+    givenRegisterAndUpdateSucceed();
+    const earlier = { ...recordedRevision, taskDefinitionArn: stagingTaskDefinitionArn(2) };
+    dynamodb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...recordKey } })
+      .resolves({ Item: { ...recordKey, registeredRevision: earlier } });
+    dynamodb.on(UpdateCommand).rejects(awsError('ConditionalCheckFailedException'));
+    ecs.on(UpdateServiceCommand).resolves({
+      service: service([{ ...rollingOut, taskDefinition: earlier.taskDefinitionArn }, drainingOld]),
+    });
+
+    // Act
+    const result = await update();
+
+    // Assess
+    expect(result.taskDefinitionArn).toBe(earlier.taskDefinitionArn);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      taskDefinition: earlier.taskDefinitionArn,
+    });
+  });
+
+  it('throws UpdateFailed before registering anything when the execution has no deployment record', async () => {
+    // Prepare
+    givenService();
+    givenRunning();
+    dynamodb.on(GetCommand).resolves({});
+
+    // Act
+    const error = await update().catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'UpdateFailed' });
+    expect((error as Error).message).toContain(
+      `The deployment record of staging-stage-3f9c2ab-1 (staging, started ${requestStartedAt}) is not in the ledger table`,
+    );
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('throws UpdateFailed when the request carries no startedAt (no record to write the revision on)', async () => {
+    // Prepare
+    givenService();
+
+    // Act
+    const error = await createUpdateServiceHandler(testDeps())({
+      executionId,
+      request: stagingRequest({ startedAt: undefined }),
+      images: [primaryImage],
+    }).catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'UpdateFailed',
+      message: expect.stringContaining('carries no startedAt'),
+    });
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it('throws UpdateFailed, and never updates the service, when the ledger refuses the record write', async () => {
+    // Prepare
+    givenService();
+    givenRunning();
+    givenRecord();
+    givenRegisterAndUpdateSucceed();
+    dynamodb
+      .on(UpdateCommand)
+      .rejects(awsError('AccessDeniedException', 'client', 'not authorized to perform: dynamodb:UpdateItem'));
+
+    // Act
+    const error = await update().catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'UpdateFailed',
+      message: expect.stringContaining('the service was not changed'),
+    });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('throws TransientAwsError, and never updates the service, when the ledger is throttled', async () => {
+    // Prepare
+    givenService();
+    givenRunning();
+    givenRecord();
+    givenRegisterAndUpdateSucceed();
+    dynamodb.on(UpdateCommand).rejects(awsError('ProvisionedThroughputExceededException', 'client'));
+
+    // Act / Assess
+    await expect(update()).rejects.toMatchObject({ name: 'TransientAwsError' });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it("keeps the running revision's tags, leaves out AWS's reserved aws: tags and lets its own tags win", async () => {
+    // Prepare
+    givenService();
+    givenRunning([
+      { key: 'project', value: 'afu9' },
+      { key: 'aws:cloudformation:logical-id', value: 'TaskDefinitionB36D86D9' },
+      { key: 'afu9:execution-id', value: 'an-older-execution' },
+    ]);
+    givenRecord();
     givenRegisterAndUpdateSucceed();
 
+    // Act
     await update();
 
-    expect(ecs).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
+    // Assess
+    expect(ecs).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
+      tags: [{ key: 'project', value: 'afu9' }, ...ourTags()],
+    });
+  });
+
+  it("refuses, before registering, a revision that would exceed ECS's 50 tags", async () => {
+    // Prepare
+    givenService();
+    givenRunning(Array.from({ length: 48 }, (_, index) => ({ key: `team-tag-${index}`, value: 'x' })));
+    givenRecord();
+
+    // Act
+    const error = await update().catch((caught: Error) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'UpdateFailed' });
+    expect((error as Error).message).toContain(
+      "the running task definition carries 48 tags of its own; with the orchestrator's 3",
+    );
+    expect((error as Error).message).toContain('remove at least 1 tag(s)');
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
   it('throws UpdateFailed when ECS refuses the new revision, and never touches the service', async () => {
     givenService();
-    givenRevisions();
+    givenRunning();
+    givenRecord();
     ecs
       .on(RegisterTaskDefinitionCommand)
       .rejects(awsError('ClientException', 'client', 'Invalid setting for container memory.'));
@@ -215,7 +424,7 @@ describe('UpdateService', () => {
 
     expect(error).toMatchObject({ name: 'UpdateFailed', cause: { name: 'ClientException' } });
     expect((error as Error).message).toContain(
-      'ECS refused to register the next revision of afu9-control-center (ClientException: Invalid setting',
+      'ECS refused to register the next revision of afu9-control-center-staging (ClientException: Invalid setting',
     );
     expect((error as Error).message).toContain('the service was not changed');
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
@@ -223,7 +432,8 @@ describe('UpdateService', () => {
 
   it('throws UpdateFailed when ECS refuses the service update', async () => {
     givenService();
-    givenRevisions();
+    givenRunning();
+    givenRecord();
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: runningTaskDefinition(42) });
     ecs
       .on(UpdateServiceCommand)
@@ -243,7 +453,8 @@ describe('UpdateService', () => {
 
   it('does not claim "unchanged" when the update may have gone through: a 5xx becomes TransientAwsError, anything else propagates', async () => {
     givenService();
-    givenRevisions();
+    givenRunning();
+    givenRecord();
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: runningTaskDefinition(42) });
     ecs
       .on(UpdateServiceCommand)
@@ -273,7 +484,8 @@ describe('UpdateService', () => {
 
   it('throws UpdateFailed when the image to deploy is not pinned by digest', async () => {
     givenService();
-    givenRevisions();
+    givenRunning();
+    givenRecord();
 
     const error = await createUpdateServiceHandler(testDeps())({
       executionId,

@@ -243,24 +243,176 @@ describe('VerifySecrets', () => {
     expectNoSecretValue(error.message, deps.logLines);
   });
 
-  it('words access denied and KMS failures as "could not read", apart from "missing"', async () => {
+  it('words a secret that fails to decrypt as "could not read" (NG), apart from "missing"', async () => {
+    // Prepare
+    givenRunningService();
+    givenHealthySecrets();
+    givenImage('afu9/control-center', newDigest, []);
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: llmSecretArn })
+      .rejects(
+        awsError(
+          'DecryptionFailure',
+          'client',
+          "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        ),
+      );
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('SecretsInvalid');
+    expect(error.message).toContain('secret afu9/llm: could not read it (GetSecretValue: DecryptionFailure)');
+    expect(error.message).not.toContain('does not exist');
+  });
+
+  it('refuses with OrchestratorPermissionMissing, not SecretsInvalid, when its own role may not read a secret', async () => {
+    // Prepare
     givenRunningService();
     givenHealthySecrets();
     givenImage('afu9/control-center', newDigest, []);
     secretsManager
       .on(GetSecretValueCommand, { SecretId: githubSecretArn })
-      .rejects(awsError('AccessDeniedException'));
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: llmSecretArn })
-      .rejects(awsError('DecryptionFailure'));
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          'client',
+          `User: arn:aws:sts::${account}:assumed-role/Afu9DeployOrchestrator-VerifySecretsRole/verify-secrets is not authorized to perform: secretsmanager:GetSecretValue on resource: ${githubSecretArn} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+        ),
+      );
 
+    // Act
     const { error } = await verifyFailure();
 
-    expect(error.message).toContain(
-      'secret afu9/github: could not read it (GetSecretValue: AccessDeniedException)',
+    // Assess
+    expect(error.name).toBe('OrchestratorPermissionMissing');
+    expect(error.message).toMatch(
+      /^The orchestrator's own role lacks 1 permission\(s\) to check what afu9-control-center-staging \(staging\) needs, so the deployment is refused \(fail closed\); this is a missing grant, not a verdict on the secrets or images\./,
     );
-    expect(error.message).toContain('secret afu9/llm: could not read it (GetSecretValue: DecryptionFailure)');
+    expect(error.message).toContain(
+      "- DENIED secret afu9/github: the orchestrator's own role may not call secretsmanager:GetSecretValue on it (GetSecretValue: AccessDeniedException)",
+    );
+    expect(error.message).toContain(
+      'the orchestrator stack grants secretsmanager:GetSecretValue on every configured secret',
+    );
     expect(error.message).not.toContain('does not exist');
+  });
+
+  it("names kms:Decrypt through Secrets Manager when the secret's customer-managed key refuses the role", async () => {
+    // Prepare
+    givenRunningService();
+    givenHealthySecrets();
+    givenImage('afu9/control-center', newDigest, []);
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: databaseSecretArn })
+      .rejects(awsError('AccessDeniedException', 'client', 'Access to KMS is not allowed'));
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('OrchestratorPermissionMissing');
+    expect(error.message).toContain(
+      "DENIED secret afu9/database: the orchestrator's own role may not call kms:Decrypt on it (GetSecretValue: AccessDeniedException)",
+    );
+    expect(error.message).toContain('condition kms:ViaService = secretsmanager.<region>.amazonaws.com');
+    expect(error.message).toContain("a customer-managed key's key policy must allow it as well");
+  });
+
+  it('reports an RDS-managed secret the task definition references explicitly, and what the stack grants on it', async () => {
+    // Prepare
+    const rdsSecretArn = `arn:aws:secretsmanager:eu-central-1:${account}:secret:rds!db-0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-Xy12Ab`;
+    const running = runningTaskDefinition();
+    running.containerDefinitions![0]!.secrets = [
+      ...running.containerDefinitions![0]!.secrets!,
+      { name: 'DATABASE_MASTER_PASSWORD', valueFrom: `${rdsSecretArn}:password::` },
+    ];
+    ecs.on(DescribeServicesCommand).resolves({ services: [service()], failures: [] });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: running, tags: [] });
+    givenHealthySecrets();
+    givenImage('afu9/control-center', newDigest, []);
+    secretsManager
+      .on(DescribeSecretCommand, { SecretId: rdsSecretArn })
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          'client',
+          'is not authorized to perform: secretsmanager:DescribeSecret',
+        ),
+      );
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('OrchestratorPermissionMissing');
+    expect(error.message).toContain(
+      'DENIED secret rds!db-0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-Xy12Ab: RDS-managed secret outside the environment config (referenced by container control-center)',
+    );
+    expect(error.message).toContain(
+      'grants secretsmanager:DescribeSecret on RDS-managed secrets (secret:rds!*)',
+    );
+  });
+
+  it('refuses with SecretsInvalid when a secret is broken, and still names the checks it was denied', async () => {
+    // Prepare
+    givenRunningService();
+    givenHealthySecrets({ github: { ...secretValues.github, token: '' } });
+    givenImage('afu9/control-center', newDigest, []);
+    secretsManager
+      .on(DescribeSecretCommand, { SecretId: llmSecretArn })
+      .rejects(awsError('AccessDeniedException'));
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('SecretsInvalid');
+    expect(error.message).toContain(
+      "1 more check(s) could not be made because the orchestrator's own role lacks a permission",
+    );
+    expect(error.message).toContain('- secret-key afu9/github › token: required key "token" is empty');
+    expect(error.message).toContain('- DENIED secret afu9/llm:');
+  });
+
+  it('refuses with OrchestratorPermissionMissing when its own role may not look an image up', async () => {
+    // Prepare
+    givenRunningService();
+    givenHealthySecrets();
+    ecr
+      .on(DescribeImagesCommand)
+      .rejects(
+        awsError('AccessDeniedException', 'client', 'is not authorized to perform: ecr:DescribeImages'),
+      );
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('OrchestratorPermissionMissing');
+    expect(error.message).toContain(
+      'DENIED image afu9/control-center:stage-4d5e6f7@' +
+        newDigest +
+        ": the orchestrator's own role may not call ecr:DescribeImages on afu9/control-center",
+    );
+  });
+
+  it('refuses with OrchestratorPermissionMissing when its own role may not read the service', async () => {
+    // Prepare
+    ecs
+      .on(DescribeServicesCommand)
+      .rejects(
+        awsError('AccessDeniedException', 'client', 'is not authorized to perform: ecs:DescribeServices'),
+      );
+
+    // Act
+    const { error } = await verifyFailure();
+
+    // Assess
+    expect(error.name).toBe('OrchestratorPermissionMissing');
+    expect(error.message).toContain("The orchestrator's own role may not call ecs:DescribeServices");
+    expect(error.message).toContain('this says nothing about the secrets');
   });
 
   it('reports an SSM parameter reference as SKIP without failing', async () => {

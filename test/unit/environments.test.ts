@@ -1,0 +1,16 @@
+/**
+ * The environment facts every part of the orchestrator reads (lambdas/domain/environments.ts).
+ */
+import { environments } from '../../lambdas/domain/environments';
+
+describe('environments', () => {
+  it('gives each environment its own task family, so revisions of one never interleave with another', () => {
+    // Prepare
+    const families = Object.values(environments).map((environment) => environment.taskFamily);
+
+    // Assess
+    expect(new Set(families).size).toBe(families.length);
+    expect(environments.production.taskFamily).toBe('afu9-control-center');
+    expect(environments.staging.taskFamily).toBe('afu9-control-center-staging');
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The Lambda entry every handler exports (lambdas/handlers/runtime.ts): dependencies built once per
+ * execution environment, and every log line tied to its Lambda request and cold start.
+ */
+import { lambdaEntry, type HandlerDeps, type LambdaContext } from '../../lambdas/handlers/runtime';
+
+/** A Lambda context as the Node.js runtime passes it (the fields the logger reads). */
+function lambdaContext(awsRequestId: string): LambdaContext {
+  return {
+    functionName: 'Afu9DeployOrchestrator-UpdateService',
+    functionVersion: '$LATEST',
+    invokedFunctionArn:
+      'arn:aws:lambda:eu-central-1:111122223333:function:Afu9DeployOrchestrator-UpdateService',
+    memoryLimitInMB: '512',
+    awsRequestId,
+  } as LambdaContext;
+}
+
+describe('lambdaEntry', () => {
+  const environment = { ...process.env };
+
+  beforeEach(() => {
+    process.env.TOPIC_ARN = 'arn:aws:sns:eu-central-1:111122223333:afu9-deployments';
+    process.env.DEPLOYMENT_TABLE = 'afu9-deployments';
+    // What the Lambda runtime sets for an on-demand execution environment (Powertools reads it).
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+  });
+
+  afterEach(() => {
+    process.env = { ...environment };
+  });
+
+  it('logs every line with the Lambda request id and the cold-start flag, even after the handler resets its keys', async () => {
+    // Prepare
+    const lines: Record<string, unknown>[] = [];
+    let builds = 0;
+    const handler = lambdaEntry('update-service', (deps: HandlerDeps) => {
+      builds += 1;
+      const capture = (line: unknown) => lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+      (deps.logger as unknown as { console: Record<string, (line: unknown) => void> }).console = {
+        info: capture,
+        warn: capture,
+        error: capture,
+        debug: capture,
+        log: capture,
+        trace: capture,
+      };
+      return async (event: { executionId: string }) => {
+        deps.logger.resetKeys();
+        deps.logger.appendKeys({ executionId: event.executionId });
+        deps.logger.info('handled');
+        return event.executionId;
+      };
+    });
+
+    // Act
+    await handler({ executionId: 'first' }, lambdaContext('c0ffee00-0000-4000-8000-000000000001'));
+    await handler({ executionId: 'second' }, lambdaContext('c0ffee00-0000-4000-8000-000000000002'));
+
+    // Assess
+    expect(builds).toBe(1);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        message: 'handled',
+        executionId: 'first',
+        function_request_id: 'c0ffee00-0000-4000-8000-000000000001',
+        cold_start: true,
+        function_name: 'Afu9DeployOrchestrator-UpdateService',
+      }),
+      expect.objectContaining({
+        message: 'handled',
+        executionId: 'second',
+        function_request_id: 'c0ffee00-0000-4000-8000-000000000002',
+        cold_start: false,
+      }),
+    ]);
+  });
+});
