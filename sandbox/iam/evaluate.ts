@@ -42,6 +42,12 @@ export type Caller =
       readonly service: string;
     };
 
+/** One check of a call or a delivery: who asks, and what. */
+export interface AuthorizationCheck {
+  readonly caller: Caller;
+  readonly request: AuthorizationRequest;
+}
+
 export interface EvaluationInput {
   readonly caller: Caller;
   readonly request: AuthorizationRequest;
@@ -253,4 +259,9 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
   if (resource.allowed === 'direct')
     return { decision: 'allowed', reason: 'allowed by the resource-based policy' };
   return { decision: 'implicit-deny', reason: noIdentityAllow };
+}
+
+/** KMS key policies decide for their key (`resourceKind: 'kms-key'`); every other resource policy is 'default'. */
+export function resourceKindOf(request: AuthorizationRequest): 'default' | 'kms-key' {
+  return request.action.toLowerCase().startsWith('kms:') ? 'kms-key' : 'default';
 }

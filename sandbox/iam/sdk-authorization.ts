@@ -7,6 +7,7 @@
  * UnsupportedCommand, so no call goes unauthorized.
  */
 import type { AuthorizationRequest } from './evaluate';
+export { resourceKindOf } from './evaluate';
 import type { ContextValue } from './patterns';
 
 /** What the sandbox account knows that a request needs and the command does not say. */
@@ -561,11 +562,6 @@ export function authorizationRequestsFor(command: unknown, lookups: AccountLooku
     );
   }
   return builder(input, lookups);
-}
-
-/** KMS key policies decide on their own (see `evaluate`'s `resourceKind`). */
-export function resourceKindOf(request: AuthorizationRequest): 'default' | 'kms-key' {
-  return request.action.toLowerCase().startsWith('kms:') ? 'kms-key' : 'default';
 }
 
 /** A denied call, shaped as the SDK raises it in AWS. */

@@ -4,7 +4,8 @@
  * sandbox account's business). Identity policies come from the role's inline `Policies`, from
  * AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources attached through `Roles`, and from managed
  * policies of the template the role lists in `ManagedPolicyArns`. Resource policies come from topic,
- * queue and bucket policies, Lambda permissions and KMS key policies.
+ * queue and bucket policies, Lambda permissions and KMS key policies; a role's trust policy is the
+ * resource policy of `sts:AssumeRole` on it.
  */
 import { UnsupportedPolicy, type PolicyDocument, type PolicyStatement } from './policy';
 
@@ -19,6 +20,11 @@ export interface TemplatePolicies {
    * Their content is unknown here, so nothing they allow is allowed in the sandbox: report them.
    */
   readonly externalManagedPolicies: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Role logical id → its trust policy (`AssumeRolePolicyDocument`): who may assume it, as the
+   * resource policy of `sts:AssumeRole` on the role (each statement's Resource is the role's ARN).
+   */
+  readonly trustPolicies: ReadonlyMap<string, PolicyDocument>;
   /**
    * Logical id of the resource a policy attaches to (topic, queue, bucket, function, key) → its
    * resource-based policy. A target given as a literal name or ARN is keyed by that resolved string.
@@ -83,6 +89,7 @@ class Collector {
   readonly identity = new Map<string, PolicyDocument[]>();
   readonly external = new Map<string, string[]>();
   readonly resource = new Map<string, PolicyDocument>();
+  readonly trust = new Map<string, PolicyDocument>();
   private readonly replacingPolicyOwners = new Map<string, string>();
 
   addIdentity(roleKey: string, document: PolicyDocument): void {
@@ -115,6 +122,19 @@ class Collector {
       Statement: [...(statements as PolicyStatement[]), statement],
     });
   }
+}
+
+/** A trust policy names no Resource: the role it belongs to is the resource of `sts:AssumeRole`. */
+function onResource(document: PolicyDocument, resourceArn: string): PolicyDocument {
+  return {
+    ...document,
+    Statement: list(document.Statement).map((statement) => {
+      const trusted = statement as PolicyStatement;
+      return trusted.Resource === undefined && trusted.NotResource === undefined
+        ? { ...trusted, Resource: resourceArn }
+        : trusted;
+    }),
+  };
 }
 
 function lambdaPermissionStatement(
@@ -162,7 +182,25 @@ function lambdaPermissionStatement(
   };
 }
 
-export function policiesFromTemplate(template: unknown, resolve: IntrinsicResolver): TemplatePolicies {
+/** The caller's resolver, refusing an intrinsic it leaves unresolved rather than judging `undefined`. */
+function strict(resolve: IntrinsicResolver): IntrinsicResolver {
+  return (intrinsic) => {
+    const value: unknown = resolve(intrinsic);
+    if (typeof value !== 'string' || value === '') {
+      throw new UnsupportedPolicy(
+        `The intrinsic ${JSON.stringify(intrinsic)} resolved to ${JSON.stringify(value)}, not a string; ` +
+          'a policy cannot be judged with a value missing.',
+      );
+    }
+    return value;
+  };
+}
+
+export function policiesFromTemplate(
+  template: unknown,
+  resolveIntrinsic: IntrinsicResolver,
+): TemplatePolicies {
+  const resolve = strict(resolveIntrinsic);
   const resources = ((template as { Resources?: unknown } | null)?.Resources ?? {}) as Readonly<
     Record<string, TemplateResource>
   >;
@@ -174,6 +212,14 @@ export function policiesFromTemplate(template: unknown, resolve: IntrinsicResolv
     const properties = resource.Properties ?? {};
     switch (resource.Type) {
       case 'AWS::IAM::Role':
+        if (properties.AssumeRolePolicyDocument !== undefined) {
+          const trust = resolveDocument(
+            properties.AssumeRolePolicyDocument,
+            resolve,
+            `The trust policy of ${id}`,
+          );
+          collected.trust.set(id, onResource(trust, resolve({ 'Fn::GetAtt': [id, 'Arn'] })));
+        }
         for (const [index, inline] of list(properties.Policies).entries()) {
           const policy = inline as { PolicyDocument?: Json; PolicyName?: Json };
           collected.addIdentity(
@@ -248,6 +294,7 @@ export function policiesFromTemplate(template: unknown, resolve: IntrinsicResolv
   return {
     identityPolicies: collected.identity,
     externalManagedPolicies: collected.external,
+    trustPolicies: collected.trust,
     resourcePolicies: collected.resource,
   };
 }
