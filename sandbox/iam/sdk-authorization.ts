@@ -215,7 +215,12 @@ function roleArn(role: string, lookups: AccountLookups): string {
   return role.startsWith('arn:') ? role : `arn:${PARTITION}:iam::${lookups.accountId}:role/${role}`;
 }
 
-const TASK_DEFINITION_FIELDS_WITHOUT_CONDITION_KEYS = [
+/**
+ * Every RegisterTaskDefinition field. Those with condition keys send them (`tags`, `cpu`, `memory`);
+ * `ecs:privileged` and `ecs:compute-compatibility` are not sent (their value format is not documented
+ * well enough to claim), so a policy conditioned on them sees the key missing.
+ */
+const REGISTER_TASK_DEFINITION_FIELDS = [
   'family',
   'taskRoleArn',
   'executionRoleArn',
@@ -233,6 +238,7 @@ const TASK_DEFINITION_FIELDS_WITHOUT_CONDITION_KEYS = [
   'inferenceAccelerators',
   'ephemeralStorage',
   'runtimePlatform',
+  'enableFaultInjection',
 ];
 
 const ecs: Readonly<Record<string, RequestBuilder>> = {
@@ -272,7 +278,7 @@ const ecs: Readonly<Record<string, RequestBuilder>> = {
     ];
   },
   RegisterTaskDefinition: (input, lookups) => {
-    onlyFields(input, 'RegisterTaskDefinition', TASK_DEFINITION_FIELDS_WITHOUT_CONDITION_KEYS);
+    onlyFields(input, 'RegisterTaskDefinition', REGISTER_TASK_DEFINITION_FIELDS);
     const family = text(input, 'family', 'RegisterTaskDefinition');
     const revision = (lookups.latestTaskDefinitionRevision(family) ?? 0) + 1;
     const registered = ecsArn(lookups, `task-definition/${family}:${revision}`);
