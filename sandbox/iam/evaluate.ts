@@ -25,6 +25,11 @@ export interface AuthorizationRequest {
   readonly resource: string;
   /** Condition keys as AWS sends them (`ecs:cluster`, `iam:PassedToService`, `aws:SourceArn`, ...). */
   readonly context: Readonly<Record<string, ContextValue>>;
+  /**
+   * How the service names the resource in its AccessDenied message when not by `resource`: Secrets
+   * Manager echoes the SecretId as the request gave it, while it authorizes on the full ARN.
+   */
+  readonly shownAs?: string;
 }
 
 export type Caller =

@@ -402,14 +402,22 @@ function secretContext(input: Input, resource: string): Record<string, ContextVa
 const secretsmanager: Readonly<Record<string, RequestBuilder>> = {
   DescribeSecret: (input, lookups) => {
     const resource = secretResource(text(input, 'SecretId', 'DescribeSecret'), lookups);
-    return [request('secretsmanager:DescribeSecret', resource, lookups, secretContext({}, resource))];
+    return [
+      {
+        ...request('secretsmanager:DescribeSecret', resource, lookups, secretContext({}, resource)),
+        shownAs: String(input.SecretId),
+      },
+    ];
   },
   GetSecretValue: (input, lookups) => {
     const secretId = text(input, 'SecretId', 'GetSecretValue');
     const resource = secretResource(secretId, lookups);
     const key = lookups.secretArn(secretId) ? lookups.secretKmsKeyArn(secretId) : undefined;
     return [
-      request('secretsmanager:GetSecretValue', resource, lookups, secretContext(input, resource)),
+      {
+        ...request('secretsmanager:GetSecretValue', resource, lookups, secretContext(input, resource)),
+        shownAs: secretId,
+      },
       ...(key
         ? [
             // The context also holds SecretVersionId, which the command does not say: keys are not claimed.
@@ -600,7 +608,8 @@ export function accessDeniedError(
 ): AccessDeniedError {
   const denied = { action: request.action, resource: request.resource, reason };
   const viaKms = request.action.toLowerCase().startsWith('kms:') && namespace !== 'com.amazonaws.kms';
-  const plain = iamMessage(principalSessionArn, request.action, request.resource, reason);
+  const shown = request.shownAs ?? request.resource;
+  const plain = iamMessage(principalSessionArn, request.action, shown, reason);
   switch (namespace) {
     case 'com.amazonaws.ecs':
     case 'com.amazonaws.ecr':
@@ -650,7 +659,7 @@ export function accessDeniedError(
       return {
         name: 'AccessDenied',
         code: 'AccessDenied',
-        message: iamMessage(principalSessionArn, request.action, `"${request.resource}"`, reason),
+        message: iamMessage(principalSessionArn, request.action, `"${shown}"`, reason),
         httpStatusCode: 403,
         denied,
       };

@@ -242,41 +242,53 @@ export const COMMAND_CASES: readonly CommandCase[] = [
     name: 'Secrets Manager DescribeSecret by name',
     command: new DescribeSecretCommand({ SecretId: 'afu9/github' }),
     expected: [
-      check('secretsmanager:DescribeSecret', GITHUB_SECRET_ARN, {
-        'secretsmanager:SecretId': GITHUB_SECRET_ARN,
-      }),
+      {
+        ...check('secretsmanager:DescribeSecret', GITHUB_SECRET_ARN, {
+          'secretsmanager:SecretId': GITHUB_SECRET_ARN,
+        }),
+        shownAs: 'afu9/github',
+      },
     ],
   },
   {
     name: 'Secrets Manager DescribeSecret of a secret that does not exist',
     command: new DescribeSecretCommand({ SecretId: 'afu9/missing' }),
     expected: [
-      check(
-        'secretsmanager:DescribeSecret',
-        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/missing`,
-        {
-          'secretsmanager:SecretId': `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/missing`,
-        },
-      ),
+      {
+        ...check(
+          'secretsmanager:DescribeSecret',
+          `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/missing`,
+          {
+            'secretsmanager:SecretId': `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/missing`,
+          },
+        ),
+        shownAs: 'afu9/missing',
+      },
     ],
   },
   {
     name: 'Secrets Manager GetSecretValue on the AWS managed key',
     command: new GetSecretValueCommand({ SecretId: GITHUB_SECRET_ARN, VersionStage: 'AWSCURRENT' }),
     expected: [
-      check('secretsmanager:GetSecretValue', GITHUB_SECRET_ARN, {
-        'secretsmanager:SecretId': GITHUB_SECRET_ARN,
-        'secretsmanager:VersionStage': 'AWSCURRENT',
-      }),
+      {
+        ...check('secretsmanager:GetSecretValue', GITHUB_SECRET_ARN, {
+          'secretsmanager:SecretId': GITHUB_SECRET_ARN,
+          'secretsmanager:VersionStage': 'AWSCURRENT',
+        }),
+        shownAs: GITHUB_SECRET_ARN,
+      },
     ],
   },
   {
     name: 'Secrets Manager GetSecretValue on a customer managed key',
     command: new GetSecretValueCommand({ SecretId: 'afu9/database' }),
     expected: [
-      check('secretsmanager:GetSecretValue', DATABASE_SECRET_ARN, {
-        'secretsmanager:SecretId': DATABASE_SECRET_ARN,
-      }),
+      {
+        ...check('secretsmanager:GetSecretValue', DATABASE_SECRET_ARN, {
+          'secretsmanager:SecretId': DATABASE_SECRET_ARN,
+        }),
+        shownAs: 'afu9/database',
+      },
       viaService('kms:Decrypt', SECRET_KEY_ARN, 'secretsmanager', {
         'kms:EncryptionContext:SecretARN': DATABASE_SECRET_ARN,
       }),

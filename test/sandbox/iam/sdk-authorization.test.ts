@@ -259,6 +259,21 @@ describe('accessDeniedError', () => {
     });
   });
 
+  it('names a secret as the request gave it, as Secrets Manager does, though it authorized the full ARN', () => {
+    const [describe] = authorizationRequestsFor(
+      new GetSecretValueCommand({ SecretId: 'afu9/github' }),
+      lookups,
+    );
+    const error = accessDeniedError(
+      'com.amazonaws.secretsmanager',
+      SESSION,
+      describe!,
+      'no identity-based policy allows the secretsmanager:GetSecretValue action',
+    );
+    expect(error.message).toContain('secretsmanager:GetSecretValue on resource: afu9/github because');
+    expect(error.denied.resource).toMatch(/:secret:afu9\/github-Ab12Cd$/);
+  });
+
   it('reports S3 denials as AccessDenied (403)', () => {
     const error = accessDeniedError(
       'com.amazonaws.s3',
