@@ -7,8 +7,10 @@
  * UnsupportedCommand, so no call goes unauthorized.
  */
 import type { AuthorizationRequest } from './evaluate';
-export { resourceKindOf } from './evaluate';
 import type { ContextValue } from './patterns';
+
+/** Which rule a check's resource policy follows (key policies decide for their key). */
+export { resourceKindOf } from './evaluate';
 
 /** What the sandbox account knows that a request needs and the command does not say. */
 export interface AccountLookups {
@@ -54,7 +56,6 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   'com.amazonaws.s3': 's3',
   'com.amazonaws.sfn': 'states',
   'com.amazonaws.dynamodb': 'dynamodb',
-  'com.amazonaws.kms': 'kms',
 };
 
 export interface IdentifiedCommand {
@@ -125,8 +126,8 @@ function kmsViaService(
     resource: keyArn,
     context: {
       ...base(lookups, region),
+      // No aws:CalledVia: AWS sets it only for the services it lists, which the sandbox does not track.
       'aws:ViaAWSService': true,
-      'aws:CalledVia': [`${service}.amazonaws.com`],
       'kms:ViaService': `${service}.${region}.amazonaws.com`,
       'kms:CallerAccount': lookups.accountId,
       ...Object.fromEntries(
@@ -193,7 +194,9 @@ function clusterArn(input: Input, lookups: AccountLookups): string {
 }
 
 function clusterName(clusterArnValue: string): string {
-  return clusterArnValue.slice(clusterArnValue.indexOf(':cluster/') + ':cluster/'.length);
+  const marker = clusterArnValue.indexOf(':cluster/');
+  if (marker < 0) throw new UnsupportedCommand(`${clusterArnValue} is not an ECS cluster ARN.`);
+  return clusterArnValue.slice(marker + ':cluster/'.length);
 }
 
 function serviceArn(service: string, cluster: string, lookups: AccountLookups): string {

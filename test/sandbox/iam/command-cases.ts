@@ -81,7 +81,6 @@ function viaService(action: string, key: string, service: string, context: Autho
     context: {
       ...https,
       'aws:ViaAWSService': true,
-      'aws:CalledVia': [`${service}.amazonaws.com`],
       'kms:ViaService': `${service}.${REGION}.amazonaws.com`,
       'kms:CallerAccount': ACCOUNT,
       ...context,
