@@ -15,14 +15,13 @@ interface BaseOperator {
   readonly test: (requestValue: Scalar, policyValue: string, variables: ContextLookup | undefined) => boolean;
 }
 
+// IAM compares a boolean or number key as its string form (`true`, `3`) under the String operators.
 const exact =
   (ignoreCase: boolean) => (requestValue: Scalar, policyValue: string, variables?: ContextLookup) =>
-    typeof requestValue === 'string' &&
-    matchesPattern(requestValue, policyValue, { wildcards: false, ignoreCase, variables });
+    matchesPattern(String(requestValue), policyValue, { wildcards: false, ignoreCase, variables });
 
 const like = (requestValue: Scalar, policyValue: string, variables?: ContextLookup) =>
-  typeof requestValue === 'string' &&
-  matchesPattern(requestValue, policyValue, { wildcards: true, ignoreCase: false, variables });
+  matchesPattern(String(requestValue), policyValue, { wildcards: true, ignoreCase: false, variables });
 
 /** ArnEquals and ArnLike alike: each of the six parts matched on its own, case-sensitive, wildcards allowed. */
 function arnMatches(requestValue: Scalar, policyValue: string, variables?: ContextLookup): boolean {

@@ -177,6 +177,11 @@ describe('evaluate: condition operators', () => {
     ).toBe('allowed');
   });
 
+  it('compares a boolean or number key as its string form under the String operators', () => {
+    expect(withCondition({ StringEquals: { 'aws:SecureTransport': 'true' } })).toBe('allowed');
+    expect(withCondition({ StringLike: { 'ecs:count': '1*' } }, { 'ecs:count': 12 })).toBe('allowed');
+  });
+
   it('StringEqualsIgnoreCase ignores case', () => {
     expect(withCondition({ StringEqualsIgnoreCase: { 'ecs:cluster': CLUSTER_ARN.toUpperCase() } })).toBe(
       'allowed',
