@@ -2,6 +2,7 @@
  * What one simulation yields: the CONTRACT.md `simulate --json` document, built from the recorded
  * executions, plus the richer record the human timeline and the tests read.
  */
+import type { AuthorizationRecord } from './function-clients';
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
 import type { BusEvent, PublishedMessage } from '../account/simulated-account';
@@ -63,6 +64,8 @@ export interface SimulationRun {
   readonly logLines: readonly string[];
   /** Every URL a handler fetched (the smoke test's requests), in order. */
   readonly requests: readonly string[];
+  /** Every authorization request a handler's SDK call made, with the evaluator's decision, in order. */
+  readonly authorizations: readonly AuthorizationRecord[];
   /** Every event put on the account's EventBridge bus, in order. */
   readonly busEvents: readonly BusEvent[];
   /** The orchestrator table's items at the end (wait records and the deployment ledger). */

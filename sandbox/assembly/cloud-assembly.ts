@@ -1,0 +1,185 @@
+/**
+ * A synthesized cloud assembly read as the sandbox needs it: the orchestrator stack's template, and
+ * for each Lambda function its bundle (the asset folder `cdk synth` wrote beside the template), its
+ * settings and its role's policies, with every intrinsic resolved for one simulated account.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  TemplateResolutionError,
+  TemplateResolver,
+  type Template,
+  type TemplateResource,
+} from './intrinsics';
+
+/** An IAM policy document as the template holds it, intrinsics resolved. */
+export interface PolicyDocument {
+  readonly Version?: string;
+  readonly Statement: readonly Record<string, unknown>[] | Record<string, unknown>;
+}
+
+/** A synthesized template and the folder its assets are in, not yet placed in an account. */
+export interface StackAssembly {
+  readonly templatePath: string;
+  readonly stackName: string;
+  readonly template: Template;
+}
+
+export interface DeployedFunction {
+  /** The handler file it runs, e.g. `resolve-request` (its `POWERTOOLS_SERVICE_NAME`). */
+  readonly handlerName: string;
+  readonly logicalId: string;
+  readonly functionName: string;
+  readonly functionArn: string;
+  /** The bundle's entry, `<asset folder>/index.js`. */
+  readonly bundlePath: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly roleName: string;
+  readonly roleArn: string;
+  /** The role's inline and attached policies from the template. */
+  readonly policies: readonly PolicyDocument[];
+}
+
+/** The stack as deployed in one simulated account. */
+export interface DeployedStack {
+  readonly stackName: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly functions: readonly DeployedFunction[];
+  readonly topicArn: string;
+  readonly tableName: string;
+  /** Partition and sort key names of the table. */
+  readonly tableKeys: { readonly partitionKey: string; readonly sortKey?: string };
+  readonly stateMachineArn: string;
+  readonly stateMachineRoleArn: string;
+  /** The state machine's DefinitionSubstitutions, resolved (function ARNs, diff project and bucket). */
+  readonly definitionSubstitutions: Readonly<Record<string, string>>;
+}
+
+export function readStackAssembly(templatePath: string): StackAssembly {
+  if (!existsSync(templatePath)) {
+    throw new TemplateResolutionError(
+      `No template at ${templatePath}. Pass the *.template.json that \`cdk synth -o <dir>\` wrote (its asset folders beside it).`,
+    );
+  }
+  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
+  if (typeof template.Resources !== 'object' || template.Resources === null) {
+    throw new TemplateResolutionError(
+      `${templatePath} has no Resources; it is not a CloudFormation template.`,
+    );
+  }
+  return { templatePath, stackName: basename(templatePath).replace(/\.template\.json$/, ''), template };
+}
+
+function resourcesOfType(template: Template, type: string): [string, TemplateResource][] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function onlyOne(template: Template, type: string, what: string): string {
+  const found = resourcesOfType(template, type);
+  if (found.length !== 1) {
+    throw new TemplateResolutionError(
+      `The template defines ${found.length} ${type} resources; the sandbox expects exactly one (${what}).`,
+    );
+  }
+  return found[0]![0];
+}
+
+function logicalIdOf(value: unknown, what: string): string {
+  const ref = (value as { Ref?: unknown; 'Fn::GetAtt'?: unknown } | null) ?? {};
+  const id =
+    typeof ref.Ref === 'string'
+      ? ref.Ref
+      : Array.isArray(ref['Fn::GetAtt'])
+        ? ref['Fn::GetAtt'][0]
+        : undefined;
+  if (typeof id !== 'string') {
+    throw new TemplateResolutionError(`${what} is not a Ref or Fn::GetAtt of a resource of the template.`);
+  }
+  return id;
+}
+
+function rolePolicies(template: Template, resolver: TemplateResolver, roleId: string): PolicyDocument[] {
+  const role = template.Resources[roleId]!;
+  const managed = role.Properties?.ManagedPolicyArns;
+  if (Array.isArray(managed) && managed.length > 0) {
+    throw new TemplateResolutionError(
+      `Role ${roleId} has managed policies, whose statements are not in the template; the sandbox cannot authorize ` +
+        'its calls. Give the role inline grants (as the stack does) to rehearse it.',
+    );
+  }
+  const inline = ((role.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
+    (policy) => policy.PolicyDocument,
+  );
+  const attached = resourcesOfType(template, 'AWS::IAM::Policy')
+    .filter(([, policy]) =>
+      ((policy.Properties?.Roles as unknown[] | undefined) ?? []).some(
+        (candidate) => (candidate as { Ref?: unknown }).Ref === roleId,
+      ),
+    )
+    .map(([, policy]) => policy.Properties?.PolicyDocument);
+  return [...inline, ...attached].map((document) => resolver.resolve(document) as PolicyDocument);
+}
+
+/** The stack placed in an account: names, ARNs, settings and policies as CloudFormation would make them. */
+export function deployStack(assembly: StackAssembly, accountId: string, region: string): DeployedStack {
+  const { template, stackName } = assembly;
+  const resolver = new TemplateResolver(template, { stackName, accountId, region });
+  const assetRoot = dirname(assembly.templatePath);
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => {
+    const properties = resource.Properties ?? {};
+    const environment = resolver.resolve(
+      (properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+    ) as Record<string, string>;
+    const handlerName = environment.POWERTOOLS_SERVICE_NAME;
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    if (!handlerName || typeof assetPath !== 'string') {
+      throw new TemplateResolutionError(
+        `Function ${logicalId} has no POWERTOOLS_SERVICE_NAME or no aws:asset:path; the sandbox cannot tell which bundle it runs.`,
+      );
+    }
+    const bundlePath = join(assetRoot, assetPath, 'index.js');
+    if (!existsSync(bundlePath)) {
+      throw new TemplateResolutionError(
+        `The bundle of ${handlerName} is missing: ${bundlePath}. Keep the asset folders beside the template (synthesize with \`cdk synth -o <dir>\`).`,
+      );
+    }
+    const roleId = logicalIdOf(properties.Role, `The Role of function ${logicalId}`);
+    return {
+      handlerName,
+      logicalId,
+      functionName: resolver.physicalName(logicalId),
+      functionArn: resolver.arnOf(logicalId),
+      bundlePath,
+      environment,
+      roleName: resolver.physicalName(roleId),
+      roleArn: resolver.arnOf(roleId),
+      policies: rolePolicies(template, resolver, roleId),
+    };
+  });
+  const tableId = onlyOne(template, 'AWS::DynamoDB::Table', 'the deployment table');
+  const keySchema = (template.Resources[tableId]!.Properties?.KeySchema ?? []) as {
+    AttributeName: string;
+    KeyType: string;
+  }[];
+  const partitionKey = keySchema.find((key) => key.KeyType === 'HASH')?.AttributeName;
+  if (!partitionKey) throw new TemplateResolutionError(`Table ${tableId} has no HASH key.`);
+  const sortKey = keySchema.find((key) => key.KeyType === 'RANGE')?.AttributeName;
+  const stateMachineId = onlyOne(template, 'AWS::StepFunctions::StateMachine', 'the deployment workflow');
+  const stateMachine = template.Resources[stateMachineId]!.Properties ?? {};
+  return {
+    stackName,
+    accountId,
+    region,
+    functions,
+    topicArn: resolver.arnOf(onlyOne(template, 'AWS::SNS::Topic', 'the notifications topic')),
+    tableName: resolver.physicalName(tableId),
+    tableKeys: sortKey ? { partitionKey, sortKey } : { partitionKey },
+    stateMachineArn: resolver.arnOf(stateMachineId),
+    stateMachineRoleArn: String(resolver.resolve(stateMachine.RoleArn)),
+    definitionSubstitutions: resolver.resolve(stateMachine.DefinitionSubstitutions ?? {}) as Record<
+      string,
+      string
+    >,
+  };
+}
