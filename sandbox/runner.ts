@@ -227,7 +227,7 @@ class Simulation {
     this.handlers = buildHandlers(
       account,
       this.stack,
-      roleAuthorizer(this.stack),
+      roleAuthorizer(this.stack, account),
       this.scheduler,
       { logLines: this.logLines, requests: this.requests, authorizations: this.authorizations },
       scenario.world.smokeTiming,

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { PolicyDocument } from '../iam/policy';
 import {
   TemplateResolutionError,
   TemplateResolver,
@@ -12,11 +13,7 @@ import {
   type TemplateResource,
 } from './intrinsics';
 
-/** An IAM policy document as the template holds it, intrinsics resolved. */
-export interface PolicyDocument {
-  readonly Version?: string;
-  readonly Statement: readonly Record<string, unknown>[] | Record<string, unknown>;
-}
+export type { PolicyDocument } from '../iam/policy';
 
 /** A synthesized template and the folder its assets are in, not yet placed in an account. */
 export interface StackAssembly {
@@ -54,6 +51,10 @@ export interface DeployedStack {
   readonly stateMachineRoleArn: string;
   /** The state machine's DefinitionSubstitutions, resolved (function ARNs, diff project and bucket). */
   readonly definitionSubstitutions: Readonly<Record<string, string>>;
+  /** Resource ARN (topic, queue, bucket, KMS key) → its resource policy from the template. */
+  readonly resourcePolicies: ReadonlyMap<string, PolicyDocument>;
+  /** Topic ARN or bucket name → the ARN of the customer managed key that encrypts it. */
+  readonly encryptionKeys: ReadonlyMap<string, string>;
 }
 
 export function readStackAssembly(templatePath: string): StackAssembly {
@@ -121,6 +122,62 @@ function rolePolicies(template: Template, resolver: TemplateResolver, roleId: st
   return [...inline, ...attached].map((document) => resolver.resolve(document) as PolicyDocument);
 }
 
+/** Each resource policy of the template, by the ARN of the resource it governs. */
+function resourcePolicies(template: Template, resolver: TemplateResolver): Map<string, PolicyDocument> {
+  const policies = new Map<string, PolicyDocument>();
+  const governed: readonly [type: string, targets: string][] = [
+    ['AWS::SNS::TopicPolicy', 'Topics'],
+    ['AWS::SQS::QueuePolicy', 'Queues'],
+    ['AWS::S3::BucketPolicy', 'Bucket'],
+  ];
+  for (const [type, targets] of governed) {
+    for (const [id, resource] of resourcesOfType(template, type)) {
+      const properties = resource.Properties ?? {};
+      const listed = properties[targets];
+      for (const target of Array.isArray(listed) ? listed : [listed]) {
+        const arn = resolver.arnOf(logicalIdOf(target, `${targets} of ${id}`));
+        policies.set(arn, resolver.resolve(properties.PolicyDocument) as PolicyDocument);
+      }
+    }
+  }
+  for (const [id, key] of resourcesOfType(template, 'AWS::KMS::Key')) {
+    policies.set(resolver.arnOf(id), resolver.resolve(key.Properties?.KeyPolicy) as PolicyDocument);
+  }
+  return policies;
+}
+
+/** A key reference (`Ref` = key id, `Fn::GetAtt Arn`, or an ARN) as a key ARN; an alias names no key here. */
+function keyArn(resolver: TemplateResolver, reference: unknown): string | undefined {
+  if (reference === undefined) return undefined;
+  const resolved = String(resolver.resolve(reference));
+  if (resolved.startsWith('arn:')) return resolved.includes(':alias/') ? undefined : resolved;
+  if (resolved.startsWith('alias/')) return undefined;
+  return `arn:aws:kms:${resolver.placement.region}:${resolver.placement.accountId}:key/${resolved}`;
+}
+
+interface BucketEncryption {
+  readonly ServerSideEncryptionConfiguration?: readonly {
+    readonly ServerSideEncryptionByDefault?: Readonly<Record<string, unknown>>;
+  }[];
+}
+
+/** The customer managed keys that encrypt topics and buckets (SSE-KMS), by topic ARN or bucket name. */
+function encryptionKeys(template: Template, resolver: TemplateResolver): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const [id, topic] of resourcesOfType(template, 'AWS::SNS::Topic')) {
+    const key = keyArn(resolver, topic.Properties?.KmsMasterKeyId);
+    if (key) keys.set(resolver.arnOf(id), key);
+  }
+  for (const [id, bucket] of resourcesOfType(template, 'AWS::S3::Bucket')) {
+    const encryption = bucket.Properties?.BucketEncryption as BucketEncryption | undefined;
+    const byDefault = encryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+    const key =
+      byDefault?.SSEAlgorithm === 'aws:kms' ? keyArn(resolver, byDefault.KMSMasterKeyID) : undefined;
+    if (key) keys.set(resolver.physicalName(id), key);
+  }
+  return keys;
+}
+
 /** The stack placed in an account: names, ARNs, settings and policies as CloudFormation would make them. */
 export function deployStack(assembly: StackAssembly, accountId: string, region: string): DeployedStack {
   const { template, stackName } = assembly;
@@ -181,5 +238,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
       string,
       string
     >,
+    resourcePolicies: resourcePolicies(template, resolver),
+    encryptionKeys: encryptionKeys(template, resolver),
   };
 }

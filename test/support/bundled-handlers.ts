@@ -24,7 +24,13 @@ export async function withBundledFunctions<T>(use: (functions: BundledFunctions)
     const stack = sandbox.stack!;
     const scheduler = new Scheduler(sandbox.account.clock, { horizonMs: 3600_000, inFlightMs: 0 });
     const recorders: HandlerRecorders = { logLines: [], requests: [], authorizations: [] };
-    const handlers = buildHandlers(sandbox.account, stack, roleAuthorizer(stack), scheduler, recorders);
+    const handlers = buildHandlers(
+      sandbox.account,
+      stack,
+      roleAuthorizer(stack, sandbox.account),
+      scheduler,
+      recorders,
+    );
     return await use({
       sandbox,
       recorders,
