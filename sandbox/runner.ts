@@ -835,5 +835,17 @@ function buildDocument(
     })),
     virtualSeconds: Math.round(simulation.elapsedSeconds(startMs) * 1000) / 1000,
     executions: simulation.executions.map(summarize),
+    accessDenied: simulation.authorizations.flatMap((record) =>
+      record.decision === 'allowed'
+        ? []
+        : [
+            {
+              function: record.handler,
+              action: record.action,
+              resource: record.resource,
+              decision: record.decision,
+            },
+          ],
+    ),
   };
 }

@@ -38,7 +38,19 @@ export interface ExecutionSummary {
   readonly error?: string;
 }
 
-/** The `simulate --json` document (CONTRACT.md); `executions` is an addition listing every execution. */
+/** A call a function's role (or the resource's policy) did not allow: AWS would have answered AccessDenied. */
+export interface AccessDeniedEntry {
+  /** The handler the function runs, e.g. `update-service`. */
+  readonly function: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly decision: 'explicit-deny' | 'implicit-deny';
+}
+
+/**
+ * The `simulate --json` document (CONTRACT.md); `executions` is an addition listing every
+ * execution, `accessDenied` one listing every call the template's policies refused.
+ */
 export interface SimulationDocument {
   readonly scenario: string;
   readonly status: SimulationStatus;
@@ -50,6 +62,7 @@ export interface SimulationDocument {
   readonly notifications: readonly NotificationEntry[];
   readonly virtualSeconds: number;
   readonly executions: readonly ExecutionSummary[];
+  readonly accessDenied: readonly AccessDeniedEntry[];
 }
 
 /** The whole record of a run. */

@@ -1,0 +1,134 @@
+/**
+ * The rehearsal runs under the synthesized template's rules: every call a bundled function makes is
+ * authorized against its role's policies, so a grant the stack forgot fails the rehearsal with the
+ * AccessDenied AWS would answer, naming the action, instead of surfacing on the first real deployment.
+ */
+import { Readable } from 'node:stream';
+import type { CliIo } from '../../../cli/command';
+import { main } from '../../../cli/main';
+import type { SimulationDocument } from '../../../sandbox/run/result';
+import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
+import { findScenario, type Scenario } from '../../../sandbox/scenarios';
+import { currentTemplate, withoutGrant, writeVariant } from '../../support/template-variants';
+
+function happy(): Scenario {
+  const found = findScenario('happy');
+  if (!found) throw new Error('The rehearsal suite runs the happy scenario, which no longer exists.');
+  return found;
+}
+
+async function simulateJson(args: readonly string[]): Promise<{ code: number; doc: SimulationDocument }> {
+  let stdout = '';
+  const io: CliIo = {
+    stdout: (text) => (stdout += text),
+    stderr: () => undefined,
+    env: {},
+    stdin: Readable.from(['']),
+  };
+  const code = await main(['simulate', ...args, '--json'], io);
+  return { code, doc: JSON.parse(stdout) as SimulationDocument };
+}
+
+/** A template like the current one, with `action` taken out of the role of the function running `handler`. */
+async function templateWithout(handler: string, action: string): Promise<string> {
+  const { path, template } = await currentTemplate();
+  const removed = withoutGrant(template, handler, action);
+  if (removed === 0) throw new Error(`The ${handler} role has no statement granting ${action} to take out.`);
+  return writeVariant(path, template);
+}
+
+describe('a template whose update-service role lacks ecs:UpdateService', () => {
+  it('makes the happy rehearsal end refused, AccessDenied named, nothing deployed', async () => {
+    // Arrange
+    const template = await templateWithout('update-service', 'ecs:UpdateService');
+
+    // Act
+    const { code, doc } = await simulateJson(['--scenario', 'happy', '--template', template]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'failed-before-change', rolledBack: false });
+    expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+    expect(doc.accessDenied).toEqual([
+      expect.objectContaining({
+        function: 'update-service',
+        action: 'ecs:UpdateService',
+        resource: expect.stringMatching(/^arn:aws:ecs:eu-central-1:123456789012:service\/afu9-cluster\//),
+        decision: 'implicit-deny',
+      }),
+    ]);
+    expect(doc.notifications.map((notification) => notification.message).join('\n')).toMatch(
+      /AccessDeniedException.*not authorized to perform: ecs:UpdateService/s,
+    );
+  });
+});
+
+describe('a denied call the workflow recovers from', () => {
+  it('still fails the rehearsal: deployed, but exit 1 with the denial named', async () => {
+    // Arrange: the wake-up function may not complete the wait; the safety-net poll carries on.
+    const template = await templateWithout('deployment-event', 'states:SendTaskSuccess');
+
+    // Act
+    const { code, doc } = await simulateJson(['--scenario', 'happy', '--template', template]);
+
+    // Assess
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed' });
+    expect(doc.accessDenied).toContainEqual(
+      expect.objectContaining({ function: 'deployment-event', action: 'states:SendTaskSuccess' }),
+    );
+    expect(code).toBe(1);
+  });
+});
+
+describe('every grant the happy path uses', () => {
+  let baseline: SimulationRun;
+
+  beforeAll(async () => {
+    baseline = await runSimulation({ scenario: happy() });
+  });
+
+  it('is allowed by the current template: the happy rehearsal deploys without a denied call', () => {
+    // Assess
+    expect(baseline.document).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed', accessDenied: [] });
+    expect(new Set(baseline.authorizations.map((record) => record.handler))).toEqual(
+      new Set([
+        'resolve-request',
+        'analyze-diff',
+        'verify-secrets',
+        'update-service',
+        'register-wait',
+        'poll-stabilization',
+        'notify',
+        'deployment-event',
+      ]),
+    );
+  });
+
+  it('fails the rehearsal with AccessDenied naming the action when it is taken out', async () => {
+    // Arrange
+    const grants = [
+      ...new Set(baseline.authorizations.map((record) => `${record.handler} ${record.action}`)),
+    ].map((grant) => grant.split(' ') as [string, string]);
+
+    // Act
+    const unnoticed: string[] = [];
+    for (const [handler, action] of grants) {
+      const run = await runSimulation({
+        scenario: happy(),
+        templatePath: await templateWithout(handler, action),
+      });
+      const named = run.document.accessDenied.some(
+        (denied) => denied.function === handler && denied.action === action,
+      );
+      if (!named) {
+        unnoticed.push(
+          `${handler} without ${action}: ${run.document.outcome}, denied ${JSON.stringify(run.document.accessDenied)}`,
+        );
+      }
+    }
+
+    // Assess
+    expect(grants.length).toBeGreaterThanOrEqual(15);
+    expect(unnoticed).toEqual([]);
+  });
+});
