@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { handlerBundling } from '../infra/handler-bundling';
+import { currentAssembly } from '../sandbox/assembly/current-assembly';
 import { HandlerName, handlerEntry } from '../infra/handler-functions';
 import type { SimulationRun } from '../sandbox/runner';
 import type { HarnessJob, HarnessResult } from './lambda-harness';
@@ -151,6 +152,7 @@ export async function benchmarkLambdas(
       'utf8',
     );
     const startInput = startInputOf(runs.happy);
+    const templatePath = await currentAssembly();
 
     const figures: LambdaFigure[] = [];
     for (const name of names) {
@@ -162,6 +164,7 @@ export async function benchmarkLambdas(
         event: sampleEvent(name, runs),
         startInput,
         diffText,
+        templatePath,
       };
       const jobPath = join(outdir, `${name}.job.json`);
       writeFileSync(jobPath, JSON.stringify(job));
