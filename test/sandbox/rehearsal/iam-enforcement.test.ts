@@ -3,6 +3,9 @@
  * authorized against its role's policies, so a grant the stack forgot fails the rehearsal with the
  * AccessDenied AWS would answer, naming the action, instead of surfacing on the first real deployment.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CliIo } from '../../../cli/command';
 import { main } from '../../../cli/main';
@@ -17,15 +20,21 @@ function happy(): Scenario {
   return found;
 }
 
-async function simulateJson(args: readonly string[]): Promise<{ code: number; doc: SimulationDocument }> {
+async function simulate(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
+  let stderr = '';
   const io: CliIo = {
     stdout: (text) => (stdout += text),
-    stderr: () => undefined,
+    stderr: (text) => (stderr += text),
     env: {},
     stdin: Readable.from(['']),
   };
-  const code = await main(['simulate', ...args, '--json'], io);
+  const code = await main(['simulate', ...args], io);
+  return { code, stdout, stderr };
+}
+
+async function simulateJson(args: readonly string[]): Promise<{ code: number; doc: SimulationDocument }> {
+  const { code, stdout } = await simulate([...args, '--json']);
   return { code, doc: JSON.parse(stdout) as SimulationDocument };
 }
 
@@ -36,6 +45,34 @@ async function templateWithout(handler: string, action: string): Promise<string>
   if (removed === 0) throw new Error(`The ${handler} role has no statement granting ${action} to take out.`);
   return writeVariant(path, template);
 }
+
+describe('simulate --template', () => {
+  it('refuses a template without its bundles beside it: exit 2, saying how to synthesize one', async () => {
+    // Arrange
+    const { template } = await currentTemplate();
+    const lonely = join(mkdtempSync(join(tmpdir(), 'afu9-lonely-')), 'Afu9DeployOrchestrator.template.json');
+    writeFileSync(lonely, JSON.stringify(template));
+
+    // Act
+    const result = await simulate(['--template', lonely]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /cannot be rehearsed: The bundle of [a-z-]+ is missing: .*cdk synth -o <dir>/,
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a path where there is no template: exit 2 with the usage', async () => {
+    // Act
+    const result = await simulate(['--template', join(tmpdir(), 'no-such-template.json')]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/There is no template at .*no-such-template\.json/);
+  });
+});
 
 describe('a template whose update-service role lacks ecs:UpdateService', () => {
   it('makes the happy rehearsal end refused, AccessDenied named, nothing deployed', async () => {
