@@ -115,6 +115,8 @@ function kmsViaService(
   service: string,
   lookups: AccountLookups,
   encryptionContext: Record<string, string>,
+  /** Whether `encryptionContext` is all of it; only then is `kms:EncryptionContextKeys` sent. */
+  wholeEncryptionContext: boolean,
 ): AuthorizationRequest {
   const region = regionOf(keyArn) ?? lookups.region;
   return {
@@ -129,7 +131,7 @@ function kmsViaService(
       ...Object.fromEntries(
         Object.entries(encryptionContext).map(([key, value]) => [`kms:EncryptionContext:${key}`, value]),
       ),
-      ...(Object.keys(encryptionContext).length > 0
+      ...(wholeEncryptionContext && Object.keys(encryptionContext).length > 0
         ? { 'kms:EncryptionContextKeys': Object.keys(encryptionContext) }
         : {}),
     },
@@ -401,7 +403,12 @@ const secretsmanager: Readonly<Record<string, RequestBuilder>> = {
     const key = lookups.secretArn(secretId) ? lookups.secretKmsKeyArn(secretId) : undefined;
     return [
       request('secretsmanager:GetSecretValue', resource, lookups, secretContext(input, resource)),
-      ...(key ? [kmsViaService('kms:Decrypt', key, 'secretsmanager', lookups, { SecretARN: resource })] : []),
+      ...(key
+        ? [
+            // The context also holds SecretVersionId, which the command does not say: keys are not claimed.
+            kmsViaService('kms:Decrypt', key, 'secretsmanager', lookups, { SecretARN: resource }, false),
+          ]
+        : []),
     ];
   },
 };
@@ -422,8 +429,8 @@ const sns: Readonly<Record<string, RequestBuilder>> = {
       // SNS asks KMS for a data key (and decrypts a cached one) on the publisher's behalf.
       ...(key
         ? [
-            kmsViaService('kms:GenerateDataKey', key, 'sns', lookups, {}),
-            kmsViaService('kms:Decrypt', key, 'sns', lookups, {}),
+            kmsViaService('kms:GenerateDataKey', key, 'sns', lookups, {}, false),
+            kmsViaService('kms:Decrypt', key, 'sns', lookups, {}, false),
           ]
         : []),
     ];
@@ -445,7 +452,7 @@ const readObject =
     const key = lookups.bucketKmsKeyArn(bucket);
     return [
       request(action, arn, lookups, { 's3:ResourceAccount': lookups.accountId }),
-      ...(key ? [kmsViaService('kms:Decrypt', key, 's3', lookups, { 'aws:s3:arn': arn })] : []),
+      ...(key ? [kmsViaService('kms:Decrypt', key, 's3', lookups, { 'aws:s3:arn': arn }, true)] : []),
     ];
   };
 
@@ -464,7 +471,7 @@ const s3: Readonly<Record<string, RequestBuilder>> = {
         ...(encryption ? { 's3:x-amz-server-side-encryption': encryption } : {}),
         ...(requestedKey ? { 's3:x-amz-server-side-encryption-aws-kms-key-id': requestedKey } : {}),
       }),
-      ...(key ? [kmsViaService('kms:GenerateDataKey', key, 's3', lookups, { 'aws:s3:arn': arn })] : []),
+      ...(key ? [kmsViaService('kms:GenerateDataKey', key, 's3', lookups, { 'aws:s3:arn': arn }, true)] : []),
     ];
   },
 };
