@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PolicyDocument } from '../iam/policy';
+import { policiesFromTemplate, type TemplatePolicies } from '../iam/template-policies';
 import {
   TemplateResolutionError,
   TemplateResolver,
@@ -100,50 +101,30 @@ function logicalIdOf(value: unknown, what: string): string {
   return id;
 }
 
-function rolePolicies(template: Template, resolver: TemplateResolver, roleId: string): PolicyDocument[] {
-  const role = template.Resources[roleId]!;
-  const managed = role.Properties?.ManagedPolicyArns;
-  if (Array.isArray(managed) && managed.length > 0) {
+/** A role's identity policies from the template; a role with policies the template does not hold is refused. */
+function rolePolicies(policies: TemplatePolicies, roleId: string): readonly PolicyDocument[] {
+  const external = policies.externalManagedPolicies.get(roleId);
+  if (external && external.length > 0) {
     throw new TemplateResolutionError(
-      `Role ${roleId} has managed policies, whose statements are not in the template; the sandbox cannot authorize ` +
-        'its calls. Give the role inline grants (as the stack does) to rehearse it.',
+      `Role ${roleId} has managed policies whose statements are not in the template (${external.join(', ')}); ` +
+        'the sandbox cannot authorize its calls. Give the role grants defined in the stack to rehearse it.',
     );
   }
-  const inline = ((role.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
-    (policy) => policy.PolicyDocument,
-  );
-  const attached = resourcesOfType(template, 'AWS::IAM::Policy')
-    .filter(([, policy]) =>
-      ((policy.Properties?.Roles as unknown[] | undefined) ?? []).some(
-        (candidate) => (candidate as { Ref?: unknown }).Ref === roleId,
-      ),
-    )
-    .map(([, policy]) => policy.Properties?.PolicyDocument);
-  return [...inline, ...attached].map((document) => resolver.resolve(document) as PolicyDocument);
+  return policies.identityPolicies.get(roleId) ?? [];
 }
 
-/** Each resource policy of the template, by the ARN of the resource it governs. */
-function resourcePolicies(template: Template, resolver: TemplateResolver): Map<string, PolicyDocument> {
-  const policies = new Map<string, PolicyDocument>();
-  const governed: readonly [type: string, targets: string][] = [
-    ['AWS::SNS::TopicPolicy', 'Topics'],
-    ['AWS::SQS::QueuePolicy', 'Queues'],
-    ['AWS::S3::BucketPolicy', 'Bucket'],
-  ];
-  for (const [type, targets] of governed) {
-    for (const [id, resource] of resourcesOfType(template, type)) {
-      const properties = resource.Properties ?? {};
-      const listed = properties[targets];
-      for (const target of Array.isArray(listed) ? listed : [listed]) {
-        const arn = resolver.arnOf(logicalIdOf(target, `${targets} of ${id}`));
-        policies.set(arn, resolver.resolve(properties.PolicyDocument) as PolicyDocument);
-      }
-    }
-  }
-  for (const [id, key] of resourcesOfType(template, 'AWS::KMS::Key')) {
-    policies.set(resolver.arnOf(id), resolver.resolve(key.Properties?.KeyPolicy) as PolicyDocument);
-  }
-  return policies;
+/** Each resource policy of the template, by the ARN of the resource it governs (topic, queue, bucket, function, key). */
+function resourcePoliciesByArn(
+  template: Template,
+  resolver: TemplateResolver,
+  policies: TemplatePolicies,
+): Map<string, PolicyDocument> {
+  return new Map(
+    [...policies.resourcePolicies].map(([key, document]) => [
+      key in template.Resources ? resolver.arnOf(key) : key,
+      document,
+    ]),
+  );
 }
 
 /** A key reference (`Ref` = key id, `Fn::GetAtt Arn`, or an ARN) as a key ARN; an alias names no key here. */
@@ -183,6 +164,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
   const { template, stackName } = assembly;
   const resolver = new TemplateResolver(template, { stackName, accountId, region });
   const assetRoot = dirname(assembly.templatePath);
+  const policies = policiesFromTemplate(template, (intrinsic) => String(resolver.resolve(intrinsic)));
   const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => {
     const properties = resource.Properties ?? {};
     const environment = resolver.resolve(
@@ -211,7 +193,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
       environment,
       roleName: resolver.physicalName(roleId),
       roleArn: resolver.arnOf(roleId),
-      policies: rolePolicies(template, resolver, roleId),
+      policies: rolePolicies(policies, roleId),
     };
   });
   const tableId = onlyOne(template, 'AWS::DynamoDB::Table', 'the deployment table');
@@ -238,7 +220,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
       string,
       string
     >,
-    resourcePolicies: resourcePolicies(template, resolver),
+    resourcePolicies: resourcePoliciesByArn(template, resolver, policies),
     encryptionKeys: encryptionKeys(template, resolver),
   };
 }
