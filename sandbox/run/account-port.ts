@@ -24,13 +24,6 @@ export interface OrchestratorResources {
   readonly diffBucket: string;
 }
 
-/** Where a sandbox account stands when no stack is deployed in it (the bench harness's own bundles). */
-const UNDEPLOYED_RESOURCES = {
-  topic: 'afu9-deployments',
-  table: { name: 'afu9-deployments', partitionKey: 'pk', sortKey: 'sk' },
-  bucket: 'afu9-deploy-diffs',
-} as const;
-
 /** How long history may take to play out before the run (an ECS deployment failing). */
 const HISTORY_LIMIT_MS = 6 * 3600 * 1000;
 
@@ -41,8 +34,8 @@ export class SandboxAccount {
     readonly account: SimulatedAccount,
     private readonly world: ScenarioWorld,
     readonly resources: OrchestratorResources,
-    /** The orchestrator stack as deployed in this account, when one is. */
-    readonly stack?: DeployedStack,
+    /** The orchestrator stack as deployed in this account. */
+    readonly stack: DeployedStack,
   ) {}
 
   issueTaskToken(): string {
@@ -154,7 +147,7 @@ export interface SandboxPlacement {
   /** The account a raw event names, so its ARNs are the sandbox's own. @default 123456789012 */
   readonly accountId?: string;
   /** The stack to deploy in the account: its topic, table and bucket are created under its names. */
-  readonly assembly?: StackAssembly;
+  readonly assembly: StackAssembly;
 }
 
 const SANDBOX_ACCOUNT_ID = '123456789012';
@@ -163,21 +156,15 @@ const SANDBOX_REGION = 'eu-central-1';
 /** Opens the simulated account of a world, with the orchestrator stack's resources in it. */
 export async function openSandboxAccount(
   world: ScenarioWorld,
-  placement: SandboxPlacement = {},
+  placement: SandboxPlacement,
 ): Promise<SandboxAccount> {
   const accountId = placement.accountId ?? SANDBOX_ACCOUNT_ID;
-  const stack = placement.assembly ? deployStack(placement.assembly, accountId, SANDBOX_REGION) : undefined;
-  const resources: OrchestratorResources = stack
-    ? {
-        topicArn: stack.topicArn,
-        tableName: stack.tableName,
-        diffBucket: requiredSubstitution(stack, 'DiffBucketName'),
-      }
-    : {
-        topicArn: `arn:aws:sns:${SANDBOX_REGION}:${accountId}:${UNDEPLOYED_RESOURCES.topic}`,
-        tableName: UNDEPLOYED_RESOURCES.table.name,
-        diffBucket: UNDEPLOYED_RESOURCES.bucket,
-      };
+  const stack = deployStack(placement.assembly, accountId, SANDBOX_REGION);
+  const resources: OrchestratorResources = {
+    topicArn: stack.topicArn,
+    tableName: stack.tableName,
+    diffBucket: requiredSubstitution(stack, 'DiffBucketName'),
+  };
   const account = await createSimulatedAccount({
     accountId,
     region: SANDBOX_REGION,
@@ -194,7 +181,7 @@ export async function openSandboxAccount(
       : {}),
     topicArns: [resources.topicArn],
     buckets: [resources.diffBucket],
-    tables: [{ name: resources.tableName, ...(stack?.tableKeys ?? UNDEPLOYED_RESOURCES.table) }],
+    tables: [{ name: resources.tableName, ...stack.tableKeys }],
   });
   for (const fault of world.apiFaults ?? []) account.faults.inject(fault);
   for (const fault of world.eventFaults ?? []) account.faults.injectEvent(fault);

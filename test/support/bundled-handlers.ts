@@ -21,7 +21,7 @@ export async function withBundledFunctions<T>(use: (functions: BundledFunctions)
   const assembly = readStackAssembly(await currentAssembly());
   const sandbox = await openSandboxAccount({ diffFixture: 'ecs-new-image.txt' }, { assembly });
   try {
-    const stack = sandbox.stack!;
+    const { stack } = sandbox;
     const scheduler = new Scheduler(sandbox.account.clock, { horizonMs: 3600_000, inFlightMs: 0 });
     const recorders: HandlerRecorders = { logLines: [], requests: [], authorizations: [] };
     const handlers = buildHandlers(
