@@ -181,6 +181,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const printer = options.json ? undefined : new TimelinePrinter(io.stderr);
   const templatePath =
     options.templateFile ?? (await currentAssembly((message) => io.stderr(`${message}\n`)));
+  if (printer) io.stderr(`Rehearsing under ${templatePath} (its Lambda bundles and role policies)\n`);
   const started = Date.now();
   let result;
   try {
