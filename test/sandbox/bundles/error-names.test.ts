@@ -10,6 +10,7 @@ import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
 import { findScenario, type Scenario } from '../../../sandbox/scenarios';
 import { definitionPath } from '../../../statemachine/definition';
 import { withBundledFunctions } from '../../support/bundled-handlers';
+import { currentTemplate, withoutGrant, writeVariant } from '../../support/template-variants';
 
 interface AslState {
   readonly Retry?: readonly { readonly ErrorEquals: readonly string[] }[];
@@ -88,6 +89,26 @@ function inScenario(how: string, scenario: () => Scenario): Driver {
   return { how, names: () => namesReportedIn(scenario()) };
 }
 
+/** The happy scenario under a template whose role for `handler` lacks `action`. */
+function withoutGrantOf(handler: string, action: string): Driver {
+  return {
+    how: `the ${handler} role without ${action}`,
+    names: async () => {
+      const { path, template } = await currentTemplate();
+      if (withoutGrant(template, handler, action) === 0) {
+        throw new Error(
+          `The ${handler} role grants no ${action} to take out; choose another grant for this driver.`,
+        );
+      }
+      const run = await runSimulation({
+        scenario: scenario('happy'),
+        templatePath: writeVariant(path, template),
+      });
+      return reportedErrors(run).map((error) => error.name);
+    },
+  };
+}
+
 /** A run that makes a bundled handler raise each name: the account state or answer that causes it. */
 const drivers: Readonly<Record<string, Driver>> = {
   DeploymentRejected: inScenario('a staging image sent to production', () => scenario('prod-guard')),
@@ -104,6 +125,7 @@ const drivers: Readonly<Record<string, Driver>> = {
   ),
   SecretsInvalid: inScenario('a secret scheduled for deletion', () => scenario('secret-missing')),
   ImageNotFound: inScenario('an image never pushed', () => scenario('image-missing')),
+  OrchestratorPermissionMissing: withoutGrantOf('verify-secrets', 'secretsmanager:GetSecretValue'),
   RolloutFailed: inScenario('ECS answering ListTasks of the rollout with ClusterNotFoundException', () =>
     happyWith({
       service: 'ecs',
