@@ -17,7 +17,12 @@ import { executionNameFor } from '../lambdas/domain/execution-name';
 import { parseTriggerInput } from '../lambdas/domain/trigger-events';
 import { substitute } from '../statemachine/definition';
 import type { BusEvent, TaskTokenCompletion } from './account/simulated-account';
-import { readStackAssembly, type DeployedFunction, type DeployedStack } from './assembly/cloud-assembly';
+import {
+  readStackAssembly,
+  type DeployedFunction,
+  type DeployedRule,
+  type DeployedStack,
+} from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
 import { openSandboxAccount, requiredSubstitution, type SandboxAccount } from './run/account-port';
 import {
@@ -29,6 +34,7 @@ import {
   type TaskCall,
   type TaskInvoker,
 } from './run/execution';
+import { authorizeDelivery, patternMatches } from './run/deliveries';
 import type { AuthorizationRecord } from './run/function-clients';
 import { buildHandlers, type LambdaHandler } from './run/handlers';
 import { roleAuthorizer } from './run/role-authorizer';
@@ -130,7 +136,10 @@ function serviceArnMatches(resource: string, env: EnvironmentConfig, accountId?:
   ).test(resource);
 }
 
-/** The rules of the orchestrator stack (infra/deployment-triggers.ts), as filters over the simulated bus. */
+/**
+ * The raw inputs the stack's rules act on, for making their history before a run (the image a push
+ * names, the failed deployment an event names); the run itself routes events by the template's rules.
+ */
 const rules = {
   ecrPush(event: BusEvent): boolean {
     const detail = event.detail;
@@ -151,20 +160,6 @@ const rules = {
       eventNames.includes(String(event.detail.eventName)) &&
       event.resources.some((resource) =>
         Object.values(environments).some((env) => serviceArnMatches(resource, env, accountId)),
-      )
-    );
-  },
-  taskStopped(event: BusEvent, accountId: string): boolean {
-    const detail = event.detail;
-    return (
-      event.source === 'aws.ecs' &&
-      event['detail-type'] === 'ECS Task State Change' &&
-      detail.lastStatus === 'STOPPED' &&
-      Object.values(environments).some(
-        (env) =>
-          new RegExp(`^arn:aws[a-z-]*:ecs:${env.region}:${accountId}:cluster/${env.clusterName}$`).test(
-            String(detail.clusterArn),
-          ) && detail.group === `service:${env.serviceName}`,
       )
     );
   },
@@ -486,22 +481,42 @@ class Simulation {
     };
   }
 
+  /** EventBridge routes as the template's enabled rules do, each delivery authorized as AWS authorizes it. */
   private routeEvents(): void {
     const bus = this.sandbox.account.bus;
-    const { accountId } = this.sandbox.account;
-    bus.subscribe(rules.ecrPush, (event) => this.startFromEvent(event));
-    bus.subscribe(
-      (event) =>
-        rules.ecsDeployment(event, ['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED'], accountId),
-      (event) => this.deliverDeploymentEvent(event),
-    );
-    bus.subscribe(
-      (event) => rules.ecsDeployment(event, ['SERVICE_DEPLOYMENT_FAILED'], accountId),
-      (event) => this.startFromEvent(event),
-    );
-    bus.subscribe(
-      (event) => rules.taskStopped(event, accountId),
-      (event) => this.deliverDeploymentEvent(event),
+    for (const rule of this.stack.rules.filter((candidate) => candidate.enabled)) {
+      for (const target of rule.targets) {
+        const deliver = this.deliveryTo(rule, target.arn);
+        bus.subscribe(
+          (event) => patternMatches(rule, event),
+          (event) => {
+            const verdict = authorizeDelivery(this.stack, rule, target);
+            this.authorizations.push(verdict.record);
+            if (verdict.allowed) {
+              deliver(event);
+              return;
+            }
+            this.note(
+              `EventBridge rule ${rule.name} may not deliver to ${target.arn}: AccessDenied, ${verdict.reason}; ` +
+                (target.deadLetterArn
+                  ? `the event goes to the dead-letter queue ${target.deadLetterArn}`
+                  : 'the event is dropped (the target has no dead-letter queue)'),
+            );
+          },
+        );
+      }
+    }
+  }
+
+  /** What a delivery to the target does: start an execution, or invoke the wake-up function. */
+  private deliveryTo(rule: DeployedRule, targetArn: string): (event: BusEvent) => void {
+    if (targetArn === this.stateMachineArn) return (event) => this.startFromEvent(event);
+    if (this.stack.functions.find((fn) => fn.functionArn === targetArn)?.handlerName === 'deployment-event') {
+      return (event) => this.deliverDeploymentEvent(event);
+    }
+    throw new Error(
+      `Rule ${rule.logicalId} targets ${targetArn}, which the sandbox does not simulate as an EventBridge target. ` +
+        'Simulate it in sandbox/runner.ts before adding the target to the stack.',
     );
   }
 
@@ -837,7 +852,7 @@ function buildDocument(
         ? []
         : [
             {
-              function: record.handler,
+              caller: record.caller,
               action: record.action,
               resource: record.resource,
               decision: record.decision,

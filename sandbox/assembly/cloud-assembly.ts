@@ -56,6 +56,33 @@ export interface DeployedStack {
   readonly resourcePolicies: ReadonlyMap<string, PolicyDocument>;
   /** Topic ARN or bucket name → the ARN of the customer managed key that encrypts it. */
   readonly encryptionKeys: ReadonlyMap<string, string>;
+  /** The EventBridge rules of the stack, enabled or not. */
+  readonly rules: readonly DeployedRule[];
+}
+
+/** A role another service assumes to act for the stack (an EventBridge target's role). */
+export interface AssumedRole {
+  readonly roleName: string;
+  readonly roleArn: string;
+  readonly policies: readonly PolicyDocument[];
+}
+
+export interface RuleTarget {
+  readonly arn: string;
+  /** The role EventBridge assumes to deliver (required for a state machine target). */
+  readonly role?: AssumedRole;
+  /** The queue a delivery EventBridge cannot make goes to. */
+  readonly deadLetterArn?: string;
+}
+
+export interface DeployedRule {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly enabled: boolean;
+  /** The event pattern, intrinsics resolved. */
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+  readonly targets: readonly RuleTarget[];
 }
 
 export function readStackAssembly(templatePath: string): StackAssembly {
@@ -196,6 +223,35 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
       policies: rolePolicies(policies, roleId),
     };
   });
+  const assumedRole = (value: unknown, what: string): AssumedRole => {
+    const roleId = logicalIdOf(value, what);
+    return {
+      roleName: resolver.physicalName(roleId),
+      roleArn: resolver.arnOf(roleId),
+      policies: rolePolicies(policies, roleId),
+    };
+  };
+  const rules = resourcesOfType(template, 'AWS::Events::Rule').map(([logicalId, resource]) => {
+    const properties = resource.Properties ?? {};
+    const targets = (properties.Targets ?? []) as Record<string, unknown>[];
+    return {
+      logicalId,
+      name: resolver.physicalName(logicalId),
+      arn: resolver.arnOf(logicalId),
+      enabled: (properties.State ?? 'ENABLED') === 'ENABLED',
+      eventPattern: resolver.resolve(properties.EventPattern ?? {}) as Record<string, unknown>,
+      targets: targets.map((target) => {
+        const deadLetter = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+        return {
+          arn: String(resolver.resolve(target.Arn)),
+          ...(target.RoleArn !== undefined
+            ? { role: assumedRole(target.RoleArn, `The RoleArn of a target of rule ${logicalId}`) }
+            : {}),
+          ...(deadLetter !== undefined ? { deadLetterArn: String(resolver.resolve(deadLetter)) } : {}),
+        };
+      }),
+    };
+  });
   const tableId = onlyOne(template, 'AWS::DynamoDB::Table', 'the deployment table');
   const keySchema = (template.Resources[tableId]!.Properties?.KeySchema ?? []) as {
     AttributeName: string;
@@ -222,5 +278,6 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
     >,
     resourcePolicies: resourcePoliciesByArn(template, resolver, policies),
     encryptionKeys: encryptionKeys(template, resolver),
+    rules,
   };
 }

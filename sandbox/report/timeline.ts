@@ -106,7 +106,7 @@ export function renderOutcome(run: SimulationRun, wallSeconds: number): string {
     lines.push(
       `AccessDenied: ${doc.accessDenied.length} call(s) the template's policies do not allow (the rehearsal fails):`,
       ...doc.accessDenied.map(
-        (denied) => `  ${denied.function}: ${denied.action} on ${denied.resource} (${denied.decision})`,
+        (denied) => `  ${denied.caller}: ${denied.action} on ${denied.resource} (${denied.decision})`,
       ),
     );
   }

@@ -17,8 +17,8 @@ import { awsErrorByName, type ServiceExceptionBase } from '../account/sdk-errors
 
 /** One authorization request a call made, and what the evaluator decided. */
 export interface AuthorizationRecord {
-  /** The function's handler name, e.g. `update-service`. */
-  readonly handler: string;
+  /** Who asked: a function's handler name (`update-service`), or the service delivering (`EventBridge rule <name>`). */
+  readonly caller: string;
   readonly action: string;
   readonly resource: string;
   readonly decision: 'allowed' | 'explicit-deny' | 'implicit-deny';

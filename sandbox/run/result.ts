@@ -40,8 +40,8 @@ export interface ExecutionSummary {
 
 /** A call a function's role (or the resource's policy) did not allow: AWS would have answered AccessDenied. */
 export interface AccessDeniedEntry {
-  /** The handler the function runs, e.g. `update-service`. */
-  readonly function: string;
+  /** The function's handler (`update-service`), or the service delivering (`EventBridge rule <name>`). */
+  readonly caller: string;
   readonly action: string;
   readonly resource: string;
   readonly decision: 'explicit-deny' | 'implicit-deny';

@@ -65,7 +65,7 @@ export function roleAuthorizer(stack: DeployedStack, account: SimulatedAccount):
         ...(resourcePolicy ? { resourcePolicy } : {}),
         resourceKind: resourceKindOf(request),
       });
-      records.push({ handler: fn.handlerName, action: request.action, resource: request.resource, decision });
+      records.push({ caller: fn.handlerName, action: request.action, resource: request.resource, decision });
       if (decision !== 'allowed') {
         const { name, message, httpStatusCode } = accessDeniedError(
           namespace,

@@ -63,13 +63,49 @@ function covers(pattern: string, action: string): boolean {
   return new RegExp(`^${regex}$`, 'i').test(action);
 }
 
+/** The logical id of the role a `Fn::GetAtt [role, Arn]` names. */
+function roleIdOf(reference: unknown): string {
+  const roleId = (reference as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
+  if (!roleId) throw new Error(`Expected a Fn::GetAtt of a role, got ${JSON.stringify(reference)}.`);
+  return roleId;
+}
+
 /**
  * Takes `action` out of every statement of the function's role: each Action entry that covers it
- * (a wildcard entry goes whole), and a statement left with no action. Returns how many statements granted it, so a test can tell it really took a grant out.
+ * (a wildcard entry goes whole), and a statement left with no action. Returns how many statements
+ * granted it, so a test can tell it really took a grant out.
  */
 export function withoutGrant(template: MutableTemplate, handlerName: string, action: string): number {
   const fn = template.Resources[functionOf(template, handlerName)]!;
-  const roleId = ((fn.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'] ?? [])[0];
+  return withoutRoleGrant(template, roleIdOf(fn.Properties?.Role), action);
+}
+
+/** Takes `action` out of the role EventBridge assumes to start executions (the state machine targets' role). */
+export function withoutTriggerRoleGrant(template: MutableTemplate, action: string): number {
+  const roleIds = new Set(
+    Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Events::Rule')
+      .flatMap((rule) => (rule.Properties?.Targets as { RoleArn?: unknown }[]) ?? [])
+      .filter((target) => target.RoleArn !== undefined)
+      .map((target) => roleIdOf(target.RoleArn)),
+  );
+  return [...roleIds].reduce((removed, roleId) => removed + withoutRoleGrant(template, roleId, action), 0);
+}
+
+/** Removes every Lambda permission of the function running `handlerName`; returns how many there were. */
+export function withoutLambdaPermissions(template: MutableTemplate, handlerName: string): number {
+  const functionId = functionOf(template, handlerName);
+  const permissions = Object.entries(template.Resources).filter(
+    ([, resource]) =>
+      resource.Type === 'AWS::Lambda::Permission' &&
+      (resource.Properties?.FunctionName as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] ===
+        functionId,
+  );
+  for (const [id] of permissions) delete template.Resources[id];
+  return permissions.length;
+}
+
+function withoutRoleGrant(template: MutableTemplate, roleId: string, action: string): number {
   let removed = 0;
   const strip = (document: { Statement: PolicyStatementJson[] }) => {
     document.Statement = document.Statement.flatMap((statement) => {
@@ -81,7 +117,7 @@ export function withoutGrant(template: MutableTemplate, handlerName: string, act
       return kept.length === 0 ? [] : [{ ...statement, Action: kept.length === 1 ? kept[0]! : kept }];
     });
   };
-  const role = template.Resources[roleId ?? '']!;
+  const role = template.Resources[roleId]!;
   for (const policy of (role.Properties?.Policies as {
     PolicyDocument: { Statement: PolicyStatementJson[] };
   }[]) ?? []) {

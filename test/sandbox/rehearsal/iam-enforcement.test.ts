@@ -12,7 +12,13 @@ import { main } from '../../../cli/main';
 import type { SimulationDocument } from '../../../sandbox/run/result';
 import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
 import { findScenario, type Scenario } from '../../../sandbox/scenarios';
-import { currentTemplate, withoutGrant, writeVariant } from '../../support/template-variants';
+import {
+  currentTemplate,
+  withoutGrant,
+  withoutLambdaPermissions,
+  withoutTriggerRoleGrant,
+  writeVariant,
+} from '../../support/template-variants';
 
 function happy(): Scenario {
   const found = findScenario('happy');
@@ -74,6 +80,31 @@ describe('simulate --template', () => {
   });
 });
 
+/** Each (handler, action) a function of the run was authorized for; deliveries by EventBridge left out. */
+function functionGrants(run: SimulationRun): [handler: string, action: string][] {
+  const handlers = new Set(deployedHandlers);
+  return [
+    ...new Set(
+      run.authorizations
+        .filter((record) => handlers.has(record.caller))
+        .map((record) => `${record.caller} ${record.action}`),
+    ),
+  ].map((grant) => grant.split(' ') as [string, string]);
+}
+
+const deployedHandlers = [
+  'resolve-request',
+  'analyze-diff',
+  'verify-secrets',
+  'update-service',
+  'register-wait',
+  'poll-stabilization',
+  'smoke-test',
+  'rollback',
+  'notify',
+  'deployment-event',
+];
+
 describe('a template whose update-service role lacks ecs:UpdateService', () => {
   it('makes the happy rehearsal end refused, AccessDenied named, nothing deployed', async () => {
     // Arrange
@@ -88,7 +119,7 @@ describe('a template whose update-service role lacks ecs:UpdateService', () => {
     expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
     expect(doc.accessDenied).toEqual([
       expect.objectContaining({
-        function: 'update-service',
+        caller: 'update-service',
         action: 'ecs:UpdateService',
         resource: expect.stringMatching(/^arn:aws:ecs:eu-central-1:123456789012:service\/afu9-cluster\//),
         decision: 'implicit-deny',
@@ -111,7 +142,60 @@ describe('a denied call the workflow recovers from', () => {
     // Assess
     expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed' });
     expect(doc.accessDenied).toContainEqual(
-      expect.objectContaining({ function: 'deployment-event', action: 'states:SendTaskSuccess' }),
+      expect.objectContaining({ caller: 'deployment-event', action: 'states:SendTaskSuccess' }),
+    );
+    expect(code).toBe(1);
+  });
+});
+
+describe("EventBridge's deliveries under the template's rules", () => {
+  it('the wake-up function without its Lambda permissions: every wake-up refused and named, the poll carries on, exit 1', async () => {
+    // Arrange
+    const { path, template } = await currentTemplate();
+    expect(withoutLambdaPermissions(template, 'deployment-event')).toBeGreaterThan(0);
+
+    // Act
+    const { code, doc } = await simulateJson([
+      '--scenario',
+      'happy',
+      '--template',
+      writeVariant(path, template),
+    ]);
+
+    // Assess
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed' });
+    expect(doc.accessDenied.length).toBeGreaterThan(0);
+    for (const denied of doc.accessDenied) {
+      expect(denied).toMatchObject({
+        caller: expect.stringMatching(/^EventBridge rule /),
+        action: 'lambda:InvokeFunction',
+        resource: expect.stringMatching(/^arn:aws:lambda:eu-central-1:123456789012:function:/),
+      });
+    }
+    expect(code).toBe(1);
+  });
+
+  it('the trigger role without states:StartExecution: a push starts nothing, the refusal named', async () => {
+    // Arrange
+    const { path, template } = await currentTemplate();
+    expect(withoutTriggerRoleGrant(template, 'states:StartExecution')).toBeGreaterThan(0);
+
+    // Act
+    const { code, doc } = await simulateJson([
+      '--scenario',
+      'duplicate-push',
+      '--template',
+      writeVariant(path, template),
+    ]);
+
+    // Assess
+    expect(doc.executions).toEqual([]);
+    expect(doc.accessDenied).toContainEqual(
+      expect.objectContaining({
+        caller: expect.stringMatching(/^EventBridge rule .*ImagePushed/),
+        action: 'states:StartExecution',
+        resource: 'arn:aws:states:eu-central-1:123456789012:stateMachine:Afu9Deployment',
+      }),
     );
     expect(code).toBe(1);
   });
@@ -127,7 +211,7 @@ describe('every grant the happy path uses', () => {
   it('is allowed by the current template: the happy rehearsal deploys without a denied call', () => {
     // Assess
     expect(baseline.document).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed', accessDenied: [] });
-    expect(new Set(baseline.authorizations.map((record) => record.handler))).toEqual(
+    expect(new Set(functionGrants(baseline).map(([handler]) => handler))).toEqual(
       new Set([
         'resolve-request',
         'analyze-diff',
@@ -143,9 +227,7 @@ describe('every grant the happy path uses', () => {
 
   it('fails the rehearsal with AccessDenied naming the action when it is taken out', async () => {
     // Arrange
-    const grants = [
-      ...new Set(baseline.authorizations.map((record) => `${record.handler} ${record.action}`)),
-    ].map((grant) => grant.split(' ') as [string, string]);
+    const grants = functionGrants(baseline);
 
     // Act
     const unnoticed: string[] = [];
@@ -155,7 +237,7 @@ describe('every grant the happy path uses', () => {
         templatePath: await templateWithout(handler, action),
       });
       const named = run.document.accessDenied.some(
-        (denied) => denied.function === handler && denied.action === action,
+        (denied) => denied.caller === handler && denied.action === action,
       );
       if (!named) {
         unnoticed.push(
