@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ORCHESTRATOR_STACK_NAME } from '../../lambdas/aws/step-functions';
 
@@ -44,11 +44,15 @@ export function sourceInputsHash(): string {
   return hash.digest('hex');
 }
 
-/** True when cdk.out holds a template synthesized from the sources as they are now. */
+/**
+ * True when cdk.out holds a template synthesized from the sources as they are now: the recorded hash
+ * matches, and no synth outside the sandbox (`npx cdk synth`) rewrote the template since it was recorded.
+ */
 export function assemblyIsCurrent(hash: string = sourceInputsHash()): boolean {
   return (
     existsSync(currentTemplatePath) &&
     existsSync(INPUTS_HASH_FILE) &&
+    statSync(INPUTS_HASH_FILE).mtimeMs >= statSync(currentTemplatePath).mtimeMs &&
     readFileSync(INPUTS_HASH_FILE, 'utf8').trim() === hash
   );
 }
