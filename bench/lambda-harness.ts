@@ -22,6 +22,7 @@ import { deploymentRecordKeyOf, LedgerKeys } from '../lambdas/domain/ledger';
 import type { DeploymentRequest } from '../lambdas/domain/workflow-state';
 import type { HandlerDeps } from '../lambdas/handlers/runtime';
 import type { BusEvent } from '../sandbox/account/simulated-account';
+import { readStackAssembly } from '../sandbox/assembly/cloud-assembly';
 import { CapturingLogger } from '../sandbox/run/capturing-logger';
 import { openSandboxAccount, type SandboxAccount } from '../sandbox/run/account-port';
 import { sandboxEnvironments } from '../sandbox/run/handlers';
@@ -37,6 +38,8 @@ export interface HarnessJob {
   readonly startInput: { readonly environment: string; readonly imageTag: string };
   /** The `cdk diff` text the diff job wrote (analyze-diff reads it from S3). */
   readonly diffText: string;
+  /** The stack the sample runs rehearsed under: its resources are created in the harness's account. */
+  readonly templatePath: string;
 }
 
 export interface HarnessResult {
@@ -210,7 +213,10 @@ async function main(): Promise<void> {
   const jobFile = process.argv[2];
   if (!jobFile) throw new Error('Usage: node lambda-harness.js <job.json>');
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as HarnessJob;
-  const sandbox = await openSandboxAccount({ diffFixture: 'ecs-new-image.txt' });
+  const sandbox = await openSandboxAccount(
+    { diffFixture: 'ecs-new-image.txt' },
+    { assembly: readStackAssembly(job.templatePath) },
+  );
   try {
     const { account } = sandbox;
     const event = await prepare(sandbox, job);

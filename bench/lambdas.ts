@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
+import { handlerBundling } from '../infra/handler-bundling';
+import { currentAssembly } from '../sandbox/assembly/current-assembly';
 import { HandlerName, handlerEntry } from '../infra/handler-functions';
 import type { SimulationRun } from '../sandbox/runner';
 import type { HarnessJob, HarnessResult } from './lambda-harness';
@@ -25,16 +27,18 @@ export const INIT_RUNS = 3;
 /**
  * What NodejsFunction passes esbuild for these functions (see its bundling: `--bundle`,
  * `--target=node24` from `Runtime.NODEJS_24_X`, `--platform=node`, `--format=cjs`, `--minify`,
- * `--sourcemap`, `--main-fields=module,main`, no `--external` since `bundleAwsSDK: true`).
+ * `--sourcemap`, `--main-fields=module,main`, no `--external` since `bundleAwsSDK: true`), taking
+ * the switches from the stack's own bundling options (infra/handler-bundling.ts).
  */
 export const stackBundleOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node24',
   format: 'cjs',
-  minify: true,
-  sourcemap: true,
-  mainFields: ['module', 'main'],
+  minify: handlerBundling.minify,
+  keepNames: handlerBundling.keepNames,
+  sourcemap: handlerBundling.sourceMap,
+  mainFields: handlerBundling.mainFields,
   external: [],
   logLevel: 'error',
 };
@@ -148,6 +152,7 @@ export async function benchmarkLambdas(
       'utf8',
     );
     const startInput = startInputOf(runs.happy);
+    const templatePath = await currentAssembly();
 
     const figures: LambdaFigure[] = [];
     for (const name of names) {
@@ -159,6 +164,7 @@ export async function benchmarkLambdas(
         event: sampleEvent(name, runs),
         startInput,
         diffText,
+        templatePath,
       };
       const jobPath = join(outdir, `${name}.job.json`);
       writeFileSync(jobPath, JSON.stringify(job));

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SettingVariables } from '../lambdas/handlers/runtime';
+import { handlerBundling } from './handler-bundling';
 import { acknowledgeWildcardResource } from './nag';
 
 /** The handler files under `lambdas/handlers/`, one function each. */
@@ -138,17 +139,7 @@ export class HandlerFunctions extends Construct {
         POWERTOOLS_SERVICE_NAME: name,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        minify: true,
-        sourceMap: true,
-        // The SDK is bundled, not taken from the runtime: the functions run exactly the SDK version
-        // the tests ran against (the runtime's copy is upgraded by AWS at any time). The ESM builds
-        // let esbuild tree-shake the modules a handler never reaches.
-        bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-      },
+      bundling: handlerBundling,
     });
   }
 }

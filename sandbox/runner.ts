@@ -6,7 +6,6 @@
  * deployments to new executions. Waits pass in virtual time, so a rollout of minutes takes a
  * fraction of a second, and every figure the run reports is in virtual seconds.
  */
-import { STATE_MACHINE_NAME } from '../lambdas/aws/step-functions';
 import './promise-with-resolvers';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,9 +15,16 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { environments, type EnvironmentConfig } from '../lambdas/domain/environments';
 import { executionNameFor } from '../lambdas/domain/execution-name';
 import { parseTriggerInput } from '../lambdas/domain/trigger-events';
-import { placeholders, substitute } from '../statemachine/definition';
+import { substitute } from '../statemachine/definition';
 import type { BusEvent, TaskTokenCompletion } from './account/simulated-account';
-import { openSandboxAccount, type SandboxAccount } from './run/account-port';
+import {
+  readStackAssembly,
+  type DeployedFunction,
+  type DeployedRule,
+  type DeployedStack,
+} from './assembly/cloud-assembly';
+import { currentAssembly } from './assembly/current-assembly';
+import { openSandboxAccount, requiredSubstitution, type SandboxAccount } from './run/account-port';
 import {
   SimulatedExecution,
   type AslDefinition,
@@ -28,7 +34,10 @@ import {
   type TaskCall,
   type TaskInvoker,
 } from './run/execution';
-import { buildHandlers, functionNames, type LambdaHandler } from './run/handlers';
+import { authorizeDelivery, patternMatches } from './run/deliveries';
+import type { AuthorizationRecord } from './run/function-clients';
+import { buildHandlers, type LambdaHandler } from './run/handlers';
+import { roleAuthorizer } from './run/role-authorizer';
 import { readReferencePath } from './run/json-path';
 import type { ProgressEvent } from './run/progress';
 import {
@@ -76,11 +85,12 @@ export interface SimulationOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Faults for the Task states of the run's first execution. @default none */
   readonly taskFaults?: TaskFaults;
+  /**
+   * The synthesized template to rehearse under (its bundles in the asset folders beside it).
+   * @default the current stack's, from cdk.out (synthesized first when the sources changed)
+   */
+  readonly templatePath?: string;
 }
-
-/** Names the orchestrator stack's resources get in the sandbox account. */
-const DIFF_PROJECT_NAME = 'afu9-deploy-cdk-diff';
-const FUNCTION_PREFIX = 'afu9-deploy-';
 
 /**
  * typical: a CodeBuild `cdk diff` of one stack (provisioning ~30 s, cached `npm ci`, synth and
@@ -113,10 +123,6 @@ function jsonCopy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
-function kebab(pascal: string): string {
-  return pascal.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-}
-
 /** A UUID-shaped id derived from `seed`, so the same run names things the same way every time. */
 function uuidFrom(seed: string): string {
   const id = createHash('sha256').update(seed).digest('hex');
@@ -130,7 +136,10 @@ function serviceArnMatches(resource: string, env: EnvironmentConfig, accountId?:
   ).test(resource);
 }
 
-/** The rules of the orchestrator stack (infra/deployment-triggers.ts), as filters over the simulated bus. */
+/**
+ * The raw inputs the stack's rules act on, for making their history before a run (the image a push
+ * names, the failed deployment an event names); the run itself routes events by the template's rules.
+ */
 const rules = {
   ecrPush(event: BusEvent): boolean {
     const detail = event.detail;
@@ -151,20 +160,6 @@ const rules = {
       eventNames.includes(String(event.detail.eventName)) &&
       event.resources.some((resource) =>
         Object.values(environments).some((env) => serviceArnMatches(resource, env, accountId)),
-      )
-    );
-  },
-  taskStopped(event: BusEvent, accountId: string): boolean {
-    const detail = event.detail;
-    return (
-      event.source === 'aws.ecs' &&
-      event['detail-type'] === 'ECS Task State Change' &&
-      detail.lastStatus === 'STOPPED' &&
-      Object.values(environments).some(
-        (env) =>
-          new RegExp(`^arn:aws[a-z-]*:ecs:${env.region}:${accountId}:cluster/${env.clusterName}$`).test(
-            String(detail.clusterArn),
-          ) && detail.group === `service:${env.serviceName}`,
       )
     );
   },
@@ -192,12 +187,15 @@ class Simulation {
   readonly executions: SimulatedExecution[] = [];
   readonly logLines: string[] = [];
   readonly requests: string[] = [];
+  readonly authorizations: AuthorizationRecord[] = [];
   private readonly scheduler: Scheduler;
   private readonly handlers: ReadonlyMap<string, LambdaHandler>;
   readonly definition: AslDefinition;
   private readonly stateMachine: StateMachine;
   private readonly stateMachineArn: string;
   private readonly diffBucket: string;
+  private readonly diffProjectName: string;
+  private readonly stack: DeployedStack;
   private readonly diffText: string;
   private readonly followUpsSent = new Set<string>();
   private readonly taskFaults: Map<string, TaskFault[]>;
@@ -213,21 +211,20 @@ class Simulation {
     const { account } = sandbox;
     this.taskFaults = new Map(Object.entries(taskFaults).map(([state, faults]) => [state, [...faults]]));
     this.scheduler = new Scheduler(account.clock, { horizonMs: HORIZON_MS, inFlightMs: IN_FLIGHT_MS });
-    this.stateMachineArn = `arn:aws:states:${account.region}:${account.accountId}:stateMachine:${STATE_MACHINE_NAME}`;
+    this.stack = sandbox.stack;
+    this.stateMachineArn = this.stack.stateMachineArn;
     this.diffBucket = sandbox.resources.diffBucket;
+    this.diffProjectName = requiredSubstitution(this.stack, 'DiffProjectName');
     this.diffText = readFixture(scenario.world.diffFixture);
     this.handlers = buildHandlers(
       account,
-      {
-        topicArn: sandbox.resources.topicArn,
-        tableName: sandbox.resources.tableName,
-        region: account.region,
-      },
+      this.stack,
+      roleAuthorizer(this.stack, account),
       this.scheduler,
-      { logLines: this.logLines, requests: this.requests },
+      { logLines: this.logLines, requests: this.requests, authorizations: this.authorizations },
       scenario.world.smokeTiming,
     );
-    const definition = substitute(this.substitutions());
+    const definition = substitute(this.stack.definitionSubstitutions);
     this.definition = definition as unknown as AslDefinition;
     this.stateMachine = stateMachineFor(withoutLibraryTimeouts(definition));
     this.routeEvents();
@@ -261,14 +258,13 @@ class Simulation {
       );
       return;
     }
-    const { account } = this.sandbox;
-    const arn = `arn:aws:states:${account.region}:${account.accountId}:execution:${STATE_MACHINE_NAME}:${name}`;
+    const arn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const execution = new SimulatedExecution(
       {
         name,
         arn,
         stateMachineArn: this.stateMachineArn,
-        roleArn: `arn:aws:iam::${account.accountId}:role/${STATE_MACHINE_NAME}-Role`,
+        roleArn: this.stack.stateMachineRoleArn,
         input,
         trigger,
       },
@@ -298,40 +294,28 @@ class Simulation {
     this.startExecution(name, input, { kind: 'input', description });
   }
 
-  private substitutions(): Record<string, string> {
-    const values: Record<string, string> = {};
-    for (const placeholder of placeholders) {
-      const functionName = /^(.+)FunctionArn$/.exec(placeholder)?.[1];
-      if (functionName && functionNames.includes(kebab(functionName))) {
-        values[placeholder] = this.functionArn(kebab(functionName));
-      } else if (placeholder === 'DiffProjectName') {
-        values[placeholder] = DIFF_PROJECT_NAME;
-      } else if (placeholder === 'DiffBucketName') {
-        values[placeholder] = this.diffBucket;
-      } else {
-        throw new Error(
-          `statemachine/deployment.asl.json uses the placeholder \${${placeholder}}, which the sandbox cannot fill. ` +
-            'Give it a value in sandbox/runner.ts (and the stack) or remove it from the definition.',
-        );
-      }
-    }
-    return values;
-  }
-
-  private functionArn(name: string): string {
-    const { account } = this.sandbox;
-    return `arn:aws:lambda:${account.region}:${account.accountId}:function:${FUNCTION_PREFIX}${name}`;
-  }
-
-  private handlerFor(functionArn: string): LambdaHandler {
-    const name = /:function:([^:]+)$/.exec(functionArn)?.[1]?.replace(FUNCTION_PREFIX, '');
-    const handler = name ? this.handlers.get(name) : undefined;
-    if (!handler) {
+  private functionWithArn(functionArn: string): DeployedFunction {
+    const fn = this.stack.functions.find((candidate) => candidate.functionArn === functionArn);
+    if (!fn) {
       throw new Error(
         `The sandbox has no function ${functionArn}; the definition names a function the stack lacks.`,
       );
     }
+    return fn;
+  }
+
+  private handlerNamed(handlerName: string): LambdaHandler {
+    const handler = this.handlers.get(handlerName);
+    if (!handler) {
+      throw new Error(
+        `The stack has no function running the ${handlerName} handler (POWERTOOLS_SERVICE_NAME ${handlerName}).`,
+      );
+    }
     return handler;
+  }
+
+  private handlerFor(functionArn: string): LambdaHandler {
+    return this.handlerNamed(this.functionWithArn(functionArn).handlerName);
   }
 
   private invokerFor(stateName: string, state: AslState): TaskInvoker {
@@ -457,7 +441,7 @@ class Simulation {
       ProjectName?: string;
       EnvironmentVariablesOverride?: { Name: string; Value: string; Type?: string }[];
     };
-    if (params.ProjectName !== DIFF_PROJECT_NAME) {
+    if (params.ProjectName !== this.diffProjectName) {
       throw namedError(
         'CodeBuild.ResourceNotFoundException',
         `Project cannot be found: arn:aws:codebuild:${account.region}:${account.accountId}:project/${params.ProjectName}`,
@@ -471,7 +455,7 @@ class Simulation {
         'The diff build got no DIFF_OBJECT_KEY; it has nowhere to write the diff.',
       );
     }
-    const buildId = `${DIFF_PROJECT_NAME}:${uuidFrom(`${call.execution.arn}#${key}`)}`;
+    const buildId = `${this.diffProjectName}:${uuidFrom(`${call.execution.arn}#${key}`)}`;
     const startTime = this.clock.now();
     await this.scheduler.sleep(CDK_DIFF_BUILD_SECONDS * 1000, `CodeBuild ${buildId}`);
     await account.clients.s3.send(
@@ -486,7 +470,7 @@ class Simulation {
       Build: {
         Id: buildId,
         Arn: `arn:aws:codebuild:${account.region}:${account.accountId}:build/${buildId}`,
-        ProjectName: DIFF_PROJECT_NAME,
+        ProjectName: this.diffProjectName,
         BuildStatus: 'SUCCEEDED',
         CurrentPhase: 'COMPLETED',
         BuildComplete: true,
@@ -497,22 +481,42 @@ class Simulation {
     };
   }
 
+  /** EventBridge routes as the template's enabled rules do, each delivery authorized as AWS authorizes it. */
   private routeEvents(): void {
     const bus = this.sandbox.account.bus;
-    const { accountId } = this.sandbox.account;
-    bus.subscribe(rules.ecrPush, (event) => this.startFromEvent(event));
-    bus.subscribe(
-      (event) =>
-        rules.ecsDeployment(event, ['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED'], accountId),
-      (event) => this.deliverDeploymentEvent(event),
-    );
-    bus.subscribe(
-      (event) => rules.ecsDeployment(event, ['SERVICE_DEPLOYMENT_FAILED'], accountId),
-      (event) => this.startFromEvent(event),
-    );
-    bus.subscribe(
-      (event) => rules.taskStopped(event, accountId),
-      (event) => this.deliverDeploymentEvent(event),
+    for (const rule of this.stack.rules.filter((candidate) => candidate.enabled)) {
+      for (const target of rule.targets) {
+        const deliver = this.deliveryTo(rule, target.arn);
+        bus.subscribe(
+          (event) => patternMatches(rule, event),
+          (event) => {
+            const verdict = authorizeDelivery(this.stack, rule, target);
+            this.authorizations.push(verdict.record);
+            if (verdict.allowed) {
+              deliver(event);
+              return;
+            }
+            this.note(
+              `EventBridge rule ${rule.name} may not deliver to ${target.arn}: AccessDenied, ${verdict.reason}; ` +
+                (target.deadLetterArn
+                  ? `the event goes to the dead-letter queue ${target.deadLetterArn}`
+                  : 'the event is dropped (the target has no dead-letter queue)'),
+            );
+          },
+        );
+      }
+    }
+  }
+
+  /** What a delivery to the target does: start an execution, or invoke the wake-up function. */
+  private deliveryTo(rule: DeployedRule, targetArn: string): (event: BusEvent) => void {
+    if (targetArn === this.stateMachineArn) return (event) => this.startFromEvent(event);
+    if (this.stack.functions.find((fn) => fn.functionArn === targetArn)?.handlerName === 'deployment-event') {
+      return (event) => this.deliverDeploymentEvent(event);
+    }
+    throw new Error(
+      `Rule ${rule.logicalId} targets ${targetArn}, which the sandbox does not simulate as an EventBridge target. ` +
+        'Simulate it in sandbox/runner.ts before adding the target to the stack.',
     );
   }
 
@@ -532,7 +536,7 @@ class Simulation {
 
   /** The wake-up Lambda, invoked asynchronously as EventBridge does, with Lambda's retries. */
   private deliverDeploymentEvent(event: BusEvent): void {
-    const handler = this.handlerFor(this.functionArn('deployment-event'));
+    const handler = this.handlerNamed('deployment-event');
     const label =
       event['detail-type'] === 'ECS Task State Change'
         ? `TASK_STOPPED ${String(event.detail.startedBy)} ${String(event.detail.taskArn).split('/').pop()}`
@@ -676,10 +680,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const usesInput = options.input !== undefined;
   const input = usesInput ? options.input : scenarioInput(scenario);
   const label = options.inputLabel ?? 'the given input';
-  const sandbox = await openSandboxAccount(
-    scenario.world,
-    usesInput ? eventAccount(options.input) : undefined,
-  );
+  const assembly = readStackAssembly(options.templatePath ?? (await currentAssembly()));
+  const accountId = usesInput ? eventAccount(options.input) : undefined;
+  const sandbox = await openSandboxAccount(scenario.world, {
+    assembly,
+    ...(accountId !== undefined ? { accountId } : {}),
+  });
   try {
     const { account } = sandbox;
     const env = environmentOf(input);
@@ -730,6 +736,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       published: [...account.published],
       logLines: simulation.logLines,
       requests: simulation.requests,
+      authorizations: simulation.authorizations,
       busEvents: [...account.bus.history],
       ledgerItems: account.dynamodb.items(sandbox.resources.tableName),
       servingTaskDefinition: account.ecs.servingRevision(env.name)?.taskDefinitionArn ?? null,
@@ -840,5 +847,17 @@ function buildDocument(
     })),
     virtualSeconds: Math.round(simulation.elapsedSeconds(startMs) * 1000) / 1000,
     executions: simulation.executions.map(summarize),
+    accessDenied: simulation.authorizations.flatMap((record) =>
+      record.decision === 'allowed'
+        ? []
+        : [
+            {
+              caller: record.caller,
+              action: record.action,
+              resource: record.resource,
+              decision: record.decision,
+            },
+          ],
+    ),
   };
 }

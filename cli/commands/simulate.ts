@@ -1,23 +1,26 @@
 /**
  * `afu9-deploy simulate`: one deployment in the sandbox, through the real state machine definition
- * and the real handlers, against a simulated AWS account with a virtual clock and a live local
- * service. The timeline is progress (stderr); the outcome is the result (stdout).
+ * and the Lambda bundles of a synthesized stack, each call authorized against its function's role,
+ * on a simulated AWS account with a virtual clock and a live local service. The timeline is progress (stderr); the outcome is the result (stdout).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TemplateResolutionError } from '../../sandbox/assembly/intrinsics';
+import { currentAssembly } from '../../sandbox/assembly/current-assembly';
 import { renderHtmlReport } from '../../sandbox/html-report';
 import { runSimulation } from '../../sandbox/runner';
 import { findScenario, scenarios, type Scenario } from '../../sandbox/scenarios';
 import { renderOutcome, TimelinePrinter } from '../../sandbox/report/timeline';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--json] [--report <file.html>]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--json]
 
-Runs one deployment in the sandbox: the real state machine definition and the real Lambda handlers
-against a simulated AWS account (ECS, ECR, Secrets Manager, SNS, CodeBuild, EventBridge) on a
+Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
+stack ships, each SDK call authorized against its function's role policies from the synthesized
+template, on a simulated AWS account (ECS, ECR, Secrets Manager, SNS, CodeBuild, EventBridge) on a
 virtual clock, smoke-tested against a live local service. A rollout of minutes takes a second.
 
 Options:
@@ -26,17 +29,23 @@ Options:
                      ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
                      event (ECR push, ECS deployment state change) exactly as AWS delivers it;
                      '-' reads it from stdin. It runs in the scenario's world.
+  --template <file>  rehearse under this synthesized template (Afu9DeployOrchestrator.template.json
+                     as \`cdk synth -o <dir>\` writes it, its asset folders beside it); default:
+                     the current stack's, from cdk.out, synthesized first (about 15 s) when
+                     infra/, lambdas/, statemachine/, package-lock.json or cdk.json changed
   --json             print exactly one JSON document on stdout (docs/json-outputs.md), no timeline
   --report <file>    also write a self-contained HTML page: the state machine coloured by the
                      path taken, and the timeline of the run
   --list             name every scenario with one line about it
 
-Exit codes: 0 the deployment succeeded (or there was nothing to deploy), 1 it failed (blocked,
-refused, rolled back, timed out), 2 usage error.`;
+Exit codes: 0 the deployment succeeded (or there was nothing to deploy) and no call was denied,
+1 it failed (blocked, refused, rolled back, timed out) or a function made a call its role does not
+allow (AccessDenied), 2 usage error.`;
 
 interface SimulateOptions {
   readonly scenario: Scenario;
   readonly inputFile?: string;
+  readonly templateFile?: string;
   readonly reportFile?: string;
   readonly json: boolean;
   readonly list: boolean;
@@ -58,6 +67,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
       options: {
         scenario: { type: 'string', multiple: true },
         input: { type: 'string', multiple: true },
+        template: { type: 'string', multiple: true },
         report: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         list: { type: 'boolean' },
@@ -71,18 +81,26 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   const scenarioName = single(parsed.values.scenario, 'scenario');
   const inputFile = single(parsed.values.input, 'input');
   const reportFile = single(parsed.values.report, 'report');
+  const templateFile = single(parsed.values.template, 'template');
   const list = parsed.values.list === true;
-  if (list && (scenarioName !== undefined || inputFile !== undefined || reportFile !== undefined)) {
+  if (list && [scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined)) {
     throw new UsageError(
-      '--list names the scenarios and runs none; leave out --scenario, --input and --report with it.',
+      '--list names the scenarios and runs none; leave out --scenario, --input, --template and --report with it.',
     );
   }
   for (const [flag, value] of [
     ['scenario', scenarioName],
     ['input', inputFile],
+    ['template', templateFile],
     ['report', reportFile],
   ] as const) {
     if (value === '') throw new UsageError(`--${flag} needs a value.`);
+  }
+  if (templateFile !== undefined && !existsSync(templateFile)) {
+    throw new UsageError(
+      `There is no template at ${templateFile}. Give the *.template.json that \`cdk synth -o <dir>\` wrote, ` +
+        'with its asset folders beside it.',
+    );
   }
   if (reportFile !== undefined && !existsSync(dirname(resolve(reportFile)))) {
     throw new UsageError(
@@ -96,7 +114,14 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
         '(afu9-deploy simulate --list describes them).',
     );
   }
-  return { scenario, inputFile, reportFile, json: parsed.values.json === true, list };
+  return {
+    scenario,
+    inputFile,
+    templateFile,
+    reportFile,
+    json: parsed.values.json === true,
+    list,
+  };
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
@@ -154,12 +179,25 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 
   const printer = options.json ? undefined : new TimelinePrinter(io.stderr);
+  const templatePath =
+    options.templateFile ?? (await currentAssembly((message) => io.stderr(`${message}\n`)));
+  if (printer) io.stderr(`Rehearsing under ${templatePath} (its Lambda bundles and role policies)\n`);
   const started = Date.now();
-  const result = await runSimulation({
-    scenario: options.scenario,
-    ...(options.inputFile !== undefined ? { input, inputLabel: options.inputFile } : {}),
-    ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
-  });
+  let result;
+  try {
+    result = await runSimulation({
+      scenario: options.scenario,
+      templatePath,
+      ...(options.inputFile !== undefined ? { input, inputLabel: options.inputFile } : {}),
+      ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof TemplateResolutionError) {
+      io.stderr(`afu9-deploy simulate: the template ${templatePath} cannot be rehearsed: ${error.message}\n`);
+      return USAGE_ERROR_EXIT;
+    }
+    throw error;
+  }
   if (options.reportFile !== undefined) {
     await writeFile(options.reportFile, renderHtmlReport(result.document, result.definition));
     if (!options.json) io.stderr(`Report written to ${options.reportFile}\n`);
@@ -169,7 +207,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } else {
     io.stdout(renderOutcome(result, (Date.now() - started) / 1000) + '\n');
   }
-  return result.document.status === 'SUCCEEDED' ? 0 : 1;
+  // A call AWS would refuse fails the rehearsal even when the workflow recovered from it.
+  return result.document.status === 'SUCCEEDED' && result.document.accessDenied.length === 0 ? 0 : 1;
 }
 
 export const simulateCommand: CliCommand = {

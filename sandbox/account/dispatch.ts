@@ -16,14 +16,36 @@ export interface CommandRoute {
   readonly handle: (input: object) => object | Promise<object>;
 }
 
-/** Routes one SDK command class to the function that answers it. */
+/**
+ * `<namespace>#<Operation>` of an SDK v3 command, e.g. `com.amazonaws.ecs#UpdateService`: read from
+ * the operation schema every command carries (a lib-dynamodb command, from the client command it
+ * wraps). A Lambda bundle carries its own copy of the SDK, so its commands are instances of other
+ * classes than the sandbox's: they are recognised by what they ask for, not by their class.
+ */
+export function operationOf(command: unknown): string | undefined {
+  const candidate = command as { schema?: unknown; clientCommand?: { schema?: unknown } } | null;
+  const schema = candidate?.clientCommand?.schema ?? candidate?.schema;
+  if (!Array.isArray(schema) || typeof schema[1] !== 'string' || typeof schema[2] !== 'string') {
+    return undefined;
+  }
+  return `${schema[1]}#${schema[2]}`;
+}
+
+/** Routes one SDK command (of this class, or of a bundle's copy of it) to the function that answers it. */
 export function route<C extends SdkCommandClass>(
   command: C,
   handle: (input: InstanceType<C>['input']) => object | Promise<object>,
 ): CommandRoute {
+  const operation = operationOf(new (command as unknown as new (input: object) => object)({}));
+  if (!operation) {
+    throw new Error(
+      `${command.name} carries no operation schema; the AWS SDK's command layout changed. ` +
+        'Update operationOf in sandbox/account/dispatch.ts.',
+    );
+  }
   return {
     name: command.name,
-    matches: (candidate) => candidate instanceof command,
+    matches: (candidate) => operationOf(candidate) === operation,
     handle: handle as (input: object) => object | Promise<object>,
   };
 }

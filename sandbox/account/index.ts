@@ -159,6 +159,8 @@ export async function createSimulatedAccount(
       tripCircuitBreaker: (environment) => ecs.tripCircuitBreaker(environment),
       setBehaviour: (key, behaviour) => ecs.setBehaviour(key, behaviour),
       deployImage: (input) => ecs.deployImage(input),
+      latestTaskDefinitionRevision: (family) => ecs.latestTaskDefinitionRevision(family),
+      latestActiveTaskDefinitionArn: (family) => ecs.latestActiveTaskDefinitionArn(family),
     },
     ecr: {
       pushImage: (repository, tag, pushOptions) => ecr.pushImage(repository, tag, pushOptions),
@@ -168,6 +170,7 @@ export async function createSimulatedAccount(
     secretsManager: {
       setCondition: (name, condition) => secretsManager.setCondition(name, condition),
       arnOf: (name) => secretsManager.arnOf(name),
+      arnFor: (secretId) => secretsManager.arnFor(secretId),
     },
     s3: {
       createBucket: (name) => s3.createBucket(name),
@@ -176,6 +179,7 @@ export async function createSimulatedAccount(
     },
     sfn: {
       issueToken: () => sfn.issueToken(),
+      issued: (token) => sfn.issued(token),
       expireToken: (token) => sfn.expireToken(token),
       recordExecution: (execution) => sfn.recordExecution(execution),
       finishExecution: (executionArn, status) => sfn.finishExecution(executionArn, status),

@@ -152,6 +152,11 @@ export class SimulatedSecretsManager {
     }
   }
 
+  /** The full ARN of the secret a SecretId names, or undefined when there is no such secret. */
+  arnFor(secretId: string): string | undefined {
+    return this.find(secretId)?.arn;
+  }
+
   /** SecretId may be the name, the full ARN, or the ARN without its six-character suffix. */
   private find(secretId: string | undefined): StoredSecret | undefined {
     if (!secretId) return undefined;

@@ -91,6 +91,11 @@ export class SimulatedSfn {
     return token;
   }
 
+  /** Whether Step Functions issued this task token (it decodes only its own). */
+  issued(token: string): boolean {
+    return this.tokens.has(token);
+  }
+
   /** The wait gave up (its timeout): a late SendTask* now gets TaskTimedOut. */
   expireToken(token: string): void {
     if (this.tokens.get(token) === 'waiting') this.tokens.set(token, 'timed-out');

@@ -124,6 +124,10 @@ export interface EcsControl {
   tripCircuitBreaker(environment: EnvironmentName): boolean;
   /** How a revision whose image has this tag or digest behaves from now on. */
   setBehaviour(imageTagOrDigest: string, behaviour: RevisionBehaviour): void;
+  /** The newest revision number of a task definition family, whatever its status. */
+  latestTaskDefinitionRevision(family: string): number | undefined;
+  /** The ARN ECS resolves a bare family to: its newest ACTIVE revision. */
+  latestActiveTaskDefinitionArn(family: string): string | undefined;
   /**
    * Deploys an image as someone outside the orchestrator would (e.g. the deployment a raw ECS
    * event describes): registers a revision from the service's current one with the primary
@@ -151,6 +155,8 @@ export interface EcrControl {
 export interface SecretsControl {
   setCondition(name: string, condition: SecretCondition): void;
   arnOf(name: string): string;
+  /** The full ARN of the secret a SecretId (name, ARN, ARN without suffix) names; undefined when none. */
+  arnFor(secretId: string): string | undefined;
 }
 
 export interface S3Control {
@@ -162,6 +168,8 @@ export interface S3Control {
 export interface SfnControl {
   /** A task token for a `waitForTaskToken` state. */
   issueToken(): string;
+  /** Whether this token was issued by the account's Step Functions. */
+  issued(token: string): boolean;
   /** The wait timed out: a late SendTask* gets TaskTimedOut. */
   expireToken(token: string): void;
   /** Makes DescribeExecution know an execution (and its status). */

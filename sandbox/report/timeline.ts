@@ -102,6 +102,14 @@ export function renderOutcome(run: SimulationRun, wallSeconds: number): string {
       lines.push(`  ${execution.name}: ${execution.outcome} (${execution.startedBy})`);
     }
   }
+  if (doc.accessDenied.length > 0) {
+    lines.push(
+      `AccessDenied: ${doc.accessDenied.length} call(s) the template's policies do not allow (the rehearsal fails):`,
+      ...doc.accessDenied.map(
+        (denied) => `  ${denied.caller}: ${denied.action} on ${denied.resource} (${denied.decision})`,
+      ),
+    );
+  }
   if (doc.notifications.length === 0) lines.push('Notifications: none');
   for (const notification of doc.notifications) {
     lines.push(

@@ -13,6 +13,7 @@ import {
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
 import { createSimulatedAccount } from '../account';
 import type { SimulatedAccount } from '../account/simulated-account';
+import { deployStack, type DeployedStack, type StackAssembly } from '../assembly/cloud-assembly';
 import type { ScenarioWorld } from '../scenarios';
 import type { SimulatedExecution } from './execution';
 
@@ -23,27 +24,19 @@ export interface OrchestratorResources {
   readonly diffBucket: string;
 }
 
-const TABLE_NAME = 'afu9-deployments';
-const DIFF_BUCKET = 'afu9-deploy-diffs';
-
 /** How long history may take to play out before the run (an ECS deployment failing). */
 const HISTORY_LIMIT_MS = 6 * 3600 * 1000;
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export class SandboxAccount {
-  readonly resources: OrchestratorResources;
-
   constructor(
     readonly account: SimulatedAccount,
     private readonly world: ScenarioWorld,
-  ) {
-    this.resources = {
-      topicArn: `arn:aws:sns:${account.region}:${account.accountId}:afu9-deployments`,
-      tableName: TABLE_NAME,
-      diffBucket: DIFF_BUCKET,
-    };
-  }
+    readonly resources: OrchestratorResources,
+    /** The orchestrator stack as deployed in this account. */
+    readonly stack: DeployedStack,
+  ) {}
 
   issueTaskToken(): string {
     return this.account.sfn.issueToken();
@@ -150,10 +143,31 @@ export class SandboxAccount {
   }
 }
 
-/** Opens the simulated account of a world; `accountId` lets a raw event's own account be played. */
-export async function openSandboxAccount(world: ScenarioWorld, accountId?: string): Promise<SandboxAccount> {
+export interface SandboxPlacement {
+  /** The account a raw event names, so its ARNs are the sandbox's own. @default 123456789012 */
+  readonly accountId?: string;
+  /** The stack to deploy in the account: its topic, table and bucket are created under its names. */
+  readonly assembly: StackAssembly;
+}
+
+const SANDBOX_ACCOUNT_ID = '123456789012';
+const SANDBOX_REGION = 'eu-central-1';
+
+/** Opens the simulated account of a world, with the orchestrator stack's resources in it. */
+export async function openSandboxAccount(
+  world: ScenarioWorld,
+  placement: SandboxPlacement,
+): Promise<SandboxAccount> {
+  const accountId = placement.accountId ?? SANDBOX_ACCOUNT_ID;
+  const stack = deployStack(placement.assembly, accountId, SANDBOX_REGION);
+  const resources: OrchestratorResources = {
+    topicArn: stack.topicArn,
+    tableName: stack.tableName,
+    diffBucket: requiredSubstitution(stack, 'DiffBucketName'),
+  };
   const account = await createSimulatedAccount({
-    ...(accountId ? { accountId } : {}),
+    accountId,
+    region: SANDBOX_REGION,
     ...(world.timing ? { timing: world.timing } : {}),
     ...(world.secrets ? { secrets: world.secrets } : {}),
     ...(world.secretValues ? { secretValues: world.secretValues } : {}),
@@ -165,8 +179,9 @@ export async function openSandboxAccount(world: ScenarioWorld, accountId?: strin
           },
         }
       : {}),
-    buckets: [DIFF_BUCKET],
-    tables: [{ name: TABLE_NAME, partitionKey: 'pk', sortKey: 'sk' }],
+    topicArns: [resources.topicArn],
+    buckets: [resources.diffBucket],
+    tables: [{ name: resources.tableName, ...stack.tableKeys }],
   });
   for (const fault of world.apiFaults ?? []) account.faults.inject(fault);
   for (const fault of world.eventFaults ?? []) account.faults.injectEvent(fault);
@@ -184,5 +199,16 @@ export async function openSandboxAccount(world: ScenarioWorld, accountId?: strin
       },
     });
   }
-  return new SandboxAccount(account, world);
+  return new SandboxAccount(account, world, resources, stack);
+}
+
+/** A value of the state machine's DefinitionSubstitutions the sandbox needs. */
+export function requiredSubstitution(stack: DeployedStack, name: string): string {
+  const value = stack.definitionSubstitutions[name];
+  if (!value) {
+    throw new Error(
+      `The state machine of ${stack.stackName} has no DefinitionSubstitutions.${name}; the sandbox cannot place the resource it names.`,
+    );
+  }
+  return value;
 }

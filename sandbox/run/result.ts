@@ -2,6 +2,7 @@
  * What one simulation yields: the `simulate --json` document of docs/json-outputs.md, built from the
  * recorded executions, plus the richer record the human timeline and the tests read.
  */
+import type { AuthorizationRecord } from './function-clients';
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
 import type { BusEvent, PublishedMessage } from '../account/simulated-account';
@@ -37,7 +38,19 @@ export interface ExecutionSummary {
   readonly error?: string;
 }
 
-/** The `simulate --json` document (docs/json-outputs.md); `executions` lists every execution. */
+/** A call a function's role (or the resource's policy) did not allow: AWS would have answered AccessDenied. */
+export interface AccessDeniedEntry {
+  /** The function's handler (`update-service`), or the service delivering (`EventBridge rule <name>`). */
+  readonly caller: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly decision: 'explicit-deny' | 'implicit-deny';
+}
+
+/**
+ * The `simulate --json` document (docs/json-outputs.md); `executions` is an addition listing every
+ * execution, `accessDenied` one listing every call the template's policies refused.
+ */
 export interface SimulationDocument {
   readonly scenario: string;
   readonly status: SimulationStatus;
@@ -49,6 +62,7 @@ export interface SimulationDocument {
   readonly notifications: readonly NotificationEntry[];
   readonly virtualSeconds: number;
   readonly executions: readonly ExecutionSummary[];
+  readonly accessDenied: readonly AccessDeniedEntry[];
 }
 
 /** The whole record of a run. */
@@ -63,6 +77,8 @@ export interface SimulationRun {
   readonly logLines: readonly string[];
   /** Every URL a handler fetched (the smoke test's requests), in order. */
   readonly requests: readonly string[];
+  /** Every authorization request a handler's SDK call made, with the evaluator's decision, in order. */
+  readonly authorizations: readonly AuthorizationRecord[];
   /** Every event put on the account's EventBridge bus, in order. */
   readonly busEvents: readonly BusEvent[];
   /** The orchestrator table's items at the end (wait records and the deployment ledger). */

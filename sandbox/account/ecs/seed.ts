@@ -46,8 +46,10 @@ export function afu9TaskDefinition(
 ): RegisterTaskDefinitionCommandInput {
   return {
     family: environment.taskFamily,
-    taskRoleArn: `arn:aws:iam::${accountId}:role/afu9-ecs-task-role`,
-    executionRoleArn: `arn:aws:iam::${accountId}:role/afu9-ecs-task-execution-role`,
+    // The roles the ECS stack's CloudFormation created (generated names), as the orchestrator's
+    // default iam:PassRole grant (`role/Afu9EcsStack-*`) expects them.
+    taskRoleArn: `arn:aws:iam::${accountId}:role/Afu9EcsStack-TaskDefTaskRole1EDB4A67-Q2W3E4R5T6Y7`,
+    executionRoleArn: `arn:aws:iam::${accountId}:role/Afu9EcsStack-TaskDefExecutionRoleB4FAB-U8I9O0P1A2S3`,
     networkMode: 'awsvpc',
     requiresCompatibilities: ['FARGATE'],
     cpu: '1024',

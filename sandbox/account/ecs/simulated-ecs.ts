@@ -154,6 +154,16 @@ export class SimulatedEcs implements EcsControl {
     return service;
   }
 
+  /** The newest revision number of a task definition family, whatever its status. */
+  latestTaskDefinitionRevision(family: string): number | undefined {
+    return this.taskDefinitions.latestRevision(family);
+  }
+
+  /** The ARN ECS resolves a bare family to: its newest ACTIVE revision. */
+  latestActiveTaskDefinitionArn(family: string): string | undefined {
+    return this.taskDefinitions.find(family)?.arn;
+  }
+
   /** What the build reports: its primary image tag (the environment's tag when a digest has several). */
   private versionOf(revision: StoredRevision, environment: EnvironmentName): string {
     const env = environments[environment];

@@ -107,6 +107,12 @@ export class TaskDefinitionRegistry {
     return stored;
   }
 
+  /** The newest revision number of the family, whatever its status; undefined when never registered. */
+  latestRevision(family: string): number | undefined {
+    const next = this.nextRevision.get(family);
+    return next === undefined ? undefined : next - 1;
+  }
+
   findByArn(arn: string): StoredRevision | undefined {
     return this.revisions.find((r) => r.arn === arn);
   }

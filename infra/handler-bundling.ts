@@ -1,0 +1,25 @@
+/**
+ * How every handler is bundled: the one definition the stack's NodejsFunctions use and the bench
+ * reproduces with esbuild, so what the tests and the sandbox run is what ships.
+ */
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+export const handlerBundling: BundlingOptions & {
+  readonly minify: boolean;
+  readonly keepNames: boolean;
+  readonly sourceMap: boolean;
+  readonly mainFields: string[];
+} = {
+  forceDockerBundling: false,
+  format: OutputFormat.CJS,
+  minify: true,
+  // Step Functions routes Retry/Catch on `error.name`, which the Node.js runtime reports as the
+  // error type: minifying must not rename the error classes (or any other function).
+  keepNames: true,
+  sourceMap: true,
+  // The SDK is bundled, not taken from the runtime: the functions run exactly the SDK version
+  // the tests ran against (the runtime's copy is upgraded by AWS at any time). The ESM builds
+  // let esbuild tree-shake the modules a handler never reaches.
+  bundleAwsSDK: true,
+  mainFields: ['module', 'main'],
+};
