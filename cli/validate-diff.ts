@@ -212,7 +212,8 @@ export async function validateDiff(argv: readonly string[], io: CliIo, run: Proc
   }
   const { stackName, cdkArgs, invocation, json } = options;
   const args = ['cdk', 'diff', ...invocation.appArgs, stackName, ...cdkArgs];
-  io.stderr(`Running: npx ${args.join(' ')}${invocation.label}\n`);
+  const shown = args.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
+  io.stderr(`Running: npx ${shown}${invocation.label}\n`);
   const outcome = await run('npx', args, invocation.cwd !== undefined ? { cwd: invocation.cwd } : {});
   const finished =
     outcome.code === 0 || (outcome.code === 1 && judgeDiffText(outcome.output).verdict !== 'ERROR');
