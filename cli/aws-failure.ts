@@ -1,10 +1,8 @@
 /**
- * When a command cannot talk to AWS at all, the person needs to know which of three things is wrong
- * and what to do: no (or expired) credentials, credentials AWS does not accept or that lack a
- * permission, or no connection. These end a command with exit code 3 (docs/cli.md); every other
- * error is the command's own.
+ * When a command cannot talk to AWS at all, the person needs to know what is wrong and what to do:
+ * no credentials, expired ones, ones AWS does not accept, a denied action, or no connection. These
+ * end a command with exit code 3 (docs/cli.md); every other error is the command's own.
  */
-
 import { ExitCode, type CliIo } from './command';
 
 export const AwsFailureKind = {
