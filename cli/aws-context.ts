@@ -1,7 +1,7 @@
 /**
- * What the commands that act on a real AWS account share: clients made once, the region, how the
- * state machine and the deployment table are found (flag, then an environment variable, then the
- * orchestrator stack's output), and a clock and sleep that tests replace.
+ * What the commands that act on a real AWS account share: clients made once per profile and region,
+ * how the state machine and the deployment table are found (flag, then an environment variable,
+ * then the orchestrator stack's output), and a clock and sleep that tests replace.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
@@ -11,17 +11,20 @@ import {
   type SendOnly,
 } from '../lambdas/aws/clients';
 import { findStackOutput, findStateMachineArn, TABLE_OUTPUT_KEY } from '../lambdas/aws/step-functions';
+import type { AwsTarget } from './aws-failure';
+
+export type { AwsTarget } from './aws-failure';
 
 export interface CliAwsDeps {
-  readonly clients: (region: string) => AwsClients;
-  readonly cloudFormation: (region: string) => SendOnly<CloudFormationClient>;
+  readonly clients: (target: AwsTarget) => AwsClients;
+  readonly cloudFormation: (target: AwsTarget) => SendOnly<CloudFormationClient>;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
 export const realAwsDeps: CliAwsDeps = {
-  clients: (region) => createAwsClients({ region }),
-  cloudFormation: (region) => createCloudFormationClient({ region }),
+  clients: (target) => createAwsClients(target),
+  cloudFormation: (target) => createCloudFormationClient(target),
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
@@ -30,24 +33,36 @@ export function regionFrom(flag: string | undefined, env: NodeJS.ProcessEnv): st
   return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'eu-central-1';
 }
 
+/**
+ * The account a command talks to, from `--profile` and `--region`, then the usual variables
+ * (`AWS_PROFILE` is what the SDK would read itself; naming it lets errors name it too).
+ */
+export function awsTargetFrom(
+  values: { readonly profile?: string; readonly region?: string },
+  env: NodeJS.ProcessEnv,
+): AwsTarget {
+  const profile = values.profile ?? (env.AWS_PROFILE || undefined);
+  return { region: regionFrom(values.region, env), ...(profile && { profile }) };
+}
+
 export async function resolveStateMachineArn(
   deps: CliAwsDeps,
-  region: string,
+  target: AwsTarget,
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  return flag ?? env.AFU9_STATE_MACHINE_ARN ?? findStateMachineArn(deps.cloudFormation(region));
+  return flag ?? env.AFU9_STATE_MACHINE_ARN ?? findStateMachineArn(deps.cloudFormation(target));
 }
 
 export async function resolveTableName(
   deps: CliAwsDeps,
-  region: string,
+  target: AwsTarget,
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
   return (
     flag ??
     env.AFU9_DEPLOYMENT_TABLE ??
-    findStackOutput(deps.cloudFormation(region), TABLE_OUTPUT_KEY, 'pass --table / set AFU9_DEPLOYMENT_TABLE')
+    findStackOutput(deps.cloudFormation(target), TABLE_OUTPUT_KEY, 'pass --table / set AFU9_DEPLOYMENT_TABLE')
   );
 }

@@ -1,82 +1,162 @@
 /**
- * A person-readable view of a real execution's history: one line when a state starts, one when it
- * ends with what it decided, and the failure reasons; only events newer than the last shown.
+ * A person-readable view of a real execution's history, in the rehearsal's timeline format
+ * (sandbox/report/timeline.ts): one line per state when it closes, with its status and what it
+ * decided, read from the same task results by the same describer; then how the execution ended.
+ * History events are turned into the sandbox's state records, so both print the same lines.
  */
 import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '../lambdas/aws/clients';
 import { describeExecution, historySince } from '../lambdas/aws/step-functions';
+import type { Invocation, StateError, StateRecord } from '../sandbox/run/execution';
+import { stateTimelineLines, timelineLine } from '../sandbox/report/timeline';
+import { ExitCode } from './command';
 
-function elapsed(since: Date, at: Date | undefined): string {
-  const seconds = Math.max(0, Math.round(((at ?? since).getTime() - since.getTime()) / 1000));
-  const mm = String(Math.floor(seconds / 60)).padStart(2, '0');
-  const ss = String(seconds % 60).padStart(2, '0');
-  return `+${mm}:${ss}`;
-}
-
-function parseJson(text: string | undefined): Record<string, unknown> | undefined {
+function parseJson(text: string | undefined): unknown {
   if (!text) return undefined;
   try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
-    return undefined;
+    return text;
   }
 }
 
-/** What a state decided, read from the slot it wrote (see lambdas/domain/workflow-state.ts). */
-function decisionOf(stateName: string, output: Record<string, unknown> | undefined): string {
-  const slot = (key: string) => output?.[key] as Record<string, unknown> | undefined;
-  switch (stateName) {
-    case 'ResolveRequest': {
-      const resolution = slot('resolution');
-      return resolution ? `${resolution.status}${resolution.reason ? `: ${resolution.reason}` : ''}` : '';
-    }
-    case 'AnalyzeDiff': {
-      const gate = slot('diffGate');
-      return gate ? `verdict ${gate.verdict}${gate.skipped ? ' (skipped with a reason)' : ''}` : '';
-    }
-    case 'UpdateService': {
-      const update = slot('update');
-      return update
-        ? `${update.previousTaskDefinitionArn} → ${update.taskDefinitionArn} (${update.deploymentId})`
-        : '';
-    }
-    case 'PollStabilization':
-    case 'PollRollback': {
-      const rollout = slot(stateName === 'PollRollback' ? 'rollbackRollout' : 'rollout');
-      return rollout ? `${rollout.status}: ${rollout.reason}` : '';
-    }
-    case 'SmokeTest': {
-      const smoke = slot('smoke');
-      return smoke ? (smoke.passed ? 'all checks passed' : 'checks failed') : '';
-    }
-    case 'Rollback': {
-      const rollback = slot('rollback');
-      return rollback ? `${rollback.action} → ${rollback.targetTaskDefinitionArn}` : '';
-    }
-    default:
-      return '';
-  }
+function nameOfExecution(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
 }
 
-export function describeHistoryEvent(event: HistoryEvent, startedAt: Date): string | undefined {
-  const at = elapsed(startedAt, event.timestamp);
-  if (event.stateEnteredEventDetails) return `${at}  ▶ ${event.stateEnteredEventDetails.name}`;
-  if (event.stateExitedEventDetails) {
-    const name = event.stateExitedEventDetails.name ?? '';
-    const decision = decisionOf(name, parseJson(event.stateExitedEventDetails.output));
-    return `${at}  ✓ ${name}${decision ? `  ${decision}` : ''}`;
+/** `TaskStateEntered` → `Task`. */
+function stateTypeOf(eventType: string): string {
+  return eventType.replace(/State(Entered|Exited)$/, '');
+}
+
+type Failure = { error?: string; cause?: string } | undefined;
+
+function stateError(failure: NonNullable<Failure>): StateError {
+  return { Error: failure.error ?? 'error', Cause: failure.cause ?? '' };
+}
+
+/** Consumes history events in order (across polls) and returns the timeline lines they complete. */
+export class ExecutionTimeline {
+  private open: StateRecord | undefined;
+  private lastState = '';
+
+  constructor(
+    private readonly executionArn: string,
+    private readonly startedAt: Date,
+  ) {}
+
+  private elapsed(event: HistoryEvent): number {
+    return (event.timestamp ?? this.startedAt).getTime() - this.startedAt.getTime();
   }
-  const failure =
-    event.taskFailedEventDetails ??
-    event.lambdaFunctionFailedEventDetails ??
-    event.taskTimedOutEventDetails ??
-    event.executionFailedEventDetails;
-  if (failure) return `${at}  ✗ ${failure.error ?? 'error'}: ${failure.cause ?? ''}`.trimEnd();
-  if (event.type === 'ExecutionSucceeded') return `${at}  execution succeeded`;
-  if (event.type === 'ExecutionAborted') return `${at}  execution aborted`;
-  if (event.type === 'ExecutionTimedOut') return `${at}  execution timed out`;
-  return undefined;
+
+  private close(record: StateRecord, event: HistoryEvent): string[] {
+    this.open = undefined;
+    // Choice and Pass states only route; the rehearsal's timeline leaves them out too.
+    if (record.type === 'Choice' || record.type === 'Pass') return [];
+    record.leftAtMs = this.elapsed(event);
+    return stateTimelineLines(record, record.leftAtMs);
+  }
+
+  private startInvocation(event: HistoryEvent): void {
+    this.open?.invocations.push({
+      stateName: this.open.name,
+      startMs: this.elapsed(event),
+      endMs: this.elapsed(event),
+      input: undefined,
+    });
+  }
+
+  private endInvocation(event: HistoryEvent, result: { output?: string; failure?: Failure }): void {
+    const invocation: Invocation | undefined = this.open?.invocations.at(-1);
+    if (!invocation) return;
+    invocation.endMs = this.elapsed(event);
+    if (result.failure) invocation.error = stateError(result.failure);
+    else invocation.output = parseJson(result.output);
+  }
+
+  /** The lines `event` completes (none for most events). */
+  consume(event: HistoryEvent): string[] {
+    const type = event.type ?? '';
+    if (type === 'ExecutionStarted') {
+      const input = parseJson(event.executionStartedEventDetails?.input) as
+        { requestedBy?: string } | undefined;
+      const by = input?.requestedBy ? ` by ${input.requestedBy}` : '';
+      return [timelineLine(0, `execution ${nameOfExecution(this.executionArn)}`, `started${by}`)];
+    }
+    if (event.stateEnteredEventDetails) {
+      this.lastState = event.stateEnteredEventDetails.name ?? '';
+      this.open = {
+        name: this.lastState,
+        type: stateTypeOf(type),
+        status: 'RUNNING',
+        enteredAtMs: this.elapsed(event),
+        leftAtMs: this.elapsed(event),
+        invocations: [],
+        input: parseJson(event.stateEnteredEventDetails.input),
+      };
+      return [];
+    }
+    if (type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') {
+      this.startInvocation(event);
+      return [];
+    }
+    if (event.lambdaFunctionSucceededEventDetails || event.taskSucceededEventDetails) {
+      const details = event.lambdaFunctionSucceededEventDetails ?? event.taskSucceededEventDetails;
+      this.endInvocation(event, { output: details?.output });
+      return [];
+    }
+    const taskFailure =
+      event.lambdaFunctionFailedEventDetails ??
+      event.lambdaFunctionTimedOutEventDetails ??
+      event.lambdaFunctionScheduleFailedEventDetails ??
+      event.lambdaFunctionStartFailedEventDetails ??
+      event.taskFailedEventDetails ??
+      event.taskTimedOutEventDetails ??
+      event.taskStartFailedEventDetails ??
+      event.taskSubmitFailedEventDetails;
+    if (taskFailure) {
+      this.endInvocation(event, { failure: taskFailure });
+      return [];
+    }
+    if (event.stateExitedEventDetails && this.open) {
+      const record = this.open;
+      record.output = parseJson(event.stateExitedEventDetails.output);
+      record.status = record.invocations.at(-1)?.error ? 'CAUGHT' : 'SUCCEEDED';
+      return this.close(record, event);
+    }
+    return this.ended(event);
+  }
+
+  private ended(event: HistoryEvent): string[] {
+    const failure = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails;
+    const status =
+      event.type === 'ExecutionSucceeded'
+        ? 'SUCCEEDED'
+        : event.type === 'ExecutionFailed'
+          ? 'FAILED'
+          : event.type === 'ExecutionTimedOut'
+            ? 'TIMED_OUT'
+            : event.type === 'ExecutionAborted'
+              ? 'ABORTED'
+              : undefined;
+    if (!status) return [];
+    const lines: string[] = [];
+    if (this.open) {
+      const record = this.open;
+      record.status = 'FAILED';
+      if (failure) record.error = stateError(failure);
+      lines.push(...this.close(record, event));
+    }
+    const why = failure?.error ? `: ${failure.error}${failure.cause ? ` ${failure.cause}` : ''}` : '';
+    lines.push(
+      timelineLine(
+        this.elapsed(event),
+        'execution ended',
+        `${status}${this.lastState ? ` in state ${this.lastState}` : ''}${why}`,
+      ),
+    );
+    return lines;
+  }
 }
 
 export interface FollowOptions {
@@ -85,27 +165,33 @@ export interface FollowOptions {
   readonly print: (line: string) => void;
 }
 
-/** Prints new history lines until the execution ends; returns its final description. */
+/** Prints new timeline lines until the execution ends; returns its final description. */
 export async function followExecution(
   clients: Pick<AwsClients, 'sfn'>,
   executionArn: string,
   options: FollowOptions,
 ): Promise<DescribeExecutionCommandOutput> {
   let lastEventId = 0;
+  let timeline: ExecutionTimeline | undefined;
   for (;;) {
     const execution = await describeExecution(clients, executionArn);
-    const startedAt = execution.startDate ?? new Date();
+    timeline ??= new ExecutionTimeline(executionArn, execution.startDate ?? new Date());
     for (const event of await historySince(clients, executionArn, lastEventId)) {
       lastEventId = Math.max(lastEventId, event.id ?? 0);
-      const line = describeHistoryEvent(event, startedAt);
-      if (line) options.print(line);
+      for (const line of timeline.consume(event)) options.print(line);
     }
     if (execution.status !== 'RUNNING') return execution;
     await options.sleep(options.pollMs);
   }
 }
 
+/** The whole timeline of an execution's history (for `status`). */
+export function timelineOf(executionArn: string, startedAt: Date, events: readonly HistoryEvent[]): string[] {
+  const timeline = new ExecutionTimeline(executionArn, startedAt);
+  return events.flatMap((event) => timeline.consume(event));
+}
+
 /** Exit code of a finished execution: 0 succeeded, 1 anything else (failed, timed out, aborted). */
 export function exitCodeFor(status: string | undefined): number {
-  return status === 'SUCCEEDED' ? 0 : 1;
+  return status === 'SUCCEEDED' ? ExitCode.ok : ExitCode.failed;
 }

@@ -1,6 +1,10 @@
 /** `afu9-deploy`: the command a person runs. Each sub-command lives in `cli/commands/<name>.ts`. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { regionFrom } from './aws-context';
+import { explainAwsFailure } from './aws-failure';
 import type { CliCommand, CliIo } from './command';
-import { USAGE_ERROR_EXIT } from './command';
+import { ExitCode, paintFor } from './command';
 import { diffGateCommand } from './commands/diff-gate';
 import { historyCommand } from './commands/history';
 import { rollbackCommand } from './commands/rollback';
@@ -8,6 +12,7 @@ import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 import { verifySecretsCommand } from './commands/verify-secrets';
+import { didYouMean } from './did-you-mean';
 
 const commands: readonly CliCommand[] = [
   diffGateCommand,
@@ -19,6 +24,14 @@ const commands: readonly CliCommand[] = [
   rollbackCommand,
 ];
 
+/** The version of the package, as npm knows it. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   return [
@@ -27,26 +40,50 @@ function overview(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `afu9-deploy <command> --help` for the options of one command.',
+    'Run `afu9-deploy <command> --help` for the options of one command; `afu9-deploy --version` for the version.',
+    'Exit codes: 0 success, 1 the deployment failed or was refused, 2 usage error,',
+    '3 AWS unreachable or credentials missing, expired or denied (docs/cli.md).',
   ].join('\n');
 }
 
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || isHelp(name) || name === 'help') {
     (name ? io.stdout : io.stderr)(overview() + '\n');
-    return name ? 0 : USAGE_ERROR_EXIT;
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout(`afu9-deploy ${packageVersion()}\n`);
+    return ExitCode.ok;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`afu9-deploy: unknown command '${name}'.\n\n${overview()}\n`);
-    return USAGE_ERROR_EXIT;
+    const names = commands.map((c) => c.name);
+    const what = name.startsWith('-') ? 'option' : 'command';
+    io.stderr(
+      `${paintFor(io, 'stderr').red('afu9-deploy:')} unknown ${what} '${name}'.${didYouMean(name, names)}\n\n${overview()}\n`,
+    );
+    return ExitCode.usage;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (rest.some(isHelp)) {
     io.stdout(command.usage + '\n');
-    return 0;
+    return ExitCode.ok;
   }
-  return command.run(rest, io);
+  if (rest.includes('--version')) {
+    io.stdout(`afu9-deploy ${packageVersion()}\n`);
+    return ExitCode.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    // Commands explain the AWS failures they meet; this catches one that escaped them.
+    const explanation = explainAwsFailure(error, { region: regionFrom(undefined, io.env) });
+    if (explanation === undefined) throw error;
+    io.stderr(`afu9-deploy ${name}: ${explanation}\n`);
+    return ExitCode.awsUnavailable;
+  }
 }
 
 /** Runs the CLI in this process: results to stdout, progress to stderr, the exit code set. */
@@ -56,6 +93,7 @@ export function runFromProcess(): void {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     stdin: process.stdin,
+    tty: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   };
   main(process.argv.slice(2), io).then(
     (code) => {
@@ -63,7 +101,7 @@ export function runFromProcess(): void {
     },
     (error: unknown) => {
       io.stderr(`afu9-deploy: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
+      process.exitCode = ExitCode.failed;
     },
   );
 }

@@ -13,7 +13,9 @@ import {
   type SkipRequest,
 } from '../../lambdas/domain/cdk-diff';
 import type { Finding } from '../../lambdas/domain/workflow-state';
-import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import type { Paint } from '../colour';
+import { paintFor, USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { didYouMean } from '../did-you-mean';
 
 const usage = `Usage: afu9-deploy diff-gate --file <path>|- [--json]
 
@@ -50,7 +52,12 @@ function parseOptions(argv: readonly string[]): DiffGateOptions {
       if (file === undefined) throw new UsageError('--file needs a value: a path, or - for standard input.');
       i += 1;
     } else if (arg.startsWith('--file=')) file = arg.slice('--file='.length);
-    else throw new UsageError(`Unknown argument '${arg}'.`);
+    else {
+      const flag = arg.replace(/^--?/, '').split('=')[0]!;
+      throw new UsageError(
+        `Unknown argument '${arg}'.${didYouMean(flag, ['file', 'json'], (n) => `--${n}`)}`,
+      );
+    }
   }
   if (!file)
     throw new UsageError('--file is required: the path of the saved `cdk diff` output, or - for stdin.');
@@ -79,8 +86,16 @@ function findingRows(findings: readonly Finding[]): string[] {
 }
 
 /** The person-readable report: findings grouped by severity, each with its reason. */
-function formatReport(judgement: DiffJudgement): string {
-  const lines = [`Diff gate: ${judgement.verdict}  (stacks: ${judgement.stacks.join(', ') || 'none'})`];
+function formatReport(judgement: DiffJudgement, colours: Paint): string {
+  const verdictColour = {
+    PASS: colours.green,
+    WARN: colours.yellow,
+    BLOCKED: colours.red,
+    ERROR: colours.red,
+  }[judgement.verdict];
+  const lines = [
+    `Diff gate: ${verdictColour(judgement.verdict)}  (stacks: ${judgement.stacks.join(', ') || 'none'})`,
+  ];
   const groups: [string, readonly Finding[]][] = [
     ['BLOCKING', judgement.blocking],
     ['WARNING', judgement.warnings],
@@ -114,7 +129,7 @@ export function gateDiffText(text: string, options: { readonly json: boolean }, 
     };
     io.stdout(JSON.stringify(document, null, 2) + '\n');
   } else {
-    io.stdout(formatReport(judgement));
+    io.stdout(formatReport(judgement, paintFor(io, 'stdout')));
   }
   return exitCodeOf(decision);
 }

@@ -2,7 +2,6 @@
  * `afu9-deploy history --env <env> [--image <digest|tag>]`: answers from the deployment ledger what is
  * live (the last verified revision), what the recent deployments did, and what happened to one image.
  */
-import { parseArgs } from 'node:util';
 import {
   findImageClaim,
   getDeploymentRecord,
@@ -13,7 +12,9 @@ import {
 import type { AwsClients } from '../../lambdas/aws/clients';
 import { deploymentIdOf, type DeploymentRecord, type LiveRecord } from '../../lambdas/domain/ledger';
 import { environments } from '../../lambdas/domain/environments';
-import { realAwsDeps, regionFrom, resolveTableName, type CliAwsDeps } from '../aws-context';
+import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import { awsTargetFrom, realAwsDeps, resolveTableName, type CliAwsDeps } from '../aws-context';
+import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
 
 const DEFAULT_LIMIT = 10;
@@ -21,7 +22,7 @@ const MAX_LIMIT = 100;
 /** How far back `--image` looks for an image the ledger holds no claim for (e.g. a tag of a push claimed by digest). */
 const IMAGE_SEARCH_DEPTH = 100;
 
-const usage = `Usage: afu9-deploy history --env <environment> [--image <digest|tag>] [--limit <n>] [--json] [--table <name>] [--region <r>]
+const usage = `Usage: afu9-deploy history --env <environment> [--image <digest|tag>] [--limit <n>] [--json] [--table <name>] [--profile <p>] [--region <r>]
 
 Answers from the orchestrator's deployment ledger:
   what is live        the revision the last verified deployment or completed rollback left (the last good one)
@@ -35,9 +36,10 @@ Options:
   --limit <n>         how many deployments to list, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --json              print one JSON document on stdout
   --table <name>      defaults to $AFU9_DEPLOYMENT_TABLE, then the Afu9DeployOrchestrator stack output TableName
-  --region <region>   defaults to $AWS_REGION, then eu-central-1
+${awsFlagsUsage}
 
-Exit codes: 0 answered, 1 the ledger knows nothing of --image (or the table cannot be read), 2 usage error.`;
+Exit codes: 0 answered, 1 the ledger knows nothing of --image (or the table does not exist), 2 usage error,
+3 AWS unreachable or credentials missing, expired or denied.`;
 
 interface HistoryOptions {
   readonly environment: string;
@@ -46,27 +48,19 @@ interface HistoryOptions {
   readonly json: boolean;
   readonly table?: string;
   readonly region?: string;
+  readonly profile?: string;
 }
 
 function parseOptions(argv: readonly string[]): HistoryOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      env: { type: 'string' },
-      image: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseFlags(argv, {
+    env: { type: 'string' },
+    image: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    table: { type: 'string' },
+    ...awsFlags,
   });
-  const known = Object.keys(environments);
-  if (!values.env) throw new UsageError(`--env is required (${known.join(' or ')}).`);
-  if (!known.includes(values.env)) {
-    throw new UsageError(`--env must be one of ${known.join(', ')}. Received: ${values.env}`);
-  }
+  const environment = environmentFlag(values.env);
   const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new UsageError(`--limit takes a whole number from 1 to ${MAX_LIMIT}. Received: ${values.limit}`);
@@ -75,12 +69,13 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
     throw new UsageError('--image takes a digest (sha256:...) or a tag.');
   }
   return {
-    environment: values.env,
+    environment,
     ...(values.image !== undefined && { image: values.image.trim() }),
     limit,
     json: values.json === true,
     ...(values.table !== undefined && { table: values.table }),
     ...(values.region !== undefined && { region: values.region }),
+    ...(values.profile !== undefined && { profile: values.profile }),
   };
 }
 
@@ -178,11 +173,11 @@ async function imageHistory(
 }
 
 async function run(deps: CliAwsDeps, io: CliIo, options: HistoryOptions): Promise<number> {
-  const region = regionFrom(options.region, io.env);
-  const tableName = await resolveTableName(deps, region, options.table, io.env);
+  const target = awsTargetFrom(options, io.env);
+  const tableName = await resolveTableName(deps, target, options.table, io.env);
   const table = { tableName };
   const { environment, image } = options;
-  const clients = deps.clients(region);
+  const clients = deps.clients(target);
 
   if (image !== undefined) {
     const { claim, deployments } = await imageHistory(clients, table, environment, image);
@@ -251,19 +246,22 @@ export function createHistoryCommand(deps: CliAwsDeps): CliCommand {
       try {
         options = parseOptions(argv);
       } catch (error) {
-        io.stderr(`afu9-deploy history: ${(error as Error).message}\n\n${usage}\n`);
+        if (!(error instanceof UsageError)) throw error;
+        io.stderr(`afu9-deploy history: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      try {
-        return await run(deps, io, options);
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-        io.stderr(
-          `afu9-deploy history: the deployment table was not found (${(error as Error).message}). ` +
-            'Pass --table <name> and --region <region>, or set AFU9_DEPLOYMENT_TABLE.\n',
-        );
-        return 1;
-      }
+      return exitOnAwsFailure(io, 'history', awsTargetFrom(options, io.env), async () => {
+        try {
+          return await run(deps, io, options);
+        } catch (error) {
+          if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+          io.stderr(
+            `afu9-deploy history: the deployment table was not found (${(error as Error).message}). ` +
+              'Pass --table <name> and --region <region>, or set AFU9_DEPLOYMENT_TABLE.\n',
+          );
+          return 1;
+        }
+      });
     },
   };
 }

@@ -3,18 +3,41 @@
  * revision. It is a preset of `start` with `action: "rollback"`: the state machine plans, refuses or
  * runs the rollback, waits for it, and notifies, exactly as for a failed deployment.
  */
-import { parseArgs } from 'node:util';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
-import { realAwsDeps, type CliAwsDeps } from '../aws-context';
-import { USAGE_ERROR_EXIT, type CliCommand } from '../command';
-import { startAndMaybeFollow } from './start';
+import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import { awsTargetFrom, realAwsDeps, type CliAwsDeps } from '../aws-context';
+import { exitOnAwsFailure } from '../aws-failure';
+import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
+import { checkRequest } from '../request-check';
+import { reportRefusal, startAndMaybeFollow } from './start';
 
-const usage = `Usage: afu9-deploy rollback --env <environment> --reason <text> [--follow] [--json] [--region <r>] [--state-machine-arn <arn>]
+const usage = `Usage: afu9-deploy rollback --env <environment> --reason <text> [--follow] [--json] [--state-machine-arn <arn>] [--profile <p>] [--region <r>]
 
 Returns the service to its last good revision through the orchestrator (same as \`start\` with an input of
 {"environment": <env>, "action": "rollback"}). Production needs --allow-production.
 
-Exit codes: 0 started (or rolled back, with --follow), 1 refused or failed, 2 usage error.`;
+Options:
+${awsFlagsUsage}
+
+Exit codes: 0 started (or rolled back, with --follow), 1 refused or failed, 2 usage error,
+3 AWS unreachable or credentials missing, expired or denied.`;
+
+function parseRollbackFlags(argv: readonly string[]) {
+  const { values } = parseFlags(argv, {
+    env: { type: 'string' },
+    reason: { type: 'string' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'allow-production': { type: 'boolean' },
+    'requested-by': { type: 'string' },
+    'state-machine-arn': { type: 'string' },
+    ...awsFlags,
+  });
+  const environment = environmentFlag(values.env);
+  if (!values.reason?.trim())
+    throw new UsageError('--reason "<why>" is required: it goes into the notification.');
+  return { ...values, environment };
+}
 
 export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
   return {
@@ -22,51 +45,34 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
     summary: 'return a service to its last good revision through the real orchestrator',
     usage,
     async run(argv, io) {
-      let values: {
-        env?: string;
-        reason?: string;
-        follow?: boolean;
-        json?: boolean;
-        region?: string;
-        'allow-production'?: boolean;
-        'requested-by'?: string;
-        'state-machine-arn'?: string;
-      };
+      let values: ReturnType<typeof parseRollbackFlags>;
       try {
-        ({ values } = parseArgs({
-          args: [...argv],
-          options: {
-            env: { type: 'string' },
-            reason: { type: 'string' },
-            follow: { type: 'boolean' },
-            json: { type: 'boolean' },
-            region: { type: 'string' },
-            'allow-production': { type: 'boolean' },
-            'requested-by': { type: 'string' },
-            'state-machine-arn': { type: 'string' },
-          },
-          strict: true,
-        }));
-        if (!values.env) throw new Error('--env is required (staging or production).');
-        if (!values.reason?.trim())
-          throw new Error('--reason "<why>" is required: it goes into the notification.');
+        values = parseRollbackFlags(argv);
       } catch (error) {
-        io.stderr(`afu9-deploy rollback: ${(error as Error).message}\n\n${usage}\n`);
+        if (!(error instanceof UsageError)) throw error;
+        io.stderr(`afu9-deploy rollback: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
       const input: StartDeploymentInput = {
-        environment: values.env,
+        environment: values.environment,
         action: 'rollback',
         reason: values.reason,
         ...(values['allow-production'] && { allowProduction: true }),
         requestedBy: values['requested-by'] ?? io.env.USER ?? 'afu9-deploy',
       };
-      return startAndMaybeFollow(deps, io, input, {
-        follow: values.follow,
-        json: values.json,
-        region: values.region,
-        stateMachineArn: values['state-machine-arn'],
-      });
+      const check = checkRequest(input, deps.now());
+      if (check.status === 'refused') {
+        return reportRefusal(io, 'rollback', check.reason, values.json === true);
+      }
+      const target = awsTargetFrom(values, io.env);
+      return exitOnAwsFailure(io, 'rollback', target, () =>
+        startAndMaybeFollow(deps, io, input, check.executionName, {
+          follow: values.follow,
+          json: values.json,
+          target,
+          stateMachineArn: values['state-machine-arn'],
+        }),
+      );
     },
   };
 }

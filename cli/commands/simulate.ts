@@ -6,14 +6,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { TemplateResolutionError } from '../../sandbox/assembly/intrinsics';
 import { currentAssembly } from '../../sandbox/assembly/current-assembly';
 import { renderHtmlReport } from '../../sandbox/html-report';
 import { runSimulation } from '../../sandbox/runner';
 import { findScenario, scenarios, type Scenario } from '../../sandbox/scenarios';
 import { renderOutcome, TimelinePrinter } from '../../sandbox/report/timeline';
+import { parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
+import { didYouMean } from '../did-you-mean';
 
 const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--json]
@@ -60,24 +61,14 @@ function single(values: string[] | undefined, flag: string): string | undefined 
 }
 
 function parseOptions(argv: readonly string[]): SimulateOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        scenario: { type: 'string', multiple: true },
-        input: { type: 'string', multiple: true },
-        template: { type: 'string', multiple: true },
-        report: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        list: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseFlags(argv, {
+    scenario: { type: 'string', multiple: true },
+    input: { type: 'string', multiple: true },
+    template: { type: 'string', multiple: true },
+    report: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    list: { type: 'boolean' },
+  });
   const scenarioName = single(parsed.values.scenario, 'scenario');
   const inputFile = single(parsed.values.input, 'input');
   const reportFile = single(parsed.values.report, 'report');
@@ -109,8 +100,9 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   }
   const scenario = findScenario(scenarioName ?? 'happy');
   if (!scenario) {
+    const names = scenarios.map((s) => s.name);
     throw new UsageError(
-      `There is no scenario named '${scenarioName}'. Known scenarios: ${scenarios.map((s) => s.name).join(', ')} ` +
+      `There is no scenario named '${scenarioName}'.${didYouMean(scenarioName ?? '', names)} Known scenarios: ${names.join(', ')} ` +
         '(afu9-deploy simulate --list describes them).',
     );
   }

@@ -1,18 +1,29 @@
 /**
- * `afu9-deploy start`: starts a deployment on the real orchestrator with a deterministic execution
- * name, then (with --follow) shows its progress until it ends. The exit code says the outcome.
+ * `afu9-deploy start`: judges the request by the ResolveRequest rules, then starts a deployment on
+ * the real orchestrator with a deterministic execution name and (with --follow) shows its progress
+ * until it ends; or, with --dry-run, checks everything the orchestrator would check and changes
+ * nothing. The exit code says the outcome.
  */
-import { parseArgs } from 'node:util';
 import { ExecutionAlreadyStarted, startExecution } from '../../lambdas/aws/step-functions';
-import { executionNameFor } from '../../lambdas/domain/execution-name';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
-import { realAwsDeps, regionFrom, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
-import { UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
+import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import {
+  awsTargetFrom,
+  realAwsDeps,
+  resolveStateMachineArn,
+  type AwsTarget,
+  type CliAwsDeps,
+} from '../aws-context';
+import { exitOnAwsFailure } from '../aws-failure';
+import { ExitCode, paintFor, UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
+import { dryRun } from '../dry-run';
 import { exitCodeFor, followExecution } from '../execution-progress';
+import { checkRequest } from '../request-check';
 
 const usage = `Usage: afu9-deploy start --env <environment> (--image-tag <tag> | --image-digest <sha256:...>) [options]
 
-Starts a deployment through the orchestrator's state machine in your AWS account.
+Starts a deployment through the orchestrator's state machine in your AWS account. The request is first
+judged by the orchestrator's own rules (environment, tag prefix, production flag, ...), before any AWS call.
 
 Options:
   --env <name>              staging | production (required)
@@ -25,11 +36,18 @@ Options:
   --redeploy                deploy an image again that was already deployed
   --requested-by <who>      defaults to $USER
   --follow                  show progress until the deployment ends; exit 0 deployed, 1 otherwise
-  --json                    print {"executionArn","name"} (and "status" with --follow) as JSON on stdout
+  --dry-run                 change nothing: resolve the request, find the state machine, verify every
+                            secret, key and image (as verify-secrets), judge --diff-file; ends with
+                            DRY RUN OK or DRY RUN REFUSED and the reasons
+  --diff-file <path>        with --dry-run: a saved \`cdk diff\` output for the diff gate to judge
+  --json                    print {"executionArn","name"} (and "status" with --follow) as JSON on stdout;
+                            with --dry-run, the dry run's document (docs/json-outputs.md)
   --state-machine-arn <arn> defaults to $AFU9_STATE_MACHINE_ARN, then the Afu9DeployOrchestrator stack output
-  --region <region>         defaults to $AWS_REGION, then eu-central-1
+${awsFlagsUsage}
 
-Exit codes: 0 started (or deployed, with --follow), 1 the deployment failed, 2 usage error.`;
+Exit codes: 0 started (deployed, with --follow; DRY RUN OK, with --dry-run), 1 refused by the request rules,
+started before, failed (with --follow) or DRY RUN REFUSED, 2 usage error, 3 AWS unreachable or credentials
+missing, expired or denied.`;
 
 const FOLLOW_POLL_MS = 5000;
 
@@ -45,28 +63,25 @@ function parseImages(values: readonly string[] | undefined): Record<string, stri
   return images;
 }
 
-function buildStartInput(argv: readonly string[], env: NodeJS.ProcessEnv) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      env: { type: 'string' },
-      'image-tag': { type: 'string' },
-      'image-digest': { type: 'string' },
-      image: { type: 'string', multiple: true },
-      'skip-diff-gate': { type: 'boolean' },
-      reason: { type: 'string' },
-      'allow-production': { type: 'boolean' },
-      redeploy: { type: 'boolean' },
-      'requested-by': { type: 'string' },
-      follow: { type: 'boolean' },
-      json: { type: 'boolean' },
-      'state-machine-arn': { type: 'string' },
-      region: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
+function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
+  const { values } = parseFlags(argv, {
+    env: { type: 'string' },
+    'image-tag': { type: 'string' },
+    'image-digest': { type: 'string' },
+    image: { type: 'string', multiple: true },
+    'skip-diff-gate': { type: 'boolean' },
+    reason: { type: 'string' },
+    'allow-production': { type: 'boolean' },
+    redeploy: { type: 'boolean' },
+    'requested-by': { type: 'string' },
+    follow: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    'diff-file': { type: 'string' },
+    json: { type: 'boolean' },
+    'state-machine-arn': { type: 'string' },
+    ...awsFlags,
   });
-  if (!values.env) throw new UsageError('--env is required (staging or production).');
+  const environment = environmentFlag(values.env);
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
@@ -78,11 +93,20 @@ function buildStartInput(argv: readonly string[], env: NodeJS.ProcessEnv) {
   if (values['skip-diff-gate'] && !values.reason?.trim()) {
     throw new UsageError('--skip-diff-gate needs --reason "<why>": the reason goes into the notification.');
   }
+  if (values['diff-file'] !== undefined && !values['dry-run']) {
+    throw new UsageError(
+      '--diff-file is judged by --dry-run only (a real start runs cdk diff in the orchestrator). Add --dry-run.',
+    );
+  }
+  if (values['dry-run'] && values.follow) {
+    throw new UsageError('--dry-run starts nothing, so there is nothing to --follow. Give one of them.');
+  }
+  const images = parseImages(values.image);
   const input: StartDeploymentInput = {
-    environment: values.env,
+    environment,
     ...(values['image-tag'] && { imageTag: values['image-tag'] }),
     ...(values['image-digest'] && { imageDigest: values['image-digest'] }),
-    ...(parseImages(values.image) && { images: parseImages(values.image) }),
+    ...(images && { images }),
     ...(values['skip-diff-gate'] && { skipDiffGate: true, reason: values.reason }),
     ...(values['allow-production'] && { allowProduction: true }),
     ...(values.redeploy && { redeploy: true }),
@@ -91,17 +115,23 @@ function buildStartInput(argv: readonly string[], env: NodeJS.ProcessEnv) {
   return { input, values };
 }
 
+export interface StartOptions {
+  readonly follow?: boolean;
+  readonly json?: boolean;
+  readonly target: AwsTarget;
+  readonly stateMachineArn?: string;
+}
+
 /** Starts `input` and, when asked, follows it; shared by `start` and `rollback`. */
 export async function startAndMaybeFollow(
   deps: CliAwsDeps,
   io: CliIo,
   input: StartDeploymentInput,
-  options: { follow?: boolean; json?: boolean; region?: string; stateMachineArn?: string },
+  name: string,
+  options: StartOptions,
 ): Promise<number> {
-  const region = regionFrom(options.region, io.env);
-  const stateMachineArn = await resolveStateMachineArn(deps, region, options.stateMachineArn, io.env);
-  const clients = deps.clients(region);
-  const name = executionNameFor(input, deps.now());
+  const stateMachineArn = await resolveStateMachineArn(deps, options.target, options.stateMachineArn, io.env);
+  const clients = deps.clients(options.target);
   let executionArn: string;
   try {
     ({ executionArn } = await startExecution(clients, { stateMachineArn, name, input }));
@@ -115,43 +145,78 @@ export async function startAndMaybeFollow(
         name +
         '`, or deploy the same image again on purpose with --redeploy.\n',
     );
-    return 1;
+    return ExitCode.failed;
   }
   if (!options.follow) {
     if (options.json) io.stdout(JSON.stringify({ executionArn, name }) + '\n');
-    return 0;
+    return ExitCode.ok;
   }
   const finished = await followExecution(clients, executionArn, {
     pollMs: FOLLOW_POLL_MS,
     sleep: deps.sleep,
     print: (line) => io.stderr(line + '\n'),
   });
+  const colours = paintFor(io, 'stderr');
+  const colour = finished.status === 'SUCCEEDED' ? colours.green : colours.red;
   io.stderr(
-    `Execution ${finished.status}${finished.error ? `: ${finished.error} ${finished.cause ?? ''}` : ''}\n`,
+    `Execution ${colour(finished.status ?? 'UNKNOWN')}` +
+      `${finished.error ? `: ${finished.error} ${finished.cause ?? ''}` : ''}\n`,
   );
   if (options.json) io.stdout(JSON.stringify({ executionArn, name, status: finished.status }) + '\n');
   return exitCodeFor(finished.status);
 }
 
+/** A request the ResolveRequest rules refuse: said before any AWS call, exit 1 as the orchestrator would end. */
+export function reportRefusal(io: CliIo, command: string, reason: string, json: boolean): number {
+  if (json) io.stdout(JSON.stringify({ outcome: 'REFUSED', reason }) + '\n');
+  io.stderr(`afu9-deploy ${command}: refused, nothing was started: ${reason}\n`);
+  return ExitCode.failed;
+}
+
 export function createStartCommand(deps: CliAwsDeps): CliCommand {
   return {
     name: 'start',
-    summary: 'start a deployment on the real orchestrator (AWS), optionally following it',
+    summary:
+      'start a deployment on the real orchestrator (AWS), optionally following it; --dry-run checks only',
     usage,
     async run(argv, io) {
-      let parsed: ReturnType<typeof buildStartInput>;
+      let parsed: ReturnType<typeof parseStartFlags>;
       try {
-        parsed = buildStartInput(argv, io.env);
+        parsed = parseStartFlags(argv, io.env);
       } catch (error) {
-        io.stderr(`afu9-deploy start: ${(error as Error).message}\n\n${usage}\n`);
+        if (!(error instanceof UsageError)) throw error;
+        io.stderr(`afu9-deploy start: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
       const { input, values } = parsed;
-      return startAndMaybeFollow(deps, io, input, {
-        follow: values.follow,
-        json: values.json,
-        region: values.region,
-        stateMachineArn: values['state-machine-arn'],
+      const check = checkRequest(input, deps.now());
+      if (check.status === 'refused') return reportRefusal(io, 'start', check.reason, values.json === true);
+      const target = awsTargetFrom(values, io.env);
+      return exitOnAwsFailure(io, 'start', target, async () => {
+        if (!values['dry-run']) {
+          return startAndMaybeFollow(deps, io, input, check.executionName, {
+            follow: values.follow,
+            json: values.json,
+            target,
+            stateMachineArn: values['state-machine-arn'],
+          });
+        }
+        try {
+          return await dryRun(deps, io, {
+            request: check.request,
+            executionName: check.executionName,
+            target,
+            json: values.json === true,
+            ...(values['diff-file'] !== undefined && { diffFile: values['diff-file'] }),
+            ...(values['state-machine-arn'] !== undefined && {
+              stateMachineArn: values['state-machine-arn'],
+            }),
+          });
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          io.stderr(`afu9-deploy start: ${error.message}\n`);
+          return USAGE_ERROR_EXIT;
+        }
       });
     },
   };

@@ -1,18 +1,25 @@
 /** `afu9-deploy status <execution>`: where a real deployment is, and how it ended. */
-import { parseArgs } from 'node:util';
 import { describeExecution, executionArnFor, historySince } from '../../lambdas/aws/step-functions';
-import { realAwsDeps, regionFrom, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
-import { USAGE_ERROR_EXIT, type CliCommand } from '../command';
-import { describeHistoryEvent, exitCodeFor } from '../execution-progress';
+import { awsFlags, awsFlagsUsage, parseFlags } from '../args';
+import { awsTargetFrom, realAwsDeps, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
+import { exitOnAwsFailure } from '../aws-failure';
+import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
+import { exitCodeFor, timelineOf } from '../execution-progress';
 
-const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--region <r>] [--state-machine-arn <arn>]
+const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--profile <p>] [--region <r>]
 
-Shows one execution of the orchestrator: its status and every state it went through.
-A name (as printed by \`afu9-deploy start\`) is turned into an ARN with the state machine ARN.
+Shows one execution of the orchestrator: its status and every state it went through, in the
+rehearsal's timeline format. A name (as printed by \`afu9-deploy start\`) is turned into an ARN with
+the state machine ARN.
 
-Exit codes: 0 succeeded, 1 failed / timed out / aborted, 3 still running, 2 usage error.`;
+Options:
+${awsFlagsUsage}
 
-const STILL_RUNNING_EXIT = 3;
+Exit codes: 0 succeeded, 1 failed / timed out / aborted, 2 usage error, 3 AWS unreachable or
+credentials missing, expired or denied, 4 still running.`;
+
+/** Outside the shared 0-3: neither success nor failure yet. */
+const STILL_RUNNING_EXIT = 4;
 
 export function createStatusCommand(deps: CliAwsDeps): CliCommand {
   return {
@@ -20,55 +27,56 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
     summary: 'show a real deployment execution: status and the states it went through',
     usage,
     async run(argv, io) {
-      let values: { json?: boolean; region?: string; 'state-machine-arn'?: string };
+      let values: { json?: boolean; region?: string; profile?: string; 'state-machine-arn'?: string };
       let positionals: string[];
       try {
-        ({ values, positionals } = parseArgs({
-          args: [...argv],
-          options: {
-            json: { type: 'boolean' },
-            region: { type: 'string' },
-            'state-machine-arn': { type: 'string' },
-          },
-          allowPositionals: true,
-          strict: true,
-        }));
-        if (positionals.length !== 1) throw new Error('name exactly one execution (its ARN or its name).');
+        ({ values, positionals } = parseFlags(
+          argv,
+          { json: { type: 'boolean' }, 'state-machine-arn': { type: 'string' }, ...awsFlags },
+          { allowPositionals: true },
+        ));
+        if (positionals.length !== 1) {
+          throw new UsageError('name exactly one execution (its ARN or its name).');
+        }
       } catch (error) {
-        io.stderr(`afu9-deploy status: ${(error as Error).message}\n\n${usage}\n`);
+        if (!(error instanceof UsageError)) throw error;
+        io.stderr(`afu9-deploy status: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      const region = regionFrom(values.region, io.env);
-      const target = positionals[0]!;
-      const executionArn = target.startsWith('arn:')
-        ? target
-        : executionArnFor(
-            await resolveStateMachineArn(deps, region, values['state-machine-arn'], io.env),
-            target,
-          );
-      const clients = deps.clients(region);
-      const execution = await describeExecution(clients, executionArn);
-      const startedAt = execution.startDate ?? new Date();
-      const lines = (await historySince(clients, executionArn))
-        .map((event) => describeHistoryEvent(event, startedAt))
-        .filter((line): line is string => Boolean(line));
-      if (values.json) {
-        io.stdout(
-          JSON.stringify({
-            executionArn,
-            status: execution.status,
-            startDate: execution.startDate?.toISOString(),
-            stopDate: execution.stopDate?.toISOString(),
-            error: execution.error,
-            cause: execution.cause,
-            timeline: lines,
-          }) + '\n',
+      const target = awsTargetFrom(values, io.env);
+      const name = positionals[0]!;
+      return exitOnAwsFailure(io, 'status', target, async () => {
+        const executionArn = name.startsWith('arn:')
+          ? name
+          : executionArnFor(
+              await resolveStateMachineArn(deps, target, values['state-machine-arn'], io.env),
+              name,
+            );
+        const clients = deps.clients(target);
+        const execution = await describeExecution(clients, executionArn);
+        const lines = timelineOf(
+          executionArn,
+          execution.startDate ?? new Date(),
+          await historySince(clients, executionArn),
         );
-      } else {
-        io.stdout(`${executionArn}\nstatus: ${execution.status}\n${lines.join('\n')}\n`);
-        if (execution.error) io.stdout(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
-      }
-      return execution.status === 'RUNNING' ? STILL_RUNNING_EXIT : exitCodeFor(execution.status);
+        if (values.json) {
+          io.stdout(
+            JSON.stringify({
+              executionArn,
+              status: execution.status,
+              startDate: execution.startDate?.toISOString(),
+              stopDate: execution.stopDate?.toISOString(),
+              error: execution.error,
+              cause: execution.cause,
+              timeline: lines,
+            }) + '\n',
+          );
+        } else {
+          io.stdout(`${executionArn}\nstatus: ${execution.status}\n${lines.join('\n')}\n`);
+          if (execution.error) io.stdout(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
+        }
+        return execution.status === 'RUNNING' ? STILL_RUNNING_EXIT : exitCodeFor(execution.status);
+      });
     },
   };
 }

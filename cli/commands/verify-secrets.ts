@@ -4,14 +4,16 @@
  * that the image exists in ECR), printed as a tree of OK / NG / SKIP. It reads values only to judge
  * them and never prints one. The same checks run in the workflow's VerifySecrets state.
  */
-import { parseArgs } from 'node:util';
 import { verifyDeployment } from '../../lambdas/aws/deployment-verification';
-import { environments, isEnvironmentName } from '../../lambdas/domain/environments';
+import { environments } from '../../lambdas/domain/environments';
 import type { ImageRef, VerificationCheck } from '../../lambdas/domain/workflow-state';
-import { realAwsDeps, regionFrom, type CliAwsDeps } from '../aws-context';
-import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
+import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import { awsTargetFrom, realAwsDeps, type CliAwsDeps } from '../aws-context';
+import { exitOnAwsFailure } from '../aws-failure';
+import type { Paint } from '../colour';
+import { paintFor, UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
 
-const usage = `Usage: afu9-deploy verify-secrets --env <environment> [--image-tag <tag> | --image-digest <sha256:...>] [--json] [--region <r>]
+const usage = `Usage: afu9-deploy verify-secrets --env <environment> [--image-tag <tag> | --image-digest <sha256:...>] [--json] [--profile <p>] [--region <r>]
 
 Checks, with your AWS credentials and without printing any value, that every secret the running task
 definition references and every secret the environment config names exists, is not scheduled for deletion,
@@ -23,21 +25,38 @@ the control-center image exists in ECR.
   SKIP  could not be checked here (e.g. an SSM parameter): not the same as NG
   DENIED  your credentials may not make the check: a missing grant, not a verdict (still exit 1)
 
-Exit codes: 0 no NG or DENIED, 1 at least one NG or DENIED, 2 usage error.`;
+Options:
+${awsFlagsUsage}
+
+Exit codes: 0 no NG or DENIED, 1 at least one NG or DENIED, 2 usage error, 3 AWS unreachable or
+credentials missing, expired or denied.`;
 
 const GROUPS: readonly { title: string; kinds: readonly VerificationCheck['kind'][] }[] = [
   { title: 'secrets', kinds: ['secret', 'secret-key'] },
   { title: 'images', kinds: ['image'] },
 ];
 
-function renderVerificationTree(heading: string, checks: readonly VerificationCheck[]): string {
+function paintStatus(status: VerificationCheck['status'], colours: Paint): string {
+  const padded = status.padEnd(4);
+  if (status === 'OK') return colours.green(padded);
+  return status === 'NG' ? colours.red(padded) : colours.yellow(padded);
+}
+
+/** The OK / NG / SKIP tree `verify-secrets` prints; also the verification part of `start --dry-run`. */
+export function renderVerificationTree(
+  heading: string,
+  checks: readonly VerificationCheck[],
+  colours: Paint,
+): string {
   const lines = [heading];
   for (const group of GROUPS) {
     const members = checks.filter((check) => group.kinds.includes(check.kind));
     if (members.length === 0) continue;
     lines.push(`  ${group.title}`);
     for (const check of members) {
-      lines.push(`    ${check.status.padEnd(4)}  ${check.subject}${check.detail ? `: ${check.detail}` : ''}`);
+      lines.push(
+        `    ${paintStatus(check.status, colours)}  ${check.subject}${check.detail ? `: ${check.detail}` : ''}`,
+      );
     }
   }
   const count = (status: VerificationCheck['status']) =>
@@ -47,29 +66,20 @@ function renderVerificationTree(heading: string, checks: readonly VerificationCh
 }
 
 function parse(argv: readonly string[]) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      env: { type: 'string' },
-      'image-tag': { type: 'string' },
-      'image-digest': { type: 'string' },
-      json: { type: 'boolean' },
-      region: { type: 'string' },
-    },
-    strict: true,
+  const { values } = parseFlags(argv, {
+    env: { type: 'string' },
+    'image-tag': { type: 'string' },
+    'image-digest': { type: 'string' },
+    json: { type: 'boolean' },
+    ...awsFlags,
   });
-  if (!values.env) throw new UsageError('--env is required (staging or production).');
-  if (!isEnvironmentName(values.env)) {
-    throw new UsageError(
-      `Unknown environment '${values.env}'. Known: ${Object.keys(environments).join(', ')}.`,
-    );
-  }
+  const env = environmentFlag(values.env);
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
     );
   }
-  return { ...values, env: values.env };
+  return { ...values, env };
 }
 
 export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
@@ -83,7 +93,8 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
       try {
         options = parse(argv);
       } catch (error) {
-        io.stderr(`afu9-deploy verify-secrets: ${(error as Error).message}\n\n${usage}\n`);
+        if (!(error instanceof UsageError)) throw error;
+        io.stderr(`afu9-deploy verify-secrets: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
       const environment = environments[options.env];
@@ -99,22 +110,26 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
               },
             ]
           : [];
-      const outcome = await verifyDeployment(deps.clients(regionFrom(options.region, io.env)), {
-        target: environment,
-        environment,
-        images,
+      const target = awsTargetFrom(options, io.env);
+      return exitOnAwsFailure(io, 'verify-secrets', target, async () => {
+        const outcome = await verifyDeployment(deps.clients(target), {
+          target: environment,
+          environment,
+          images,
+        });
+        if (options.json) {
+          io.stdout(JSON.stringify({ environment: environment.name, checks: outcome.checks }) + '\n');
+        } else {
+          io.stdout(
+            renderVerificationTree(
+              `verify-secrets ${environment.name} (service ${environment.serviceName} in ${environment.clusterName})`,
+              outcome.checks,
+              paintFor(io, 'stdout'),
+            ),
+          );
+        }
+        return outcome.secretProblems + outcome.imageProblems + outcome.permissionProblems > 0 ? 1 : 0;
       });
-      if (options.json) {
-        io.stdout(JSON.stringify({ environment: environment.name, checks: outcome.checks }) + '\n');
-      } else {
-        io.stdout(
-          renderVerificationTree(
-            `verify-secrets ${environment.name} (service ${environment.serviceName} in ${environment.clusterName})`,
-            outcome.checks,
-          ),
-        );
-      }
-      return outcome.secretProblems + outcome.imageProblems + outcome.permissionProblems > 0 ? 1 : 0;
     },
   };
 }

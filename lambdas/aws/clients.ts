@@ -34,6 +34,8 @@ export interface AwsClientOptions {
    * 5xx before a handler ever sees an error.
    */
   readonly maxAttempts?: number;
+  /** A named profile of the shared AWS config files (the CLI's `--profile`); the default chain otherwise. */
+  readonly profile?: string;
 }
 
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
@@ -41,6 +43,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard' as const,
+    ...(options.profile !== undefined && { profile: options.profile }),
   };
   return {
     ecs: new ECSClient(config),
@@ -61,5 +64,6 @@ export function createCloudFormationClient(options: AwsClientOptions = {}): Send
     region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
     maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'standard',
+    ...(options.profile !== undefined && { profile: options.profile }),
   });
 }

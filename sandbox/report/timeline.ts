@@ -2,7 +2,7 @@
  * The timeline a person reads while `afu9-deploy simulate` runs: every state with its virtual time
  * since the start (`+00:03:12`) and what it decided, then the outcome and the SNS message.
  */
-import type { SimulatedExecution } from '../run/execution';
+import type { SimulatedExecution, StateRecord } from '../run/execution';
 import type { ProgressEvent } from '../run/progress';
 import type { SimulationRun } from '../run/result';
 import { describeState, formatSeconds, shortTaskDefinition } from './decisions';
@@ -17,6 +17,23 @@ function relativeTime(ms: number): string {
 
 const STATE_WIDTH = 24;
 const DETAIL_INDENT = ' '.repeat(11 + STATE_WIDTH + 2);
+
+/**
+ * One timeline line, `+00:03:12  UpdateService             SUCCEEDED task definition ...`: the
+ * format `simulate` and `afu9-deploy start --follow` / `status` share (cli/execution-progress.ts).
+ */
+export function timelineLine(elapsedMs: number, what: string, detail: string): string {
+  return `${relativeTime(elapsedMs).padEnd(10)} ${what.padEnd(STATE_WIDTH)}  ${detail}`.trimEnd();
+}
+
+/** A closed state's lines: its status and first decision line, then the other decision lines indented. */
+export function stateTimelineLines(record: StateRecord, elapsedMs: number, label = ''): string[] {
+  const [first = '', ...rest] = describeState(record).flatMap((line) => line.split('\n'));
+  return [
+    timelineLine(elapsedMs, `${label}${record.name}`, `${record.status.padEnd(9)} ${first}`),
+    ...rest.map((detail) => `${DETAIL_INDENT}${detail}`),
+  ];
+}
 
 /** Prints progress events as timeline lines, through `write` (stderr in the CLI). */
 export class TimelinePrinter {
@@ -53,13 +70,8 @@ export class TimelinePrinter {
         // Choice and Pass states only route; the JSON document keeps them, the timeline does not.
         if (event.record.type === 'Choice' || event.record.type === 'Pass') return;
         const label = this.labels.get(event.execution) ?? '';
-        const [first = '', ...rest] = describeState(event.record).flatMap((line) => line.split('\n'));
-        this.line(
-          event.record.leftAtMs,
-          `${label}${event.record.name}`,
-          `${event.record.status.padEnd(9)} ${first}`,
-        );
-        for (const detail of rest) this.write(`${DETAIL_INDENT}${detail}\n`);
+        const lines = stateTimelineLines(event.record, event.record.leftAtMs - this.startMs, label);
+        this.write(lines.map((line) => `${line}\n`).join(''));
         return;
       }
       case 'execution-ended': {
@@ -78,12 +90,7 @@ export class TimelinePrinter {
   }
 
   private line(atMs: number, what: string, detail: string): void {
-    this.write(
-      `${relativeTime(atMs - this.startMs).padEnd(10)} ${what.padEnd(STATE_WIDTH)}  ${detail}\n`.replace(
-        / +\n$/,
-        '\n',
-      ),
-    );
+    this.write(`${timelineLine(atMs - this.startMs, what, detail)}\n`);
   }
 }
 

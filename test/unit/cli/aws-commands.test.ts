@@ -168,41 +168,47 @@ describe('afu9-deploy start', () => {
         cause: 'Smoke test failed: readiness answered 503',
       });
     const at = (s: number) => new Date(NOW.getTime() + s * 1000);
+    const resolved = [
+      { id: 1, type: 'ExecutionStarted', timestamp: at(0), executionStartedEventDetails: { input: '{}' } },
+      {
+        id: 2,
+        type: 'TaskStateEntered',
+        timestamp: at(1),
+        stateEnteredEventDetails: { name: 'PollStabilization', input: '{}' },
+      },
+      { id: 3, type: 'LambdaFunctionScheduled', timestamp: at(1) },
+    ] as const;
     sfn
       .on(GetExecutionHistoryCommand)
-      .resolvesOnce({
-        events: [
-          { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
-          {
-            id: 2,
-            type: 'TaskStateEntered',
-            timestamp: at(1),
-            stateEnteredEventDetails: { name: 'ResolveRequest' },
-          },
-        ],
-      })
+      .resolvesOnce({ events: [...resolved] })
       .resolves({
         events: [
-          { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
+          ...resolved,
           {
-            id: 2,
-            type: 'TaskStateEntered',
-            timestamp: at(1),
-            stateEnteredEventDetails: { name: 'ResolveRequest' },
-          },
-          {
-            id: 3,
-            type: 'TaskStateExited',
+            id: 4,
+            type: 'LambdaFunctionSucceeded',
             timestamp: at(2),
-            stateExitedEventDetails: {
-              name: 'PollStabilization',
+            lambdaFunctionSucceededEventDetails: {
               output: JSON.stringify({
-                rollout: { status: 'ROLLED_BACK_BY_ECS', reason: 'ECS went back to :41' },
+                status: 'ROLLED_BACK_BY_ECS',
+                deploymentId: 'ecs-svc/1',
+                reason: 'ECS went back to :41',
+                runningCount: 1,
+                desiredCount: 1,
+                recentEvents: [],
+                stoppedTasks: [],
+                nextCheckSeconds: 0,
               }),
             },
           },
           {
-            id: 4,
+            id: 5,
+            type: 'TaskStateExited',
+            timestamp: at(2),
+            stateExitedEventDetails: { name: 'PollStabilization', output: '{}' },
+          },
+          {
+            id: 6,
             type: 'ExecutionFailed',
             timestamp: at(75),
             executionFailedEventDetails: { error: 'RolledBack', cause: 'Smoke test failed' },
@@ -216,9 +222,14 @@ describe('afu9-deploy start', () => {
     );
     expect(code).toBe(1);
     const progress = cli.stderr();
-    expect(progress.match(/▶ ResolveRequest/g)).toHaveLength(1);
-    expect(progress).toContain('+00:02  ✓ PollStabilization  ROLLED_BACK_BY_ECS: ECS went back to :41');
-    expect(progress).toContain('+01:15  ✗ RolledBack: Smoke test failed');
+    expect(progress.match(/execution staging-stage-3f9c2ab {2}started/g)).toHaveLength(1);
+    expect(progress.match(/PollStabilization {9}SUCCEEDED/g)).toHaveLength(1);
+    expect(progress).toContain(
+      '+00:00:02  PollStabilization         SUCCEEDED ROLLED_BACK_BY_ECS: ECS went back to :41 (1/1 running)',
+    );
+    expect(progress).toContain(
+      '+00:01:15  execution ended           FAILED in state PollStabilization: RolledBack Smoke test failed',
+    );
     expect(JSON.parse(cli.stdout())).toEqual({
       executionArn: arn,
       name: 'staging-stage-3f9c2ab',
@@ -228,7 +239,7 @@ describe('afu9-deploy start', () => {
 });
 
 describe('afu9-deploy status', () => {
-  it('turns an execution name into its ARN and exits 3 while it runs', async () => {
+  it('turns an execution name into its ARN and exits 4 while it runs', async () => {
     const arn = executionArn('staging-stage-3f9c2ab');
     sfn
       .on(DescribeExecutionCommand, { executionArn: arn })
@@ -236,7 +247,7 @@ describe('afu9-deploy status', () => {
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
     const cli = io();
     const code = await createStatusCommand(deps).run(['staging-stage-3f9c2ab'], cli.io);
-    expect(code).toBe(3);
+    expect(code).toBe(4);
     expect(cli.stdout()).toContain('status: RUNNING');
   });
 
@@ -256,7 +267,7 @@ describe('afu9-deploy status', () => {
     expect(code).toBe(0);
     expect(JSON.parse(cli.stdout())).toMatchObject({
       status: 'SUCCEEDED',
-      timeline: ['+00:00  execution succeeded'],
+      timeline: ['+00:00:00  execution ended           SUCCEEDED'],
     });
   });
 

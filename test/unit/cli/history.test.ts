@@ -313,7 +313,7 @@ describe('afu9-deploy history', () => {
 
   it.each([
     [[], '--env is required'],
-    [['--env', 'qa'], '--env must be one of staging, production. Received: qa'],
+    [['--env', 'qa'], "Unknown environment 'qa'. Known environments: staging, production."],
     [['--env', 'staging', '--limit', '0'], '--limit takes a whole number from 1 to 100. Received: 0'],
     [['--env', 'staging', '--image', ' '], '--image takes a digest'],
     [['--env', 'staging', '--follow'], "Unknown option '--follow'"],

@@ -118,7 +118,7 @@ describe('afu9-deploy verify-secrets', () => {
   it('refuses an unknown environment before any AWS call', async () => {
     const cli = io();
     expect(await command.run(['--env', 'qa'], cli.io)).toBe(2);
-    expect(cli.stderr()).toContain("Unknown environment 'qa'. Known: staging, production.");
+    expect(cli.stderr()).toContain("Unknown environment 'qa'. Known environments: staging, production.");
     expect(ecs.calls()).toHaveLength(0);
   });
 });

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../../cli/main';
 import type { CliIo } from '../../../cli/command';
@@ -188,12 +191,100 @@ describe('afu9-deploy diff-gate', () => {
 describe('validate:diff', () => {
   function fakeCdk(code: number | undefined, output: string, failure?: string) {
     const calls: [string, readonly string[]][] = [];
-    const run: ProcessRunner = async (command, args) => {
+    const directories: (string | undefined)[] = [];
+    const run: ProcessRunner = async (command, args, options) => {
       calls.push([command, args]);
+      directories.push(options?.cwd);
       return { code, output, ...(failure ? { failure } : {}) };
     };
-    return { run, calls };
+    return { run, calls, directories };
   }
+
+  /** What the real CDK CLI printed (captured from `npx cdk diff` against the fixture app). */
+  const capturedCdkOutput = (name: string) =>
+    readFileSync(join(__dirname, '..', 'cli', 'fixtures', `${name}.txt`), 'utf8');
+
+  describe('when cdk diff fails', () => {
+    it.each([
+      ['cdk-diff-no-stack-match', 'No stacks match the name(s) Afu9EcStack'],
+      ['cdk-diff-no-app', '--app is required either in command-line, in cdk.json or in ~/.cdk.json'],
+    ])('names the first line of the cause (%s), not just ERROR', async (fixture, cause) => {
+      // Prepare: cdk exits 1 for these, as it does for a diff with --fail
+      const cdk = fakeCdk(1, capturedCdkOutput(fixture));
+      const captured = captureIo();
+
+      // Act
+      const code = await validateDiff(['Afu9EcStack'], captured.io, cdk.run);
+
+      // Assess
+      expect(code).toBe(2);
+      expect(captured.stdout()).toContain(`Diff gate: ERROR\n\nERROR: cdk diff failed: ${cause}.`);
+    });
+
+    it('names the error of a synthesis that threw, not its stack trace or warnings', async () => {
+      const cdk = fakeCdk(1, readFixture('error-synth-failure'));
+      const captured = captureIo();
+
+      const code = await validateDiff(['Afu9EcsStack', '--json'], captured.io, cdk.run);
+
+      expect(code).toBe(2);
+      expect(JSON.parse(captured.stdout()).message).toMatch(
+        /^ERROR: cdk diff failed: Error: Afu9EcsStack: image tag '' is not valid\. Pass the tag/,
+      );
+    });
+  });
+
+  describe('--app', () => {
+    let infraDir: string;
+    beforeEach(() => {
+      infraDir = mkdtempSync(join(tmpdir(), 'afu9-infra-'));
+      writeFileSync(join(infraDir, 'cdk.json'), JSON.stringify({ app: 'npx tsx bin/infra.ts' }));
+    });
+    afterEach(() => rmSync(infraDir, { recursive: true, force: true }));
+
+    it('runs cdk diff in the infrastructure repository a directory names', async () => {
+      const cdk = fakeCdk(0, readFixture('ecs-new-image'));
+      const captured = captureIo();
+
+      const code = await validateDiff(['--app', infraDir, 'Afu9EcsStack', '-c', 'x=1'], captured.io, cdk.run);
+
+      expect(code).toBe(0);
+      expect(cdk.calls).toEqual([['npx', ['cdk', 'diff', 'Afu9EcsStack', '-c', 'x=1']]]);
+      expect(cdk.directories).toEqual([infraDir]);
+      expect(captured.stderr()).toContain(`(in ${infraDir})`);
+    });
+
+    it('passes anything else on as the command that runs the app, wherever it is given', async () => {
+      const cdk = fakeCdk(0, readFixture('ecs-new-image'));
+      const app = 'npx tsx test/fixtures/cdk-diff/app/main.ts';
+
+      const code = await validateDiff(['Afu9EcsStack', `--app=${app}`, '--json'], captureIo().io, cdk.run);
+
+      expect(code).toBe(0);
+      expect(cdk.calls).toEqual([['npx', ['cdk', 'diff', '--app', app, 'Afu9EcsStack']]]);
+      expect(cdk.directories).toEqual([undefined]);
+    });
+
+    it('refuses a directory without cdk.json before running cdk, and says what to give instead', async () => {
+      const cdk = fakeCdk(0, '');
+      const captured = captureIo();
+      const appDir = join(infraDir, 'app');
+      mkdirSync(appDir);
+
+      const code = await validateDiff(['--app', appDir, 'Afu9EcsStack'], captured.io, cdk.run);
+
+      expect(code).toBe(2);
+      expect(cdk.calls).toEqual([]);
+      expect(captured.stderr()).toContain(`${appDir} is a directory without a cdk.json`);
+      expect(captured.stderr()).toContain(`--app "npx tsx ${join(appDir, 'main.ts')}"`);
+    });
+
+    it('is a usage error without a value', async () => {
+      const captured = captureIo();
+      expect(await validateDiff(['Afu9EcsStack', '--app'], captured.io, fakeCdk(0, '').run)).toBe(2);
+      expect(captured.stderr()).toContain('--app needs a value');
+    });
+  });
 
   it('runs cdk diff for the stack with the given arguments and gates its output', async () => {
     // Prepare
@@ -241,7 +332,7 @@ describe('validate:diff', () => {
     expect(code).toBe(2);
     expect(JSON.parse(captured.stdout())).toMatchObject({
       verdict: 'ERROR',
-      message: /cdk diff did not finish/,
+      message: expect.stringMatching(/^ERROR: cdk diff failed \((it exited with code 2|spawn npx ENOENT)\)/),
     });
     expect(cdk.calls[0][1]).toEqual(['cdk', 'diff', 'Afu9EcsStack']);
   });

@@ -1,0 +1,59 @@
+/**
+ * Flag parsing every command shares: node's strict `parseArgs`, with its errors turned into usage
+ * errors that suggest the flag meant ("Unknown option '--folow'. Did you mean '--follow'?").
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { environments, isEnvironmentName, type EnvironmentName } from '../lambdas/domain/environments';
+import { UsageError } from './command';
+import { didYouMean } from './did-you-mean';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The flags of every command that calls AWS: which credentials and which region. */
+export const awsFlags = {
+  profile: { type: 'string' },
+  region: { type: 'string' },
+} as const satisfies Options;
+
+export const awsFlagsUsage = `  --profile <name>          the AWS profile to use (defaults to $AWS_PROFILE, then the default chain)
+  --region <region>         defaults to $AWS_REGION, then $AWS_DEFAULT_REGION, then eu-central-1`;
+
+export function parseFlags<T extends Options>(
+  argv: readonly string[],
+  options: T,
+  settings: { readonly allowPositionals?: boolean } = {},
+) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: settings.allowPositionals ?? false,
+    });
+  } catch (error) {
+    throw new UsageError(explainParseError(error, Object.keys(options)));
+  }
+}
+
+function explainParseError(error: unknown, names: readonly string[]): string {
+  // Errors are not always `instanceof Error` across realms (jest, vm): read the message field.
+  const field = (error as { message?: unknown } | null)?.message;
+  const message = typeof field === 'string' ? field : String(error);
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(message);
+  if (!unknown) return message;
+  const typed = `${unknown[1]}${unknown[2]}`;
+  const suggestion = didYouMean(unknown[2]!, names, (name) => `--${name}`);
+  return `Unknown option '${typed}'.${suggestion || ` Known options: ${names.map((n) => `--${n}`).join(', ')}.`}`;
+}
+
+/** `--env`: required, and one of the configured environments (with a suggestion for a typo). */
+export function environmentFlag(value: string | undefined): EnvironmentName {
+  const known = Object.keys(environments);
+  if (!value) throw new UsageError(`--env is required (${known.join(' or ')}).`);
+  if (!isEnvironmentName(value)) {
+    throw new UsageError(
+      `Unknown environment '${value}'.${didYouMean(value, known)} Known environments: ${known.join(', ')}.`,
+    );
+  }
+  return value;
+}
