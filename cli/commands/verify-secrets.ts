@@ -39,10 +39,11 @@ const GROUPS: readonly { title: string; kinds: readonly VerificationCheck['kind'
 function paintStatus(status: VerificationCheck['status'], colours: Paint): string {
   const padded = status.padEnd(4);
   if (status === 'OK') return colours.green(padded);
-  return status === 'NG' ? colours.red(padded) : colours.yellow(padded);
+  // DENIED refuses the deployment as NG does; only SKIP is a note.
+  return status === 'SKIP' ? colours.yellow(padded) : colours.red(padded);
 }
 
-/** The OK / NG / SKIP tree `verify-secrets` prints; also the verification part of `start --dry-run`. */
+/** The OK / NG / SKIP / DENIED tree `verify-secrets` prints; also the verification part of `start --dry-run`. */
 export function renderVerificationTree(
   heading: string,
   checks: readonly VerificationCheck[],
