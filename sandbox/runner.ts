@@ -24,6 +24,7 @@ import {
   type DeployedStack,
 } from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
+import { TemplateResolutionError } from './assembly/intrinsics';
 import { openSandboxAccount, requiredSubstitution, type SandboxAccount } from './run/account-port';
 import {
   SimulatedExecution,
@@ -279,6 +280,7 @@ class Simulation {
     const definition = substitute(this.stack.definitionSubstitutions);
     this.definition = definition as unknown as AslDefinition;
     this.stateMachine = stateMachineFor(withoutLibraryTimeouts(definition));
+    this.checkManagedRuleGrant();
     this.routeEvents();
   }
 
@@ -540,24 +542,12 @@ class Simulation {
 
   /**
    * `startBuild.sync` as Step Functions runs it: it starts the build and polls it with the state
-   * machine's role, and learns of its end through a managed EventBridge rule it creates in the account.
-   * (StopBuild is only called when the state is stopped or times out, which the sandbox's build never is.)
+   * machine's role. (StopBuild is only called when the state is stopped or times out, which the
+   * sandbox's build never is; the managed rule is checked when the state machine is created.)
    */
   private authorizeDiffBuild(call: TaskCall): void {
     const { accountId, region } = this.stack;
     const project = `arn:aws:codebuild:${region}:${accountId}:project/${this.diffProjectName}`;
-    const rule = `arn:aws:events:${region}:${accountId}:rule/${CODEBUILD_SYNC_RULE}`;
-    this.authorizeTask(
-      call,
-      (['events:PutTargets', 'events:PutRule', 'events:DescribeRule'] as const).map((action) => ({
-        action,
-        resource: rule,
-        context: {},
-      })),
-      'States.TaskFailed',
-      'AmazonCloudWatchEvents',
-      400,
-    );
     this.authorizeTask(
       call,
       (['codebuild:StartBuild', 'codebuild:BatchGetBuilds'] as const).map((action) => ({
@@ -568,6 +558,41 @@ class Simulation {
       'CodeBuild.AWSCodeBuildException',
       'AWSCodeBuild',
       400,
+    );
+  }
+
+  /**
+   * Step Functions creates the managed EventBridge rule a `.sync` CodeBuild task needs when the state
+   * machine is created, with the state machine's role; without the grant, CreateStateMachine itself
+   * fails (`AccessDeniedException: '<role>' is not authorized to create managed-rule`), so such a
+   * stack never deploys and cannot be rehearsed.
+   */
+  private checkManagedRuleGrant(): void {
+    const usesSyncBuild = Object.values(this.definition.States).some(
+      (state) => state.Resource === 'arn:aws:states:::codebuild:startBuild.sync',
+    );
+    if (!usesSyncBuild) return;
+    const { accountId, region, stateMachineRole: role } = this.stack;
+    const rule = `arn:aws:events:${region}:${accountId}:rule/${CODEBUILD_SYNC_RULE}`;
+    const caller: Caller = {
+      kind: 'role',
+      roleArn: role.roleArn,
+      sessionArn: `arn:aws:sts::${accountId}:assumed-role/${role.roleName}/CreateStateMachine`,
+      accountId,
+    };
+    const verdict = judgeDelivery(
+      'Step Functions CreateStateMachine',
+      (['events:PutTargets', 'events:PutRule', 'events:DescribeRule'] as const).map((action) => ({
+        caller,
+        request: { action, resource: rule, context: {} },
+      })),
+      this.policies,
+    );
+    if (verdict.allowed) return;
+    throw new TemplateResolutionError(
+      `AWS would refuse to create the state machine: CreateStateMachine answers AccessDeniedException: ` +
+        `'${role.roleArn}' is not authorized to create managed-rule (${verdict.reason}). Grant the state machine ` +
+        `role events:PutTargets, events:PutRule and events:DescribeRule on ${rule}.`,
     );
   }
 

@@ -28,6 +28,26 @@ async function rehearse(name: string, edit?: (template: MutableTemplate) => void
   return runSimulation({ scenario: scenario(name), templatePath: writeVariant(path, template) });
 }
 
+/** Sets properties of deployment-event's EventInvokeConfig. */
+function withInvokeConfig(template: MutableTemplate, properties: Record<string, unknown>): void {
+  const [, config] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')[0]!;
+  Object.assign(config.Properties!, properties);
+}
+
+/** Takes `actions` out of the state machine role's policy statements (a statement left empty goes). */
+function withoutStateMachineGrants(template: MutableTemplate, actions: readonly string[]): void {
+  const [, policy] = resourcesOfType(template, 'AWS::IAM::Policy').find(([id]) =>
+    id.startsWith('StateMachineRole'),
+  )!;
+  const document = policy.Properties!.PolicyDocument as { Statement: PolicyStatementJson[] };
+  document.Statement = document.Statement.flatMap((statement) => {
+    const listed = Array.isArray(statement.Action) ? statement.Action : [statement.Action ?? ''];
+    const kept = listed.filter((action) => !actions.includes(action));
+    if (kept.length === listed.length) return [statement];
+    return kept.length === 0 ? [] : [{ ...statement, Action: kept }];
+  });
+}
+
 function resourcesOfType(template: MutableTemplate, type: string) {
   return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 }
@@ -140,6 +160,24 @@ describe('Lambda asynchronous invocation of deployment-event', () => {
       'Afu9DeployOrchestrator-DeploymentEventErrors',
     );
   });
+
+  it.each([
+    [{ MaximumRetryAttempts: 0 }, 'RetriesExhausted', 1],
+    [{ MaximumEventAgeInSeconds: 120 }, 'EventAgeExceeded', 2],
+  ])(
+    'follows the EventInvokeConfig %j: gives up with %s after %i attempt(s)',
+    async (properties, condition, attempts) => {
+      // Act
+      const run = await rehearse('wake-up-fails', (template) => withInvokeConfig(template, properties));
+
+      // Assess
+      const records = onFailureQueue(run).map((message) => JSON.parse(message.body) as unknown);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).toMatchObject({ requestContext: { condition, approximateInvokeCount: attempts } });
+      }
+    },
+  );
 });
 
 describe('EventBridge dead-letter queue', () => {
@@ -258,5 +296,34 @@ describe('Step Functions → Task functions', () => {
       ]),
     );
     expect(run.document.outcome).not.toBe('deployed');
+  });
+
+  it('fails the diff build with CodeBuild.AWSCodeBuildException when the role may not codebuild:StartBuild', async () => {
+    // Act
+    const run = await rehearse('happy', (template) =>
+      withoutStateMachineGrants(template, ['codebuild:StartBuild']),
+    );
+
+    // Assess
+    const diff = run.executions[0]!.states.find((state) => state.name === 'RunCdkDiff');
+    expect(diff?.invocations[0]?.error).toMatchObject({
+      Error: 'CodeBuild.AWSCodeBuildException',
+      Cause: expect.stringMatching(
+        /is not authorized to perform: codebuild:StartBuild on resource: arn:aws:codebuild:/,
+      ),
+    });
+    expect(run.document.accessDenied).toEqual([
+      expect.objectContaining({ caller: 'state machine Afu9Deployment', action: 'codebuild:StartBuild' }),
+    ]);
+  });
+
+  it('refuses to rehearse a stack whose state machine AWS would not create: no grant for the managed CodeBuild rule', async () => {
+    // Act
+    const attempt = rehearse('happy', (template) => withoutStateMachineGrants(template, ['events:PutRule']));
+
+    // Assess
+    await expect(attempt).rejects.toThrow(
+      /AWS would refuse to create the state machine: .*not authorized to create managed-rule .*events:PutRule/,
+    );
   });
 });
