@@ -115,23 +115,6 @@ export const scenarios: readonly Scenario[] = [
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
   },
   {
-    name: 'wake-up-fails',
-    summary:
-      "the deployment-event function crashes on every event: Lambda's retries run out, the record goes to " +
-      'the on-failure queue and its alarm notifies the topic; the safety-net poll still completes the deployment',
-    world: {
-      diffFixture: safeDiff,
-      functionFaults: {
-        'deployment-event': {
-          error: 'TypeError',
-          message: "Cannot read properties of undefined (reading 'deploymentId')",
-        },
-      },
-    },
-    trigger: { kind: 'start', input: deployStaging },
-    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
-  },
-  {
     name: 'diff-blocked',
     summary: 'the cdk diff replaces the ECS service: the diff gate blocks before anything changes',
     world: { diffFixture: 'ecs-service-replace.txt' },
@@ -263,6 +246,23 @@ export const scenarios: readonly Scenario[] = [
     world: {
       diffFixture: safeDiff,
       eventFaults: [{ eventName: 'SERVICE_DEPLOYMENT_COMPLETED', action: 'drop' }],
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'wake-up-fails',
+    summary:
+      "the deployment-event function crashes on every event: Lambda's retries run out, the record goes to " +
+      'the on-failure queue and its alarm notifies the topic; the safety-net poll still completes the deployment',
+    world: {
+      diffFixture: safeDiff,
+      functionFaults: {
+        'deployment-event': {
+          error: 'TypeError',
+          message: "Cannot read properties of undefined (reading 'deploymentId')",
+        },
+      },
     },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
