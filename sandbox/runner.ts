@@ -535,7 +535,7 @@ class Simulation {
     throw namedError(
       error,
       `User: ${sessionArn} is not authorized to perform: ${refused.action} on resource: ${refused.resource} ` +
-        `because no identity-based policy allows the ${refused.action} action ` +
+        `${verdict.iamReason.startsWith('an explicit deny') ? 'with' : 'because'} ${verdict.iamReason} ` +
         `(Service: ${service}; Status Code: ${statusCode}; Error Code: AccessDeniedException; Request ID: ${requestId}; Proxy: null)`,
     );
   }

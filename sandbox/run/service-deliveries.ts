@@ -26,8 +26,10 @@ export interface ServiceVerdict {
   readonly allowed: boolean;
   /** One record per check judged (the refused one last). */
   readonly records: readonly AuthorizationRecord[];
-  /** Why not, in IAM's words, naming the refused action. */
+  /** Why not, naming the refused action and resource, then IAM's words. */
   readonly reason: string;
+  /** IAM's words alone (`no identity-based policy allows the ... action`, `an explicit deny in ...`). */
+  readonly iamReason: string;
 }
 
 /** Judges a delivery's checks in order, recording each under `caller` (e.g. `CloudWatch alarm <name>`). */
@@ -41,6 +43,7 @@ export function judgeDelivery(
     return {
       allowed: true,
       reason: '',
+      iamReason: '',
       records: checks.map(({ request }) => ({
         caller,
         action: request.action,
@@ -53,6 +56,7 @@ export function judgeDelivery(
   return {
     allowed: false,
     reason: `${verdict.check.request.action} on ${verdict.check.request.resource}: ${verdict.reason}`,
+    iamReason: verdict.reason,
     records: [
       ...checks.slice(0, refusedAt).map(({ request }) => ({
         caller,

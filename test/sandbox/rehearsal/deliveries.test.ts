@@ -250,6 +250,32 @@ describe('CloudWatch alarm → topic', () => {
     );
   });
 
+  it("is refused, named in accessDenied, when the topic key's policy does not let CloudWatch use the key", async () => {
+    // Act
+    const run = await rehearse('wake-up-fails', (template) => {
+      for (const [, key] of resourcesOfType(template, 'AWS::KMS::Key')) {
+        const policy = key.Properties!.KeyPolicy as {
+          Statement: (PolicyStatementJson & { Principal?: unknown })[];
+        };
+        policy.Statement = policy.Statement.filter(
+          (statement) => !JSON.stringify(statement.Principal ?? '').includes('cloudwatch.amazonaws.com'),
+        );
+      }
+    });
+
+    // Assess
+    expect(alarmMessages(run)).toEqual([]);
+    expect(run.document.accessDenied).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          caller: 'CloudWatch alarm Afu9DeployOrchestrator-DeploymentEventOnFailure',
+          action: 'kms:GenerateDataKey',
+          resource: expect.stringMatching(/^arn:aws:kms:eu-central-1:123456789012:key\//),
+        }),
+      ]),
+    );
+  });
+
   it('lists an alarm on a metric the sandbox does not produce as not evaluated, with the reason', async () => {
     // Act
     const run = await rehearse('happy');
