@@ -24,6 +24,7 @@ import {
   type DeployedStack,
 } from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
+import { TemplateResolutionError } from './assembly/intrinsics';
 import { openSandboxAccount, requiredSubstitution, type SandboxAccount } from './run/account-port';
 import {
   SimulatedExecution,
@@ -35,6 +36,19 @@ import {
   type TaskInvoker,
 } from './run/execution';
 import { authorizeDelivery, patternMatches } from './run/deliveries';
+import { SimulatedSqs } from './account/sqs';
+import { IdSource } from './account/ids';
+import { SimulatedCloudWatch, type AlarmNotification, type MetricId } from './run/cloudwatch';
+import {
+  deadLetterAttributes,
+  invocationRecord,
+  judgeDelivery,
+  stackPolicySource,
+  type GiveUpCondition,
+} from './run/service-deliveries';
+import { alarmNotification, onFailureDestination, ruleSendsToQueue } from './iam/deliveries';
+import type { PolicySource } from './iam/authorize';
+import type { AuthorizationCheck, Caller } from './iam/evaluate';
 import type { AuthorizationRecord } from './run/function-clients';
 import { buildHandlers, type LambdaHandler } from './run/handlers';
 import { roleAuthorizer } from './run/role-authorizer';
@@ -48,7 +62,7 @@ import {
   type SimulationRun,
 } from './run/result';
 import { Scheduler } from './run/scheduler';
-import type { Scenario } from './scenarios';
+import type { FunctionFault, Scenario } from './scenarios';
 
 export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
@@ -98,8 +112,22 @@ export interface SimulationOptions {
  */
 const CDK_DIFF_BUILD_SECONDS = 90;
 
-/** Lambda's asynchronous invocation: the event, then two retries a minute and two minutes later. */
+/**
+ * Lambda's asynchronous invocation after a function error: the first retry a minute later, the
+ * second two minutes after that (the EventInvokeConfig decides how many are made).
+ */
 const ASYNC_RETRY_DELAYS_SECONDS = [60, 120] as const;
+
+/** Errors Step Functions reports when the Lambda service, not the function, failed the invoke. */
+const LAMBDA_SERVICE_ERRORS = new Set([
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+]);
+
+/** The rule Step Functions manages to learn when a `startBuild.sync` build ends. */
+const CODEBUILD_SYNC_RULE = 'StepFunctionsGetEventForCodeBuildStartBuildRule';
 
 /** Step Functions' limit on a state's input and output. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -200,6 +228,12 @@ class Simulation {
   private readonly followUpsSent = new Set<string>();
   private readonly taskFaults: Map<string, TaskFault[]>;
   private deliveries = 0;
+  readonly sqs: SimulatedSqs;
+  readonly cloudwatch: SimulatedCloudWatch;
+  private readonly policies: PolicySource;
+  /** Ids of service-side things (request ids, messages), apart from the account's so its ARNs do not move. */
+  private readonly serviceIds = new IdSource(7);
+  private readonly functionFaults: ReadonlyMap<string, FunctionFault>;
 
   constructor(
     private readonly sandbox: SandboxAccount,
@@ -216,6 +250,25 @@ class Simulation {
     this.diffBucket = sandbox.resources.diffBucket;
     this.diffProjectName = requiredSubstitution(this.stack, 'DiffProjectName');
     this.diffText = readFixture(scenario.world.diffFixture);
+    this.functionFaults = new Map(Object.entries(scenario.world.functionFaults ?? {}));
+    this.policies = stackPolicySource(this.stack);
+    this.sqs = new SimulatedSqs(
+      this.stack.queues.map((queue) => queue.arn),
+      account.clock,
+      this.serviceIds,
+    );
+    this.cloudwatch = new SimulatedCloudWatch(
+      this.stack.alarms,
+      account.clock,
+      account.region,
+      account.accountId,
+      (metric) => this.gauge(metric),
+      (notification) => this.deliverAlarm(notification),
+    );
+    this.sqs.onSent((queueArn) => {
+      const queue = this.stack.queues.find((candidate) => candidate.arn === queueArn)!;
+      this.cloudwatch.record(sqsMetric('NumberOfMessagesSent', queue.name));
+    });
     this.handlers = buildHandlers(
       account,
       this.stack,
@@ -227,6 +280,7 @@ class Simulation {
     const definition = substitute(this.stack.definitionSubstitutions);
     this.definition = definition as unknown as AslDefinition;
     this.stateMachine = stateMachineFor(withoutLibraryTimeouts(definition));
+    this.checkManagedRuleGrant();
     this.routeEvents();
   }
 
@@ -311,7 +365,12 @@ class Simulation {
         `The stack has no function running the ${handlerName} handler (POWERTOOLS_SERVICE_NAME ${handlerName}).`,
       );
     }
-    return handler;
+    const fault = this.functionFaults.get(handlerName);
+    if (!fault) return handler;
+    return () => {
+      this.note(`${handlerName} crashes: ${fault.error}: ${fault.message}`);
+      return Promise.reject(namedError(fault.error, fault.message));
+    };
   }
 
   private handlerFor(functionArn: string): LambdaHandler {
@@ -324,18 +383,23 @@ class Simulation {
       const handler = this.handlerFor(resource);
       const startTimeKeys = executionStartTimeKeys(state);
       return (input, call) =>
-        this.withTaskFault(call, async () =>
-          checkedPayload(
+        this.withTaskFault(call, async () => {
+          this.authorizeTask(call, lambdaInvoke(resource), 'Lambda.AWSLambdaException', 'AWSLambda', 403);
+          return checkedPayload(
             await handler(withVirtualStartTime(jsonCopy(input), startTimeKeys, call)),
             stateName,
-          ),
-        );
+          );
+        });
     }
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       return (input, call) => this.waitForTaskToken(input, call, this.takeTaskFault(call));
     }
     if (resource === 'arn:aws:states:::codebuild:startBuild.sync') {
-      return (input, call) => this.withTaskFault(call, () => this.runDiffBuild(input, call));
+      return (input, call) =>
+        this.withTaskFault(call, () => {
+          this.authorizeDiffBuild(call);
+          return this.runDiffBuild(input, call);
+        });
     }
     throw new Error(
       `State ${stateName} uses the resource ${resource}, which the sandbox does not simulate. ` +
@@ -380,6 +444,12 @@ class Simulation {
     if (fault && fault.strikes !== 'after') {
       this.sandbox.expireTaskToken(token);
       return this.strike(fault, call);
+    }
+    try {
+      this.authorizeTask(call, lambdaInvoke(FunctionName), 'Lambda.AWSLambdaException', 'AWSLambda', 403);
+    } catch (error) {
+      this.sandbox.expireTaskToken(token);
+      throw error;
     }
     const timeoutMs = await this.taskTimeoutMs(call);
     const startedMs = this.clock.nowMillis();
@@ -428,6 +498,102 @@ class Simulation {
       return seconds * 1000;
     }
     return HORIZON_MS;
+  }
+
+  /**
+   * A Task state's call, authorized as Step Functions makes it: with the state machine's role (its
+   * identity policies and the resource's policy). A refused call fails the state as Step Functions
+   * reports it, `<Service>.<Exception>` with the service's AccessDenied text as the cause.
+   */
+  private authorizeTask(
+    call: TaskCall,
+    requests: readonly AuthorizationCheck['request'][],
+    error: string,
+    service: string,
+    statusCode: number,
+  ): void {
+    const role = this.stack.stateMachineRole;
+    const sessionArn = `arn:aws:sts::${this.stack.accountId}:assumed-role/${role.roleName}/${uuidFrom(call.execution.arn).replace(/-/g, '')}`;
+    const caller: Caller = {
+      kind: 'role',
+      roleArn: role.roleArn,
+      sessionArn,
+      accountId: this.stack.accountId,
+    };
+    const verdict = judgeDelivery(
+      `state machine ${this.stateMachineArn.split(':').pop()!}`,
+      requests.map((request) => ({ caller, request })),
+      this.policies,
+    );
+    this.authorizations.push(...verdict.records);
+    if (verdict.allowed) return;
+    const refused = verdict.records[verdict.records.length - 1]!;
+    const requestId = uuidFrom(`${call.execution.arn}#${call.stateName}#${this.authorizations.length}`);
+    this.note(
+      `${call.stateName} of ${call.execution.name}: the state machine role may not call ${refused.action} (AccessDenied)`,
+    );
+    throw namedError(
+      error,
+      `User: ${sessionArn} is not authorized to perform: ${refused.action} on resource: ${refused.resource} ` +
+        `${verdict.iamReason.startsWith('an explicit deny') ? 'with' : 'because'} ${verdict.iamReason} ` +
+        `(Service: ${service}; Status Code: ${statusCode}; Error Code: AccessDeniedException; Request ID: ${requestId}; Proxy: null)`,
+    );
+  }
+
+  /**
+   * `startBuild.sync` as Step Functions runs it: it starts the build and polls it with the state
+   * machine's role. (StopBuild is only called when the state is stopped or times out, which the
+   * sandbox's build never is; the managed rule is checked when the state machine is created.)
+   */
+  private authorizeDiffBuild(call: TaskCall): void {
+    const { accountId, region } = this.stack;
+    const project = `arn:aws:codebuild:${region}:${accountId}:project/${this.diffProjectName}`;
+    this.authorizeTask(
+      call,
+      (['codebuild:StartBuild', 'codebuild:BatchGetBuilds'] as const).map((action) => ({
+        action,
+        resource: project,
+        context: {},
+      })),
+      'CodeBuild.AWSCodeBuildException',
+      'AWSCodeBuild',
+      400,
+    );
+  }
+
+  /**
+   * Step Functions creates the managed EventBridge rule a `.sync` CodeBuild task needs when the state
+   * machine is created, with the state machine's role; without the grant, CreateStateMachine itself
+   * fails (`AccessDeniedException: '<role>' is not authorized to create managed-rule`), so such a
+   * stack never deploys and cannot be rehearsed.
+   */
+  private checkManagedRuleGrant(): void {
+    const usesSyncBuild = Object.values(this.definition.States).some(
+      (state) => state.Resource === 'arn:aws:states:::codebuild:startBuild.sync',
+    );
+    if (!usesSyncBuild) return;
+    const { accountId, region, stateMachineRole: role } = this.stack;
+    const rule = `arn:aws:events:${region}:${accountId}:rule/${CODEBUILD_SYNC_RULE}`;
+    const caller: Caller = {
+      kind: 'role',
+      roleArn: role.roleArn,
+      sessionArn: `arn:aws:sts::${accountId}:assumed-role/${role.roleName}/CreateStateMachine`,
+      accountId,
+    };
+    const verdict = judgeDelivery(
+      'Step Functions CreateStateMachine',
+      (['events:PutTargets', 'events:PutRule', 'events:DescribeRule'] as const).map((action) => ({
+        caller,
+        request: { action, resource: rule, context: {} },
+      })),
+      this.policies,
+    );
+    if (verdict.allowed) return;
+    throw new TemplateResolutionError(
+      `AWS would refuse to create the state machine: CreateStateMachine answers AccessDeniedException: ` +
+        `'${role.roleArn}' is not authorized to create managed-rule (${verdict.reason}). Grant the state machine ` +
+        `role events:PutTargets, events:PutRule and events:DescribeRule on ${rule}.`,
+    );
   }
 
   /**
@@ -497,15 +663,97 @@ class Simulation {
               return;
             }
             this.note(
-              `EventBridge rule ${rule.name} may not deliver to ${target.arn}: AccessDenied, ${verdict.reason}; ` +
-                (target.deadLetterArn
-                  ? `the event goes to the dead-letter queue ${target.deadLetterArn}`
-                  : 'the event is dropped (the target has no dead-letter queue)'),
+              `EventBridge rule ${rule.name} may not deliver to ${target.arn}: AccessDenied, ${verdict.reason}`,
             );
+            this.cloudwatch.record(eventsMetric('FailedInvocations', rule.name));
+            this.sendToDeadLetterQueue(rule, target, event, verdict.reason);
           },
         );
       }
     }
+  }
+
+  /**
+   * An event EventBridge could not deliver goes to the target's dead-letter queue, if the queue's
+   * policy lets EventBridge send it for this rule; otherwise it is gone.
+   */
+  private sendToDeadLetterQueue(
+    rule: DeployedRule,
+    target: DeployedRule['targets'][number],
+    event: BusEvent,
+    why: string,
+  ): void {
+    if (!target.deadLetterArn) {
+      this.note(`the event is dropped: the target of rule ${rule.name} has no dead-letter queue`);
+      return;
+    }
+    const queue = this.stack.queues.find((candidate) => candidate.arn === target.deadLetterArn);
+    if (!queue) {
+      throw new Error(
+        `Rule ${rule.logicalId} names the dead-letter queue ${target.deadLetterArn}, which is not a queue of the stack; ` +
+          "the sandbox models the template's queues only.",
+      );
+    }
+    const verdict = judgeDelivery(
+      `EventBridge rule ${rule.name}`,
+      ruleSendsToQueue({
+        ruleArn: rule.arn,
+        queueArn: queue.arn,
+        ...(queue.kmsKeyArn ? { queueKmsKeyArn: queue.kmsKeyArn } : {}),
+      }),
+      this.policies,
+    );
+    this.authorizations.push(...verdict.records);
+    if (!verdict.allowed) {
+      this.cloudwatch.record(eventsMetric('InvocationsFailedToBeSentToDlq', rule.name));
+      this.note(
+        `EventBridge may not send the event to the dead-letter queue ${queue.name} either (AccessDenied, ${verdict.reason}): the event is dropped`,
+      );
+      return;
+    }
+    this.note(`EventBridge parks the event in the dead-letter queue ${queue.name}`);
+    this.sqs.send(
+      queue.arn,
+      JSON.stringify(event),
+      deadLetterAttributes({ ruleArn: rule.arn, targetArn: target.arn, errorMessage: why }),
+    );
+  }
+
+  /** An alarm in ALARM notifies each of its actions, as CloudWatch (`cloudwatch.amazonaws.com`) publishing. */
+  private deliverAlarm({ alarm, subject, message }: AlarmNotification): void {
+    this.note(`CloudWatch alarm ${alarm.name} goes to ALARM`);
+    for (const action of alarm.alarmActions) {
+      if (!action.startsWith('arn:aws:sns:')) {
+        throw new Error(
+          `Alarm ${alarm.logicalId} has the action ${action}; the sandbox delivers alarm actions to SNS topics only.`,
+        );
+      }
+      const topicKmsKeyArn = this.stack.encryptionKeys.get(action);
+      const verdict = judgeDelivery(
+        `CloudWatch alarm ${alarm.name}`,
+        alarmNotification({
+          alarmArn: alarm.arn,
+          topicArn: action,
+          ...(topicKmsKeyArn ? { topicKmsKeyArn } : {}),
+        }),
+        this.policies,
+      );
+      this.authorizations.push(...verdict.records);
+      if (!verdict.allowed) {
+        this.note(
+          `CloudWatch may not notify ${action} of alarm ${alarm.name}: AccessDenied, ${verdict.reason}`,
+        );
+        continue;
+      }
+      this.sandbox.account.publishAsService(action, subject, message);
+      this.note(`CloudWatch notifies the topic: ${subject}`);
+    }
+  }
+
+  /** The current value of a level metric: a queue's visible messages (nothing in the stack reads them). */
+  private gauge(metric: MetricId): number {
+    const queue = this.stack.queues.find((candidate) => candidate.name === metric.dimensions.QueueName);
+    return queue ? this.sqs.messages(queue.arn).length : 0;
   }
 
   /** What a delivery to the target does: start an execution, or invoke the wake-up function. */
@@ -534,24 +782,48 @@ class Simulation {
     });
   }
 
-  /** The wake-up Lambda, invoked asynchronously as EventBridge does, with Lambda's retries. */
+  /**
+   * The wake-up Lambda, invoked asynchronously as EventBridge does. After a function error Lambda
+   * retries as the function's EventInvokeConfig says (a minute, then two minutes later), and gives up
+   * on an event that would be older than its maximum age; then it sends the invocation record to the
+   * on-failure destination, as the function's role.
+   */
   private deliverDeploymentEvent(event: BusEvent): void {
     const handler = this.handlerNamed('deployment-event');
+    const fn = this.stack.functions.find((candidate) => candidate.handlerName === 'deployment-event')!;
+    const config = fn.asyncInvocation;
     const label =
       event['detail-type'] === 'ECS Task State Change'
         ? `TASK_STOPPED ${String(event.detail.startedBy)} ${String(event.detail.taskArn).split('/').pop()}`
         : `${String(event.detail.eventName)} ${String(event.detail.deploymentId)}`;
     this.note(`EventBridge delivers ${label} to the deployment-event function`);
+    const receivedMs = this.clock.nowMillis();
+    const requestId = this.serviceIds.uuid();
     void this.scheduler.spawn(async () => {
       for (let attempt = 0; ; attempt += 1) {
         try {
           await handler(jsonCopy(event));
           return;
         } catch (error) {
-          const delay = ASYNC_RETRY_DELAYS_SECONDS[attempt];
+          this.cloudwatch.record(lambdaMetric('Errors', fn.functionName));
           const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          if (delay === undefined) {
-            this.note(`deployment-event failed on ${label} after ${attempt + 1} attempts: ${message}`);
+          const delay =
+            attempt < config.maximumRetryAttempts ? ASYNC_RETRY_DELAYS_SECONDS[attempt] : undefined;
+          const tooOld =
+            delay !== undefined &&
+            this.clock.nowMillis() + delay * 1000 - receivedMs > config.maximumEventAgeSeconds * 1000;
+          if (delay === undefined || tooOld) {
+            const condition: GiveUpCondition = tooOld ? 'EventAgeExceeded' : 'RetriesExhausted';
+            this.note(
+              `deployment-event failed on ${label} after ${attempt + 1} attempt(s) (${message}); ` +
+                `Lambda gives up on it (${condition})`,
+            );
+            this.sendToOnFailureDestination(fn, event, {
+              requestId,
+              condition,
+              approximateInvokeCount: attempt + 1,
+              error,
+            });
             return;
           }
           this.note(`deployment-event failed on ${label} (${message}); Lambda retries in ${delay} s`);
@@ -561,8 +833,79 @@ class Simulation {
     });
   }
 
+  /** Lambda hands the record of an event that failed for good to the on-failure destination, if any. */
+  private sendToOnFailureDestination(
+    fn: DeployedFunction,
+    event: BusEvent,
+    failure: {
+      requestId: string;
+      condition: GiveUpCondition;
+      approximateInvokeCount: number;
+      error: unknown;
+    },
+  ): void {
+    const destination = fn.asyncInvocation.onFailureArn;
+    if (!destination) {
+      this.note(`${fn.handlerName} has no on-failure destination: Lambda drops the event`);
+      return;
+    }
+    const queue = this.stack.queues.find((candidate) => candidate.arn === destination);
+    if (!queue) {
+      throw new Error(
+        `The on-failure destination of ${fn.logicalId} is ${destination}, which is not a queue of the stack; ` +
+          "the sandbox models the template's SQS queues as destinations.",
+      );
+    }
+    const verdict = judgeDelivery(
+      `Lambda on-failure destination of ${fn.handlerName}`,
+      onFailureDestination({
+        functionRole: {
+          kind: 'role',
+          roleArn: fn.roleArn,
+          sessionArn: `arn:aws:sts::${this.stack.accountId}:assumed-role/${fn.roleName}/${fn.functionName}`,
+          accountId: this.stack.accountId,
+        },
+        destinationArn: queue.arn,
+        ...(queue.kmsKeyArn ? { destinationKmsKeyArn: queue.kmsKeyArn } : {}),
+      }),
+      this.policies,
+    );
+    this.authorizations.push(...verdict.records);
+    if (!verdict.allowed) {
+      this.cloudwatch.record(lambdaMetric('DestinationDeliveryFailures', fn.functionName));
+      this.note(
+        `Lambda may not send the failed event to ${queue.name} as ${fn.handlerName}'s role (AccessDenied, ${verdict.reason}): the event is lost`,
+      );
+      return;
+    }
+    this.note(`Lambda sends the record of the failed event to the on-failure queue ${queue.name}`);
+    this.sqs.send(
+      queue.arn,
+      invocationRecord({
+        at: this.clock.now(),
+        requestId: failure.requestId,
+        functionArn: fn.functionArn,
+        condition: failure.condition,
+        approximateInvokeCount: failure.approximateInvokeCount,
+        requestPayload: event,
+        error: failure.error,
+      }),
+    );
+  }
+
+  private recordTaskMetrics(record: StateRecord): void {
+    const state = this.definition.States[record.name];
+    const metrics = taskMetrics(
+      record,
+      state,
+      (arn) => this.stack.functions.find((fn) => fn.functionArn === arn)?.functionName,
+    );
+    for (const { metric, atMs } of metrics) this.cloudwatch.record(metric, 1, atMs);
+  }
+
   private stateClosed(execution: SimulatedExecution, record: StateRecord): void {
     this.onProgress({ kind: 'state', at: record.leftAtMs, execution, record });
+    this.recordTaskMetrics(record);
     if (execution !== this.executions[0] || record.status !== 'SUCCEEDED') return;
     for (const followUp of this.followUps ?? []) {
       if (followUp.afterState !== record.name || this.followUpsSent.has(followUp.afterState)) continue;
@@ -574,6 +917,51 @@ class Simulation {
       this.startExecution(name, followUp.input, { kind: 'request', description: followUp.description });
     }
   }
+}
+
+/** What Step Functions and Lambda count for each failed attempt of a Task state that invokes a function. */
+function taskMetrics(
+  record: StateRecord,
+  state: AslState | undefined,
+  functionNameOf: (functionArn: string) => string | undefined,
+): { metric: MetricId; atMs: number }[] {
+  const resource = state?.Resource ?? '';
+  if (!resource.startsWith('arn:aws:lambda:')) return [];
+  const functionName = functionNameOf(resource);
+  return record.invocations.flatMap((invocation) => {
+    const error = invocation.error?.Error;
+    if (error === undefined) return [];
+    const atMs = invocation.endMs;
+    if (error === 'States.Timeout') {
+      return [{ metric: statesMetric('LambdaFunctionsTimedOut', resource), atMs }];
+    }
+    const failed = { metric: statesMetric('LambdaFunctionsFailed', resource), atMs };
+    // A function error (its code threw, or it timed out) also counts in the function's own Errors.
+    return LAMBDA_SERVICE_ERRORS.has(error) || functionName === undefined
+      ? [failed]
+      : [failed, { metric: lambdaMetric('Errors', functionName), atMs }];
+  });
+}
+
+function lambdaMetric(metricName: string, functionName: string): MetricId {
+  return { namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: functionName } };
+}
+
+function statesMetric(metricName: string, functionArn: string): MetricId {
+  return { namespace: 'AWS/States', metricName, dimensions: { LambdaFunctionArn: functionArn } };
+}
+
+function eventsMetric(metricName: string, ruleName: string): MetricId {
+  return { namespace: 'AWS/Events', metricName, dimensions: { RuleName: ruleName } };
+}
+
+function sqsMetric(metricName: string, queueName: string): MetricId {
+  return { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queueName } };
+}
+
+/** The request Step Functions' role makes to invoke a function (unqualified: `$LATEST`). */
+function lambdaInvoke(functionArn: string): AuthorizationCheck['request'][] {
+  return [{ action: 'lambda:InvokeFunction', resource: functionArn, context: {} }];
 }
 
 /**
@@ -743,6 +1131,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       faultsStruck: [...account.faults.struck],
       startedAt,
       liveServiceUrl: account.liveServiceUrlFor(env.name),
+      queueMessages: Object.fromEntries(
+        sandbox.stack.queues.map((queue) => [queue.name, simulation.sqs.messages(queue.arn)]),
+      ),
     };
   } finally {
     await sandbox.account.close();
@@ -859,5 +1250,6 @@ function buildDocument(
             },
           ],
     ),
+    alarms: simulation.cloudwatch.statuses(),
   };
 }

@@ -141,6 +141,8 @@ export async function createSimulatedAccount(
     },
     bus,
     published: sns.published,
+    publishAsService: (topicArn, subject, message) =>
+      sns.publishAsService({ TopicArn: topicArn, Subject: subject, Message: message }),
     onTaskTokenCompleted: (listener) => sfn.onTaskTokenCompleted(listener),
     liveServiceUrl: liveService.url,
     liveServiceUrlFor: (environment) => liveService.urlFor(environment),

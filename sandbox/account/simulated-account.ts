@@ -70,6 +70,8 @@ export interface SimulatedAccount {
   readonly bus: EventBus;
   /** Every SNS Publish, in order. */
   readonly published: readonly PublishedMessage[];
+  /** A publish by an AWS service (an alarm), already authorized; injected API faults do not strike it. */
+  publishAsService(topicArn: string, subject: string, message: string): void;
   /** Task tokens completed through SendTaskSuccess / SendTaskFailure, delivered as they happen. */
   onTaskTokenCompleted(listener: (completion: TaskTokenCompletion) => void): () => void;
   /** Base URL of the live local HTTP service standing in for the Control Center. */

@@ -6,6 +6,8 @@ import type { AuthorizationRecord } from './function-clients';
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
 import type { BusEvent, PublishedMessage } from '../account/simulated-account';
+import type { QueueMessage } from '../account/sqs';
+import type { AlarmStatus } from './cloudwatch';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
@@ -63,6 +65,8 @@ export interface SimulationDocument {
   readonly virtualSeconds: number;
   readonly executions: readonly ExecutionSummary[];
   readonly accessDenied: readonly AccessDeniedEntry[];
+  /** Every alarm of the template at the end of the run; one the sandbox cannot evaluate says why. */
+  readonly alarms: readonly AlarmStatus[];
 }
 
 /** The whole record of a run. */
@@ -89,6 +93,8 @@ export interface SimulationRun {
   readonly faultsStruck: readonly string[];
   readonly startedAt: Date;
   readonly liveServiceUrl: string;
+  /** The messages in each of the stack's queues at the end, by queue name. */
+  readonly queueMessages: Readonly<Record<string, readonly QueueMessage[]>>;
 }
 
 const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {

@@ -46,8 +46,20 @@ export interface ScenarioWorld {
    * hangs keeps it small. @default the environment's own
    */
   readonly smokeTiming?: SmokeTiming;
+  /**
+   * Functions that crash on every invocation, by handler name (`deployment-event`): a bug in the
+   * shipped code, say. Lambda reports the error as the function's; what follows is the invoker's
+   * business (Step Functions' Retry/Catch, Lambda's asynchronous retries). @default none
+   */
+  readonly functionFaults?: Readonly<Record<string, FunctionFault>>;
   /** The real `cdk diff` output (a file in test/fixtures/cdk-diff/) the CodeBuild job prints. */
   readonly diffFixture: string;
+}
+
+/** An error a function throws on every invocation: `error` is its name, as the runtime reports it. */
+export interface FunctionFault {
+  readonly error: string;
+  readonly message: string;
 }
 
 /** What starts the run. */
@@ -234,6 +246,23 @@ export const scenarios: readonly Scenario[] = [
     world: {
       diffFixture: safeDiff,
       eventFaults: [{ eventName: 'SERVICE_DEPLOYMENT_COMPLETED', action: 'drop' }],
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'wake-up-fails',
+    summary:
+      "the deployment-event function crashes on every event: Lambda's retries run out, the record goes to " +
+      'the on-failure queue and its alarm notifies the topic; the safety-net poll still completes the deployment',
+    world: {
+      diffFixture: safeDiff,
+      functionFaults: {
+        'deployment-event': {
+          error: 'TypeError',
+          message: "Cannot read properties of undefined (reading 'deploymentId')",
+        },
+      },
     },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },

@@ -65,6 +65,10 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
   },
+  'wake-up-fails': {
+    states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
+    subject: /Deployed stage-9d1e0f4/,
+  },
   'lost-event': {
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
