@@ -116,11 +116,30 @@ function whyNotEvaluated(alarm: DeployedAlarm): string | undefined {
     const returned = alarm.queries.filter((query) => query.returnData);
     const expression =
       returned.length === 1 && 'expression' in returned[0]! ? returned[0].expression : undefined;
-    if (!expression || !/^\s*[a-z]\w*(\s*\+\s*[a-z]\w*)*\s*$/i.test(expression)) {
-      return 'only an expression that adds metrics (a + b + ...) is modelled';
+    if (!expression || !sumTerms(expression)) {
+      return 'only an expression that adds metrics (a + FILL(b, 0) + ...) is modelled';
     }
   }
   return undefined;
+}
+
+interface SumTerm {
+  readonly id: string;
+  /** `FILL(id, 0)`: a period without a datapoint reads as 0. */
+  readonly filledWithZero: boolean;
+}
+
+/** The terms of `a + FILL(b, 0) + ...`; undefined for any other expression. */
+function sumTerms(expression: string): SumTerm[] | undefined {
+  const terms: SumTerm[] = [];
+  for (const part of expression.split('+')) {
+    const filled = /^\s*FILL\(\s*([a-z]\w*)\s*,\s*0\s*\)\s*$/i.exec(part);
+    const plain = /^\s*([a-z]\w*)\s*$/i.exec(part);
+    if (filled) terms.push({ id: filled[1]!, filledWithZero: true });
+    else if (plain && !/^FILL$/i.test(plain[1]!)) terms.push({ id: plain[1]!, filledWithZero: false });
+    else return undefined;
+  }
+  return terms;
 }
 
 export class SimulatedCloudWatch {
@@ -192,13 +211,21 @@ export class SimulatedCloudWatch {
   private valueOf(alarm: DeployedAlarm, nowMs: number): number | undefined {
     if (alarm.single)
       return this.statistic(alarm.single.metric, alarm.single.statistic, alarm.single.period, nowMs);
-    const values = (alarm.queries ?? [])
-      .filter((query): query is Extract<AlarmQuery, { metric: AlarmMetric }> => 'metric' in query)
-      .map((query) => this.statistic(query.metric, query.stat, query.period, nowMs));
-    // A term without data counts as 0 here (see docs/rehearsal-strictness.md on FILL).
-    return values.every((value) => value === undefined)
-      ? undefined
-      : values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    const queries = alarm.queries ?? [];
+    const expression = queries.find((query) => query.returnData && 'expression' in query);
+    const terms = expression && 'expression' in expression ? sumTerms(expression.expression) : undefined;
+    let sum = 0;
+    for (const term of terms ?? []) {
+      const query = queries.find(
+        (candidate): candidate is Extract<AlarmQuery, { metric: AlarmMetric }> =>
+          candidate.id === term.id && 'metric' in candidate,
+      );
+      const value = query && this.statistic(query.metric, query.stat, query.period, nowMs);
+      // A sum has no value where a term has none, unless the term is FILLed.
+      if (value === undefined && !term.filledWithZero) return undefined;
+      sum += value ?? 0;
+    }
+    return sum;
   }
 
   private statistic(metric: AlarmMetric, stat: string, period: number, nowMs: number): number | undefined {

@@ -77,25 +77,30 @@ describe('SimulatedCloudWatch', () => {
     ]);
   });
 
-  it('adds the metrics of a metric-math sum, a metric without data counting as nothing', () => {
-    // Arrange
+  function notifySumAlarm(expression: string) {
     const errors = { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: 'notify' } };
     const throttles = {
       namespace: 'AWS/Lambda',
       metricName: 'Throttles',
       dimensions: { FunctionName: 'notify' },
     };
-    const { notified, cloudwatch } = cloudWatch([
+    const built = cloudWatch([
       arrivedAlarm({
         threshold: 2,
         queries: [
-          { id: 'expr_1', returnData: true, expression: 'errors + throttles' },
+          { id: 'expr_1', returnData: true, expression },
           { id: 'errors', returnData: false, metric: errors, stat: 'Sum', period: 300 },
           { id: 'throttles', returnData: false, metric: throttles, stat: 'Sum', period: 300 },
         ],
         single: undefined,
       } as Partial<DeployedAlarm>),
     ]);
+    return { ...built, errors, throttles };
+  }
+
+  it('adds the metrics of a metric-math sum, a FILLed metric without data counting as 0', () => {
+    // Arrange
+    const { notified, cloudwatch, errors } = notifySumAlarm('FILL(errors, 0) + FILL(throttles, 0)');
 
     // Act
     cloudwatch.record(errors);
@@ -106,6 +111,20 @@ describe('SimulatedCloudWatch', () => {
     expect(afterOne).toBe(0);
     expect(notified).toHaveLength(1);
     expect(JSON.parse(notified[0]!.message).Trigger.Metrics).toHaveLength(3);
+  });
+
+  it('gives a sum no value while an unFILLed term has no datapoint, so the alarm stays quiet as in AWS', () => {
+    // Arrange
+    const { notified, cloudwatch, errors, throttles } = notifySumAlarm('errors + throttles');
+
+    // Act
+    cloudwatch.record(errors, 5);
+    const whileThrottlesQuiet = notified.length;
+    cloudwatch.record(throttles, 0);
+
+    // Assess
+    expect(whileThrottlesQuiet).toBe(0);
+    expect(notified).toHaveLength(1);
   });
 
   it.each([
@@ -151,7 +170,7 @@ describe('SimulatedCloudWatch', () => {
 
     // Assess
     expect(cloudwatch.statuses()[0]!.notEvaluated).toBe(
-      'only an expression that adds metrics (a + b + ...) is modelled',
+      'only an expression that adds metrics (a + FILL(b, 0) + ...) is modelled',
     );
   });
 });
