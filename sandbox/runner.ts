@@ -18,6 +18,7 @@ import { openSandboxAccount, type SandboxAccount } from './run/account-port';
 import type { ProgressEvent } from './run/progress';
 import { environmentOf, eventAccount, makeHistory, startWithRawInput } from './run/raw-input';
 import {
+  deployedTaskDefinition,
   outcomeOf,
   stateEntries,
   summarize,
@@ -37,8 +38,11 @@ export interface SimulationOptions {
   /**
    * Replaces the scenario's trigger (and its follow-ups): an execution input, or a raw EventBridge
    * event that first makes its own history in the account (docs/rehearsal.md, `simulate --input`).
+   * An execution input's images are in ECR only if the scenario's world has them, unless `pushed`.
    */
   readonly input?: unknown;
+  /** `simulate --pushed`: the images an execution input names were pushed to ECR first. @default false */
+  readonly pushed?: boolean;
   /** Where the input came from, for the timeline. @default 'input' */
   readonly inputLabel?: string;
   readonly onProgress?: (event: ProgressEvent) => void;
@@ -78,7 +82,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   try {
     const { account } = sandbox;
     const env = environmentOf(input);
-    const history = usesInput ? await makeHistory(sandbox, options.input) : [];
+    const history = usesInput
+      ? await makeHistory(sandbox, scenario, options.input, options.pushed === true)
+      : [];
     const startedAt = account.clock.now();
     const taskDefinitionBefore = taskDefinitionOf(sandbox, env);
     onProgress({
@@ -156,7 +162,9 @@ function buildDocument(
     status: status === 'RUNNING' ? 'FAILED' : status,
     outcome: outcome === 'running' ? 'failed' : outcome,
     rolledBack: outcome === 'rolled-back',
-    ...taskDefinitions,
+    taskDefinitionBefore: taskDefinitions.taskDefinitionBefore,
+    taskDefinitionDeployed: main ? deployedTaskDefinition(main) : null,
+    taskDefinitionAfter: taskDefinitions.taskDefinitionAfter,
     states: main ? stateEntries(main) : [],
     notifications: sandbox.account.published.map((message) => ({
       subject: message.subject ?? '',

@@ -16,7 +16,7 @@ import { parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--template <file>] [--json] [--report <file.html>]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--json]
 
 Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
@@ -29,7 +29,10 @@ Options:
   --input <file>     start with this input instead of the scenario's own: an execution input
                      ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
                      event (ECR push, ECS deployment state change) exactly as AWS delivers it;
-                     '-' reads it from stdin. It runs in the scenario's world.
+                     '-' reads it from stdin. It runs in the scenario's world: an image
+                     an execution input names is in ECR only if that world has it (an ECR
+                     push event's image is, since the event says it was pushed)
+  --pushed           treat the images named in the input as pushed to ECR first
   --template <file>  rehearse under this synthesized template (Afu9DeployOrchestrator.template.json
                      as \`cdk synth -o <dir>\` writes it, its asset folders beside it); default:
                      the current stack's, from cdk.out, synthesized first (about 15 s) when
@@ -50,6 +53,7 @@ interface SimulateOptions {
   readonly reportFile?: string;
   readonly json: boolean;
   readonly list: boolean;
+  readonly pushed: boolean;
 }
 
 function single(values: string[] | undefined, flag: string): string | undefined {
@@ -68,15 +72,25 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     report: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     list: { type: 'boolean' },
+    pushed: { type: 'boolean' },
   });
   const scenarioName = single(parsed.values.scenario, 'scenario');
   const inputFile = single(parsed.values.input, 'input');
   const reportFile = single(parsed.values.report, 'report');
   const templateFile = single(parsed.values.template, 'template');
   const list = parsed.values.list === true;
-  if (list && [scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined)) {
+  const pushed = parsed.values.pushed === true;
+  if (
+    list &&
+    ([scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined) || pushed)
+  ) {
     throw new UsageError(
-      '--list names the scenarios and runs none; leave out --scenario, --input, --template and --report with it.',
+      '--list names the scenarios and runs none; leave out --scenario, --input, --pushed, --template and --report with it.',
+    );
+  }
+  if (pushed && inputFile === undefined) {
+    throw new UsageError(
+      "--pushed marks the images an --input names as pushed to ECR; give it with --input (a scenario's own images are pushed as its world says).",
     );
   }
   for (const [flag, value] of [
@@ -113,6 +127,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     reportFile,
     json: parsed.values.json === true,
     list,
+    pushed,
   };
 }
 
@@ -180,7 +195,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     result = await runSimulation({
       scenario: options.scenario,
       templatePath,
-      ...(options.inputFile !== undefined ? { input, inputLabel: options.inputFile } : {}),
+      ...(options.inputFile !== undefined
+        ? { input, inputLabel: options.inputFile, pushed: options.pushed }
+        : {}),
       ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
     });
   } catch (error) {

@@ -7,6 +7,7 @@ import { environments, type EnvironmentConfig } from '../../lambdas/domain/envir
 import { parseTriggerInput } from '../../lambdas/domain/trigger-events';
 import type { BusEvent } from '../account/simulated-account';
 import type { SandboxAccount } from './account-port';
+import type { Scenario } from '../scenarios';
 import type { Simulation } from './simulation';
 
 /** The service's ARN in `accountId`, or in any account when none is given (reading a raw input). */
@@ -82,11 +83,33 @@ function recognised(input: unknown) {
 }
 
 /**
- * What happened before a raw event was sent, made to happen in the account: the pushed image is in
- * ECR; the failed ECS deployment ran and failed on the service. Returns a line for each.
+ * What happened before an input was sent, made to happen in the account: the scenario's own image
+ * is in ECR as its world has it; a push event's image is in ECR (the event says it was pushed); the
+ * failed ECS deployment an event names ran and failed on the service; the images a start input
+ * names are in ECR only with `pushed`, and otherwise stay missing as the account would have them.
+ * Returns a line for each.
  */
-export async function makeHistory(sandbox: SandboxAccount, input: unknown): Promise<string[]> {
+export async function makeHistory(
+  sandbox: SandboxAccount,
+  scenario: Scenario,
+  input: unknown,
+  pushed: boolean,
+): Promise<string[]> {
+  if (scenario.trigger.kind === 'start') sandbox.provideRequestedImages(scenario.trigger.input);
+  else sandbox.pushImage(scenario.trigger.repository, scenario.trigger.tag, { emitEvent: false });
   const trigger = recognised(input);
+  if (trigger?.kind === 'start') {
+    const missing = await sandbox.missingImages(trigger.input);
+    if (missing.length === 0) return [];
+    if (pushed) {
+      sandbox.provideRequestedImages(trigger.input, { pushed: true });
+      return [`history: CI pushed ${missing.join(', ')} to ECR (--pushed)`];
+    }
+    return [
+      `not in ECR, never pushed in this world: ${missing.join(', ')}; the account refuses the deployment as AWS ` +
+        'would (give --pushed to treat the images the input names as pushed first)',
+    ];
+  }
   if (trigger?.kind === 'ecr-image-action' && rules.ecrPush(input as BusEvent)) {
     const detail = trigger.event.detail;
     const tag = detail['image-tag'];
@@ -127,7 +150,6 @@ export function startWithRawInput(
   const trigger = recognised(input);
   if (trigger === undefined || trigger.kind === 'start') {
     // An input the workflow cannot read is still started: ResolveRequest refuses it, as in AWS.
-    if (trigger?.kind === 'start') sandbox.provideRequestedImages(trigger.input);
     simulation.startFromInput(input, `start-execution with ${label}`);
     return;
   }

@@ -20,6 +20,12 @@ export interface ScenarioWorld {
   readonly secrets?: Readonly<Record<string, SecretCondition>>;
   /** The JSON values secrets hold, by name. @default the sandbox's stand-in values */
   readonly secretValues?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Whether the deployment ledger holds the releases before this run: the previous release and the
+   * running one, each deployed and verified, the running one live (sandbox/run/ledger-history.ts).
+   * @default true (a rollback a person asks for has a verified revision to return to)
+   */
+  readonly ledgerHistory?: boolean;
   /** The requested image is never pushed to ECR. @default false (a requested image exists) */
   readonly imageMissing?: boolean;
   /**
@@ -81,8 +87,11 @@ export interface FollowUp {
 export interface ScenarioExpectation {
   readonly status: SimulationStatus;
   readonly outcome: SimulationOutcome;
-  /** Which revision the service runs at the end. */
-  readonly serviceEndsOn: 'new-revision' | 'previous-revision';
+  /**
+   * Which revision the service runs at the end: the one the run registered, the one it ran at the
+   * start, or the release before that one (a rollback a person asked for).
+   */
+  readonly serviceEndsOn: 'new-revision' | 'previous-revision' | 'earlier-release';
 }
 
 export interface Scenario {
@@ -105,6 +114,13 @@ const deployStaging: StartDeploymentInput = {
 };
 
 const safeDiff = 'ecs-new-image.txt';
+
+const rollbackStaging: StartDeploymentInput = {
+  environment: 'staging',
+  action: 'rollback',
+  reason: 'Login page returns 500 since stage-1a2b3c4',
+  requestedBy: 'jane.doe',
+};
 
 export const scenarios: readonly Scenario[] = [
   {
@@ -266,6 +282,22 @@ export const scenarios: readonly Scenario[] = [
     },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'rollback',
+    summary:
+      'a person rolls staging back: the ledger names the previous verified release, the service returns to it',
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'start', input: rollbackStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'earlier-release' },
+  },
+  {
+    name: 'rollback-no-target',
+    summary:
+      'a person rolls staging back, but the ledger holds no verified release before the running one: refused, loudly',
+    world: { diffFixture: safeDiff, ledgerHistory: false },
+    trigger: { kind: 'start', input: rollbackStaging },
+    expected: { status: 'FAILED', outcome: 'rollback-failed', serviceEndsOn: 'previous-revision' },
   },
   {
     name: 'prod-guard',

@@ -46,11 +46,18 @@ const defaultRunningTags: Readonly<Record<EnvironmentName, string>> = {
   staging: 'stage-1a2b3c4',
   production: 'prod-0f1e2d3',
 };
+/** Tag of the images of the release before the running one (the ledger's previous verified release). */
+const previousReleaseTags: Readonly<Record<EnvironmentName, string>> = {
+  staging: 'stage-0e7d6c5',
+  production: 'prod-0b9a8f7',
+};
 const defaultDesiredCounts: Readonly<Record<EnvironmentName, number>> = { staging: 1, production: 2 };
 /** How long the seeded services have been steady when the sandbox starts. */
 const SEEDED_STEADY_FOR_MS = 2 * 24 * 3600 * 1000;
-/** AFU-9's family is well past its first revisions; numbering starts here. */
-const FIRST_REVISION = 41;
+/** How long before the running release the previous one was registered. */
+const PREVIOUS_RELEASE_BEFORE_MS = 7 * 24 * 3600 * 1000;
+/** AFU-9's family is well past its first revisions; the previous release is :40, the running one :41. */
+const FIRST_REVISION = 40;
 
 export class SimulatedEcs implements EcsControl {
   readonly client: SimulatedClient;
@@ -91,6 +98,11 @@ export class SimulatedEcs implements EcsControl {
     const { account, ids, ecr, secrets } = this.deps;
     const seededAt = new Date(this.deps.clock.nowMillis() - SEEDED_STEADY_FOR_MS);
     const imageTag = options.runningImageTag ?? defaultRunningTags[env.name];
+    // The release before, still ACTIVE as AFU-9 keeps it: what a rollback a person asks for returns to.
+    this.taskDefinitions.register(
+      afu9TaskDefinition(env, previousReleaseTags[env.name], ecr, secrets, account.accountId),
+      new Date(seededAt.getTime() - PREVIOUS_RELEASE_BEFORE_MS),
+    );
     const revision = this.taskDefinitions.register(
       afu9TaskDefinition(env, imageTag, ecr, secrets, account.accountId),
       seededAt,

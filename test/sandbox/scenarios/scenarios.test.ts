@@ -73,6 +73,14 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
   },
+  rollback: {
+    states: ['ResolveRequest', ...rollbackPath],
+    subject: /ROLLED BACK to the last good revision/,
+  },
+  'rollback-no-target': {
+    states: ['ResolveRequest', 'Rollback', 'NotifyRollbackFailed', 'RollbackFailed'],
+    subject: /ROLLBACK FAILED/,
+  },
   'prod-guard': {
     states: ['ResolveRequest', 'NotifyRejected', 'DeploymentFailed'],
     subject: /REJECTED request/,
@@ -140,8 +148,11 @@ describe('sandbox scenarios', () => {
       // Assess
       // Each environment's own task family (lambdas/domain/environments.ts).
       expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
+      const revision = (arn: string | null) => Number(arn?.slice(arn.lastIndexOf(':') + 1));
       if (scenario.expected.serviceEndsOn === 'previous-revision') {
         expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+      } else if (scenario.expected.serviceEndsOn === 'earlier-release') {
+        expect(revision(doc.taskDefinitionAfter)).toBeLessThan(revision(doc.taskDefinitionBefore));
       } else {
         expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
         expect(doc.taskDefinitionAfter).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
