@@ -208,10 +208,10 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:12px 0
 .state.failed rect{fill:#fde2e1;stroke:#d64545}.state.failed text{fill:#9b1c1c;font-weight:600}
 .state.waited rect{fill:#e3eefb;stroke:#2b6cb0}.state.waited text{fill:#1e4e8c;font-weight:600}
 .edge{fill:none;stroke:#c5cad3;stroke-width:1}.edge.catch{stroke-dasharray:4 3}.edge.taken{stroke:#2b6cb0;stroke-width:2.5}
-.timeline{border-collapse:collapse;width:100%}.timeline td{padding:3px 8px;border-bottom:1px solid #eceef2;white-space:nowrap}
+.timeline{border-collapse:collapse;width:100%}.timeline td{padding:3px 8px;white-space:nowrap}.timeline tr.state-row td{border-top:1px solid #eceef2}
 .timeline .bar{position:relative;width:55%}.timeline .bar span{position:absolute;top:6px;height:10px;border-radius:3px}
 .timeline .bar .succeeded{background:#2f9e62}.timeline .bar .failed{background:#d64545}.timeline .bar .waited{background:#8fb3e0}
-.timeline tr.state-row td{border-bottom:none}.timeline tr.decision td{white-space:pre-wrap;color:#3b4458;font-size:12px;padding-top:0}
+.timeline tr.decision td{white-space:pre-wrap;color:#3b4458;font-size:12px;padding-top:0}
 .status.failed{color:#9b1c1c}.status.waited{color:#1e4e8c}
 .at,.took{font-family:ui-monospace,monospace;color:#5b6478}
 pre{background:#fff;border:1px solid #e3e6ec;border-radius:8px;padding:10px;white-space:pre-wrap}
