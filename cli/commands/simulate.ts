@@ -39,7 +39,7 @@ Options:
                      infra/, lambdas/, statemachine/, package-lock.json or cdk.json changed
   --json             print exactly one JSON document on stdout (docs/json-outputs.md), no timeline
   --report <file>    also write a self-contained HTML page: the state machine coloured by the
-                     path taken, and the timeline of the run
+                     path taken, and the timeline of the run with what each state decided
   --list             name every scenario with one line about it
 
 Exit codes: 0 the deployment succeeded (or there was nothing to deploy) and no call was denied,
