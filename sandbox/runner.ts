@@ -155,8 +155,10 @@ function buildDocument(
   taskDefinitions: { taskDefinitionBefore: string | null; taskDefinitionAfter: string | null },
 ): SimulationDocument {
   const main = simulation.executions[0];
-  const outcome = main ? outcomeOf(main) : 'ignored';
-  const status = main ? main.status : 'SUCCEEDED';
+  // A start Step Functions refused ran nothing, and the person's request failed.
+  const refused = !main && simulation.refusedStarts.length > 0;
+  const outcome = main ? outcomeOf(main) : refused ? 'rejected' : 'ignored';
+  const status = main ? main.status : refused ? 'FAILED' : 'SUCCEEDED';
   return {
     scenario,
     status: status === 'RUNNING' ? 'FAILED' : status,

@@ -185,6 +185,7 @@ export async function createSimulatedAccount(
       expireToken: (token) => sfn.expireToken(token),
       recordExecution: (execution) => sfn.recordExecution(execution),
       finishExecution: (executionArn, status) => sfn.finishExecution(executionArn, status),
+      executionExists: (executionArn) => sfn.executionExists(executionArn),
     },
     dynamodb: { items: (tableName) => dynamodb.items(tableName) },
     close: async () => {

@@ -177,4 +177,6 @@ export interface SfnControl {
   /** Makes DescribeExecution know an execution (and its status). */
   recordExecution(execution: ExecutionRecord): void;
   finishExecution(executionArn: string, status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'): void;
+  /** Whether an execution of this ARN ran (Step Functions keeps a name taken for 90 days). */
+  executionExists(executionArn: string): boolean;
 }

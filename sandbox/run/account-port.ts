@@ -48,6 +48,11 @@ export class SandboxAccount {
     this.account.sfn.expireToken(token);
   }
 
+  /** Whether an execution of this ARN ran before (in the ledger's history or in this run). */
+  executionExists(executionArn: string): boolean {
+    return this.account.sfn.executionExists(executionArn);
+  }
+
   recordExecution(execution: SimulatedExecution): void {
     this.account.sfn.recordExecution({
       executionArn: execution.arn,

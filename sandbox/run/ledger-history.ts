@@ -78,17 +78,26 @@ async function releasesOf(account: SimulatedAccount, env: EnvironmentConfig): Pr
       const image = taskDefinition?.containerDefinitions?.find(
         (container) => container.name === primaryContainer.name,
       )?.image;
-      const imageDigest = image?.slice(image.indexOf('@') + 1) ?? '';
-      const described = await ecr.send(
-        new DescribeImagesCommand({
-          repositoryName: primaryContainer.repository,
-          imageIds: [{ imageDigest }],
-        }),
-      );
+      const imageDigest = image?.slice(image.indexOf('@') + 1);
+      const described = imageDigest
+        ? await ecr.send(
+            new DescribeImagesCommand({
+              repositoryName: primaryContainer.repository,
+              imageIds: [{ imageDigest }],
+            }),
+          )
+        : undefined;
+      const imageTag = described?.imageDetails?.[0]?.imageTags?.[0];
+      if (!imageDigest || !imageTag || !taskDefinition?.registeredAt) {
+        throw new Error(
+          `The sandbox's ${taskDefinitionArn} names no pushed ${primaryContainer.name} image by digest, or has no ` +
+            'registration time; the ledger history is written from what ECS and ECR hold (sandbox/account/ecs/seed.ts).',
+        );
+      }
       return {
         taskDefinitionArn,
-        registeredAt: taskDefinition?.registeredAt ?? new Date(0),
-        imageTag: described.imageDetails?.[0]?.imageTags?.[0] ?? '',
+        registeredAt: taskDefinition.registeredAt,
+        imageTag,
         imageDigest,
         ecsDeploymentId:
           primary?.taskDefinition === taskDefinitionArn && primary.id
@@ -213,6 +222,15 @@ async function recordVerifiedRelease(
     startedAt: release.registeredAt.toISOString(),
     deadline: new Date(release.registeredAt.getTime() + env.rollout.timeoutSeconds * 1000).toISOString(),
   };
+  // Step Functions keeps the execution (and so its name) after it ended.
+  account.sfn.recordExecution({
+    executionArn: executionId,
+    stateMachineArn,
+    name: deploymentId,
+    status: 'SUCCEEDED',
+    startDate: startedAt,
+    stopDate: finishedAt,
+  });
   // Notify
   const ending = ledgerEnding({
     outcome: 'succeeded',

@@ -50,6 +50,8 @@ function manualExecutionName(input: unknown, now: Date): string | undefined {
 
 export class Simulation {
   readonly executions: SimulatedExecution[] = [];
+  /** Names StartExecution refused (ExecutionAlreadyExists). */
+  readonly refusedStarts: string[] = [];
   readonly logLines: string[] = [];
   readonly requests: string[] = [];
   readonly authorizations: AuthorizationRecord[] = [];
@@ -176,15 +178,17 @@ export class Simulation {
 
   /** Starts an execution, refusing a name already used as Step Functions does. */
   startExecution(name: string, input: unknown, trigger: ExecutionTrigger): void {
-    if (this.executions.some((execution) => execution.name === name)) {
+    const { stateMachineArn } = this.stack;
+    const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    if (this.executions.some((execution) => execution.name === name) || this.sandbox.executionExists(arn)) {
+      this.refusedStarts.push(name);
       this.note(
         `StartExecution ${name} refused: ExecutionAlreadyExists (an execution of that name ran already; ` +
-          'Step Functions keeps names unique per state machine).',
+          'Step Functions keeps names unique per state machine for 90 days; to deploy the same image again, ' +
+          'send it with "redeploy": true).',
       );
       return;
     }
-    const { stateMachineArn } = this.stack;
-    const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const execution = new SimulatedExecution(
       {
         name,

@@ -85,6 +85,33 @@ describe('the ledger history of the sandbox', () => {
     expect(claims).toHaveLength(2);
   });
 
+  it("refuses a start of the running release's image again as Step Functions does, and deploys it with redeploy", async () => {
+    // Prepare
+    const notes: string[] = [];
+    const again = { environment: 'staging', imageTag: 'stage-1a2b3c4', requestedBy: 'jane.doe' };
+
+    // Act
+    const refused = await runSimulation({
+      scenario: findScenario('happy')!,
+      input: again,
+      onProgress: (event) => {
+        if (event.kind === 'note') notes.push(event.text);
+      },
+    });
+    const redeployed = await runSimulation({
+      scenario: findScenario('happy')!,
+      input: { ...again, redeploy: true },
+    });
+
+    // Assess
+    expect(refused.document).toMatchObject({ status: 'FAILED', outcome: 'rejected', executions: [] });
+    expect(notes.join('\n')).toContain(
+      'StartExecution staging-stage-1a2b3c4 refused: ExecutionAlreadyExists',
+    );
+    expect(notes.join('\n')).toContain('"redeploy": true');
+    expect(redeployed.document).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed' });
+  });
+
   it('rollback: a person rolls staging back and the service returns to the previous release, now live', async () => {
     // Act
     const run = await runOf('rollback');
