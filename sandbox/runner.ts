@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { environments, type EnvironmentConfig } from '../lambdas/domain/environments';
+import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-file';
+import { environmentNamed, type EnvironmentConfig, type Environments } from '../lambdas/domain/environments';
 import { executionNameFor } from '../lambdas/domain/execution-name';
 import { parseTriggerInput } from '../lambdas/domain/trigger-events';
 import { substitute } from '../statemachine/definition';
@@ -49,6 +50,7 @@ import {
 } from './run/result';
 import { Scheduler } from './run/scheduler';
 import type { Scenario } from './scenarios';
+import { rehearsalEnvironment, scenarioForConfig } from './scenarios/configured';
 
 export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
@@ -90,6 +92,11 @@ export interface SimulationOptions {
    * @default the current stack's, from cdk.out (synthesized first when the sources changed)
    */
   readonly templatePath?: string;
+  /**
+   * The deployment configuration file the account is seeded from and the stack is synthesized from.
+   * @default the repository's deploy.config.json
+   */
+  readonly configPath?: string;
 }
 
 /**
@@ -141,7 +148,7 @@ function serviceArnMatches(resource: string, env: EnvironmentConfig, accountId?:
  * names, the failed deployment an event names); the run itself routes events by the template's rules.
  */
 const rules = {
-  ecrPush(event: BusEvent): boolean {
+  ecrPush(event: BusEvent, environments: Environments): boolean {
     const detail = event.detail;
     return (
       event.source === 'aws.ecr' &&
@@ -153,7 +160,12 @@ const rules = {
       )
     );
   },
-  ecsDeployment(event: BusEvent, eventNames: readonly string[], accountId: string): boolean {
+  ecsDeployment(
+    event: BusEvent,
+    eventNames: readonly string[],
+    accountId: string,
+    environments: Environments,
+  ): boolean {
     return (
       event.source === 'aws.ecs' &&
       event['detail-type'] === 'ECS Deployment State Change' &&
@@ -651,13 +663,13 @@ function taskDefinitionOf(sandbox: SandboxAccount, env: EnvironmentConfig): stri
   return sandbox.account.ecs.primaryTaskDefinition(env.name);
 }
 
-/** The environment a run is about: the one its input names, else staging. */
-function environmentOf(input: unknown): EnvironmentConfig {
+/** The environment a run is about: the one its input names, else the one rehearsals deploy to. */
+function environmentOf(input: unknown, environments: Environments): EnvironmentConfig {
   try {
     const trigger = parseTriggerInput(input);
-    if (trigger.kind === 'start' && trigger.input.environment in environments) {
-      return environments[trigger.input.environment as keyof typeof environments];
-    }
+    const named =
+      trigger.kind === 'start' ? environmentNamed(environments, trigger.input.environment) : undefined;
+    if (named) return named;
     if (trigger.kind === 'ecs-deployment-state-change') {
       const found = Object.values(environments).find((env) =>
         trigger.event.resources.some((resource) => serviceArnMatches(resource, env)),
@@ -665,9 +677,9 @@ function environmentOf(input: unknown): EnvironmentConfig {
       if (found) return found;
     }
   } catch {
-    // An input the workflow will reject is still run; the run is about staging then.
+    // An input the workflow will reject is still run; the run is about the rehearsal's environment then.
   }
-  return environments.staging;
+  return rehearsalEnvironment(environments);
 }
 
 function scenarioInput(scenario: Scenario): unknown {
@@ -675,20 +687,23 @@ function scenarioInput(scenario: Scenario): unknown {
 }
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationRun> {
-  const { scenario } = options;
+  const configPath = options.configPath ?? repositoryConfigPath;
+  const { environments } = loadDeployConfig(configPath);
+  const scenario = scenarioForConfig(options.scenario, environments);
   const onProgress = options.onProgress ?? (() => undefined);
   const usesInput = options.input !== undefined;
   const input = usesInput ? options.input : scenarioInput(scenario);
   const label = options.inputLabel ?? 'the given input';
-  const assembly = readStackAssembly(options.templatePath ?? (await currentAssembly()));
+  const assembly = readStackAssembly(options.templatePath ?? (await currentAssembly(undefined, configPath)));
   const accountId = usesInput ? eventAccount(options.input) : undefined;
   const sandbox = await openSandboxAccount(scenario.world, {
     assembly,
+    environments,
     ...(accountId !== undefined ? { accountId } : {}),
   });
   try {
     const { account } = sandbox;
-    const env = environmentOf(input);
+    const env = environmentOf(input, environments);
     const history = usesInput ? await makeHistory(sandbox, options.input) : [];
     const startedAt = account.clock.now();
     const taskDefinitionBefore = taskDefinitionOf(sandbox, env);
@@ -769,7 +784,8 @@ function recognised(input: unknown) {
  */
 async function makeHistory(sandbox: SandboxAccount, input: unknown): Promise<string[]> {
   const trigger = recognised(input);
-  if (trigger?.kind === 'ecr-image-action' && rules.ecrPush(input as BusEvent)) {
+  const { environments } = sandbox.account;
+  if (trigger?.kind === 'ecr-image-action' && rules.ecrPush(input as BusEvent, environments)) {
     const detail = trigger.event.detail;
     const tag = detail['image-tag'];
     if (tag === undefined) return [];
@@ -783,9 +799,14 @@ async function makeHistory(sandbox: SandboxAccount, input: unknown): Promise<str
   }
   if (
     trigger?.kind === 'ecs-deployment-state-change' &&
-    rules.ecsDeployment(input as BusEvent, ['SERVICE_DEPLOYMENT_FAILED'], sandbox.account.accountId)
+    rules.ecsDeployment(
+      input as BusEvent,
+      ['SERVICE_DEPLOYMENT_FAILED'],
+      sandbox.account.accountId,
+      environments,
+    )
   ) {
-    const env = environmentOf(input);
+    const env = environmentOf(input, environments);
     const { deploymentId, reason } = trigger.event.detail;
     await sandbox.failDeployment(env, deploymentId);
     return [

@@ -5,10 +5,9 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import {
-  environments,
-  isEnvironmentName,
+  environmentNamed,
   type EnvironmentConfig,
-  type EnvironmentName,
+  type Environments,
 } from '../../lambdas/domain/environments';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
 import { createSimulatedAccount } from '../account';
@@ -76,7 +75,7 @@ export class SandboxAccount {
    * deployment), unless the world says the image is missing.
    */
   provideRequestedImages(input: StartDeploymentInput): void {
-    const env = isEnvironmentName(input.environment) ? environments[input.environment] : undefined;
+    const env = environmentNamed(this.account.environments, input.environment);
     if (!env || this.world.imageMissing) return;
     const primary = env.containers.find((container) => container.primary);
     if (primary && (input.imageTag !== undefined || input.imageDigest !== undefined)) {
@@ -148,6 +147,8 @@ export interface SandboxPlacement {
   readonly accountId?: string;
   /** The stack to deploy in the account: its topic, table and bucket are created under its names. */
   readonly assembly: StackAssembly;
+  /** The environments the account holds (the configuration the stack was built from). */
+  readonly environments: Environments;
 }
 
 const SANDBOX_ACCOUNT_ID = '123456789012';
@@ -165,7 +166,9 @@ export async function openSandboxAccount(
     tableName: stack.tableName,
     diffBucket: requiredSubstitution(stack, 'DiffBucketName'),
   };
+  const { environments } = placement;
   const account = await createSimulatedAccount({
+    environments,
     accountId,
     region: SANDBOX_REGION,
     ...(world.timing ? { timing: world.timing } : {}),
@@ -173,10 +176,9 @@ export async function openSandboxAccount(
     ...(world.secretValues ? { secretValues: world.secretValues } : {}),
     ...(world.ecsRollback !== undefined
       ? {
-          services: {
-            staging: { circuitBreakerRollback: world.ecsRollback },
-            production: { circuitBreakerRollback: world.ecsRollback },
-          },
+          services: Object.fromEntries(
+            Object.keys(environments).map((name) => [name, { circuitBreakerRollback: world.ecsRollback }]),
+          ),
         }
       : {}),
     topicArns: [resources.topicArn],
@@ -193,7 +195,7 @@ export async function openSandboxAccount(
       command: trip.command,
       ...(trip.after !== undefined ? { after: trip.after } : {}),
       action: () => {
-        for (const environment of Object.keys(environments) as EnvironmentName[]) {
+        for (const environment of Object.keys(environments)) {
           account.ecs.tripCircuitBreaker(environment);
         }
       },
