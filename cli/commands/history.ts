@@ -88,7 +88,7 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
   };
 }
 
-/** `arn:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:...:task-definition/shop-api:42` → `shop-api:42`. */
 function revisionName(arn: string | undefined): string {
   if (!arn) return '?';
   const at = arn.indexOf('task-definition/');

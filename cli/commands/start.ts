@@ -35,8 +35,8 @@ judged by the orchestrator's own rules (environment, tag prefix, production flag
 
 Options:
   --env <name>              staging | production (required)
-  --image-tag <tag>         tag of the control-center image, e.g. stage-3f9c2ab
-  --image-digest <digest>   digest of the control-center image (sha256:...); exclusive with --image-tag
+  --image-tag <tag>         tag of the primary container's image, e.g. stage-3f9c2ab
+  --image-digest <digest>   digest of the primary container's image (sha256:...); exclusive with --image-tag
   --image <container=ref>   another container's image by tag or digest (repeatable)
   --skip-diff-gate          let a BLOCKED diff through; needs --reason
   --reason <text>           why the diff gate is skipped (goes into the notification)

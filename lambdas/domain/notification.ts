@@ -204,7 +204,7 @@ export function formatDuration(totalSeconds: number): string {
   return `${s}s`;
 }
 
-/** `arn:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:...:task-definition/shop-api:42` → `shop-api:42`. */
 function taskDefinitionName(arn: string): string {
   const marker = 'task-definition/';
   const at = arn.indexOf(marker);

@@ -19,7 +19,7 @@ import type {
 } from '../../lambdas/domain/workflow-state';
 import type { Invocation, StateRecord } from '../run/execution';
 
-/** `arn:aws:ecs:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:aws:ecs:...:task-definition/shop-api:42` → `shop-api:42`. */
 export function shortTaskDefinition(arn: string | null | undefined): string {
   if (!arn) return '(none)';
   return arn.includes('task-definition/') ? arn.slice(arn.indexOf('task-definition/') + 16) : arn;

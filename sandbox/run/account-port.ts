@@ -152,7 +152,6 @@ export interface SandboxPlacement {
 }
 
 const SANDBOX_ACCOUNT_ID = '123456789012';
-const SANDBOX_REGION = 'eu-central-1';
 
 /** Opens the simulated account of a world, with the orchestrator stack's resources in it. */
 export async function openSandboxAccount(
@@ -160,7 +159,9 @@ export async function openSandboxAccount(
   placement: SandboxPlacement,
 ): Promise<SandboxAccount> {
   const accountId = placement.accountId ?? SANDBOX_ACCOUNT_ID;
-  const stack = deployStack(placement.assembly, accountId, SANDBOX_REGION);
+  // The configuration has one region (the schema holds it to that): the account is in it.
+  const region = Object.values(placement.environments)[0]!.region;
+  const stack = deployStack(placement.assembly, accountId, region);
   const resources: OrchestratorResources = {
     topicArn: stack.topicArn,
     tableName: stack.tableName,
@@ -170,7 +171,7 @@ export async function openSandboxAccount(
   const account = await createSimulatedAccount({
     environments,
     accountId,
-    region: SANDBOX_REGION,
+    region,
     ...(world.timing ? { timing: world.timing } : {}),
     ...(world.secrets ? { secrets: world.secrets } : {}),
     ...(world.secretValues ? { secretValues: world.secretValues } : {}),

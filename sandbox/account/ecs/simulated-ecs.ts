@@ -41,6 +41,11 @@ export interface SimulatedEcsDependencies {
   readonly secrets: SimulatedSecretsManager;
 }
 
+function primaryContainer(env: EnvironmentConfig): SimService['loadBalancedContainer'] {
+  const primary = env.containers.find((container) => container.primary)!;
+  return { name: primary.name, ...(primary.port !== undefined ? { port: primary.port } : {}) };
+}
+
 /** The builds the seeded services run, in the order of the configured environments. */
 const RUNNING_BUILDS = ['1a2b3c4', '0f1e2d3', '2c3d4e5', '3d4e5f6', '4e5f6a7', '5f6a7b8'];
 /** How long the seeded services have been steady when the sandbox starts. */
@@ -125,6 +130,7 @@ export class SimulatedEcs implements EcsControl {
       arn: `${clusterArn.replace(':cluster/', ':service/')}/${env.serviceName}`,
       clusterArn,
       targetGroupArn: `arn:aws:elasticloadbalancing:${account.region}:${account.accountId}:targetgroup/${env.name}-tg/${ids.hex(16)}`,
+      loadBalancedContainer: primaryContainer(env),
       createdAt: new Date(seededAt.getTime() - 30 * 24 * 3600 * 1000),
       desiredCount,
       circuitBreaker: { enable: true, rollback: options.circuitBreakerRollback ?? true },
