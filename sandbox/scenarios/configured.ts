@@ -7,6 +7,7 @@
  */
 import type { EnvironmentConfig, Environments } from '../../lambdas/domain/environments';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
+import { BodyExpectation } from '../../lambdas/domain/smoke';
 import { ConfiguredName, type Scenario } from './index';
 
 /** How the scenarios' words map onto one configuration. */
@@ -62,13 +63,19 @@ function inputFor(input: StartDeploymentInput, scenario: Scenario, words: Vocabu
   };
 }
 
+function readinessCheck(environment: EnvironmentConfig) {
+  return environment.smoke.checks.find((check) => check.expectBody === BodyExpectation.ready);
+}
+
 /** The stand-ins' values for one configuration. */
 function namesOf(words: Vocabulary): Readonly<Record<string, string>> {
   const primary = words.staging.containers.find((container) => container.primary);
   const secret = words.staging.secrets.at(-1);
+  const readiness = readinessCheck(words.staging);
   return {
     [ConfiguredName.primaryRepository]: primary?.repository ?? ConfiguredName.primaryRepository,
     [ConfiguredName.secret]: secret?.name ?? ConfiguredName.secret,
+    [ConfiguredName.readinessPath]: readiness?.path ?? ConfiguredName.readinessPath,
   };
 }
 
@@ -86,6 +93,12 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
         `Scenario ${scenario.name} makes a secret of ${words.staging.name} unusable; the configuration gives it no secrets. Pick another scenario.`,
       );
     }
+  }
+  if (scenario.world.newRevision?.kind === 'not-ready' && !readinessCheck(words.staging)) {
+    throw new Error(
+      `Scenario ${scenario.name} makes the new revision answer "not ready"; the smoke checks of ${words.staging.name} ` +
+        'ask no readiness path (no check with "expectBody": "ready"), so nothing would notice. Pick another scenario.',
+    );
   }
   const trigger: Scenario['trigger'] =
     scenario.trigger.kind === 'start'

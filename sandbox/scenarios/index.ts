@@ -23,6 +23,8 @@ export const ConfiguredName = {
   primaryRepository: '{primary-repository}',
   /** Its last configured secret. */
   secret: '{secret}',
+  /** The path of its first readiness check (`"expectBody": "ready"`). */
+  readinessPath: '{readiness-path}',
 } as const;
 
 /** How the simulated account differs from a healthy staging account. */
@@ -165,7 +167,7 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'smoke-fail',
-    summary: 'ECS calls the rollout healthy but /api/ready answers 503: the smoke test fails, rolled back',
+    summary: `ECS calls the rollout healthy but ${ConfiguredName.readinessPath} answers 503: the smoke test fails, rolled back`,
     world: { diffFixture: safeDiff, newRevision: { kind: 'not-ready' } },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
