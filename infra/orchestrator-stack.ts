@@ -2,7 +2,7 @@
  * The AFU-9 deployment orchestrator: the state machine from `statemachine/deployment.asl.json`, the
  * Lambda functions its states call, the triggers that start it, the diff build, the notification
  * topic, the wait/ledger table and the alarms. Every environment fact (cluster, services, task
- * family, secrets, repositories, target stacks) comes from the typed config the Lambdas use.
+ * family, secrets, repositories, target stacks) comes from the deployment configuration the functions carry.
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

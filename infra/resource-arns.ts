@@ -1,5 +1,5 @@
 /**
- * ARNs of the resources the orchestrator acts on, derived from the typed environment config. Every
+ * ARNs of the resources the orchestrator acts on, derived from the deployment configuration. Every
  * permission the stack grants on AFU-9's own resources is built from these, so a service, secret or
  * repository that is not in the config cannot be touched.
  */

@@ -126,7 +126,7 @@ function primaryContainer(environment: EnvironmentConfig): ContainerConfig {
   if (!primary) {
     // A config error, not a request error: every environment names its primary container.
     throw new DeploymentRejected(
-      `Environment ${environment.name} names no primary container; fix lambdas/domain/environments.ts.`,
+      `Environment ${environment.name} names no primary container; mark one "primary": true in the deployment configuration (deploy.config.json).`,
     );
   }
   return primary;

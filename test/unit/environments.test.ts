@@ -1,5 +1,5 @@
 /**
- * The environment facts every part of the orchestrator reads (lambdas/domain/environments.ts).
+ * The environment facts every part of the orchestrator reads (deploy.config.json).
  */
 import { environments } from '../support/afu9-config';
 

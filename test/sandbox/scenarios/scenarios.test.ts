@@ -134,7 +134,7 @@ describe('sandbox scenarios', () => {
       const { document: doc } = await runOf(name);
 
       // Assess
-      // Each environment's own task family (lambdas/domain/environments.ts).
+      // Each environment's own task family (deploy.config.json).
       expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
       if (scenario.expected.serviceEndsOn === 'previous-revision') {
         expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
