@@ -74,7 +74,7 @@ export class OrchestratorAlarms extends Construct {
         'The notify function failed or could not be invoked, so a deployment outcome may not have been ' +
         'announced or recorded. Check its logs and the executions that ended in the last period.',
       metric: new cloudwatch.MathExpression({
-        expression: 'errors + throttles + invokeFailed + invokeTimedOut',
+        expression: sumOfFilled(['errors', 'throttles', 'invokeFailed', 'invokeTimedOut']),
         label: 'Notify failures, including invocations that never ran',
         usingMetrics: {
           errors: props.notifyFunction.metricErrors({ period, statistic: 'Sum' }),
@@ -110,7 +110,7 @@ export class OrchestratorAlarms extends Construct {
           `The ${failures.function.node.id} function failed on an event it was invoked with asynchronously, or Lambda ` +
           'could not park a failed event. Lambda retries twice; read the function logs for the error.',
         metric: new cloudwatch.MathExpression({
-          expression: 'errors + destinationDeliveryFailures',
+          expression: sumOfFilled(['errors', 'destinationDeliveryFailures']),
           label: 'Function errors and records Lambda could not park',
           usingMetrics: {
             errors: failures.function.metricErrors({ period, statistic: 'Sum' }),
@@ -183,6 +183,15 @@ function alarmNameOf(scope: Construct, id: string): string {
 }
 
 /**
+ * The sum of metrics, each read as 0 where it has no datapoint. These metrics are published only when
+ * something happened, and a metric-math sum has no value at a time one of its terms lacks one: without
+ * FILL an error next to a quiet metric would never reach the threshold.
+ */
+function sumOfFilled(ids: readonly string[]): string {
+  return ids.map((id) => `FILL(${id}, 0)`).join(' + ');
+}
+
+/**
  * Deliveries EventBridge gave up on, summed over the rules: FailedInvocations (failed for good after
  * the retries) and InvocationsFailedToBeSentToDlq (not even parked). Both are published only when
  * not zero.
@@ -211,7 +220,7 @@ function failedDeliveries(rules: readonly events.IRule[]): cloudwatch.MathExpres
     );
   }
   return new cloudwatch.MathExpression({
-    expression: ids.join(' + '),
+    expression: sumOfFilled(ids),
     label: 'Trigger events EventBridge could not deliver, or not park',
     usingMetrics,
     period,

@@ -60,14 +60,19 @@ export function taskDefinitionFamilyArns(stack: Stack, environments: readonly En
 export function secretArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
   return unique(
     environments.flatMap((env) =>
-      env.secrets.map((secret) =>
-        stack.formatArn({
-          service: 'secretsmanager',
-          region: env.region,
-          resource: 'secret',
-          resourceName: `${secret.name}-??????`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
+      env.secrets.flatMap((secret) =>
+        // A secret's ARN is its name plus `-` and six random characters; a secret that does not
+        // exist is authorized against the bare name, so that ARN is granted too: a missing secret
+        // then reads as ResourceNotFoundException ("missing"), not as AccessDenied.
+        [`${secret.name}-??????`, secret.name].map((resourceName) =>
+          stack.formatArn({
+            service: 'secretsmanager',
+            region: env.region,
+            resource: 'secret',
+            resourceName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
       ),
     ),
   );

@@ -4,6 +4,7 @@
  * the states on the virtual clock. A small inline script checks, in the browser, that the drawing
  * was laid out and marks the page `data-rendered`, which the test reads from headless Chromium.
  */
+import { isSafetyNetWake, taskDefinitionPath } from './report/decisions';
 import type { SimulationDocument, StateEntry } from './run/result';
 
 interface AslState {
@@ -90,15 +91,21 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-type PathStatus = 'succeeded' | 'failed' | 'visited' | 'unvisited';
+type PathStatus = 'succeeded' | 'failed' | 'waited' | 'unvisited';
+
+/**
+ * How the run met one visit of a state: a safety-net wake (no event yet, the poll checks ECS) is
+ * progress, drawn as waiting; any other caught or failed state is a failure.
+ */
+function visitStatus(entry: StateEntry): Exclude<PathStatus, 'unvisited'> {
+  if (isSafetyNetWake(entry)) return 'waited';
+  return /FAIL|CAUGHT|TIMED_OUT|ABORT/i.test(entry.status) ? 'failed' : 'succeeded';
+}
 
 /** How this run met each state: the last visit decides the colour. */
 function pathStatus(states: readonly StateEntry[]): Map<string, PathStatus> {
   const status = new Map<string, PathStatus>();
-  for (const entry of states) {
-    const failed = /FAIL|CAUGHT|TIMED_OUT|ABORT/i.test(entry.status);
-    status.set(entry.name, failed ? 'failed' : 'succeeded');
-  }
+  for (const entry of states) status.set(entry.name, visitStatus(entry));
   return status;
 }
 
@@ -172,11 +179,18 @@ function timelineHtml(document: SimulationDocument): string {
     const end = (Date.parse(entry.leftAt) - start) / 1000;
     const left = (begin / total) * 100;
     const width = Math.max(((end - begin) / total) * 100, 0.4);
-    const failed = /FAIL|CAUGHT|TIMED_OUT|ABORT/i.test(entry.status);
+    const visit = visitStatus(entry);
+    const decision = entry.decision.length
+      ? `<tr class="decision" data-state="${escapeHtml(entry.name)}"><td></td><td colspan="4">` +
+        entry.decision.map(escapeHtml).join('<br>') +
+        '</td></tr>'
+      : '';
     return (
-      `<tr><td class="at">${clock(begin)}</td><td class="name">${escapeHtml(entry.name)}</td>` +
-      `<td class="bar"><span class="${failed ? 'failed' : 'succeeded'}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></span></td>` +
-      `<td class="took">${Math.round(end - begin)} s</td><td class="status">${escapeHtml(entry.status)}</td></tr>`
+      `<tr class="state-row"><td class="at">${clock(begin)}</td><td class="name">${escapeHtml(entry.name)}</td>` +
+      `<td class="bar"><span class="${visit}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></span></td>` +
+      `<td class="took">${Math.round(end - begin)} s</td>` +
+      `<td class="status ${visit}">${escapeHtml(visit === 'waited' ? 'WAITED' : entry.status)}</td></tr>` +
+      decision
     );
   });
   return `<table class="timeline"><tbody>${rows.join('')}</tbody></table>`;
@@ -192,10 +206,13 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:12px 0
 .state rect{fill:#f1f3f6;stroke:#c5cad3}.state text{font-size:11px;text-anchor:middle;fill:#5b6478}
 .state.succeeded rect{fill:#d9f2e3;stroke:#2f9e62}.state.succeeded text{fill:#17603a;font-weight:600}
 .state.failed rect{fill:#fde2e1;stroke:#d64545}.state.failed text{fill:#9b1c1c;font-weight:600}
+.state.waited rect{fill:#e3eefb;stroke:#2b6cb0}.state.waited text{fill:#1e4e8c;font-weight:600}
 .edge{fill:none;stroke:#c5cad3;stroke-width:1}.edge.catch{stroke-dasharray:4 3}.edge.taken{stroke:#2b6cb0;stroke-width:2.5}
-.timeline{border-collapse:collapse;width:100%}.timeline td{padding:3px 8px;border-bottom:1px solid #eceef2;white-space:nowrap}
+.timeline{border-collapse:collapse;width:100%}.timeline td{padding:3px 8px;white-space:nowrap}.timeline tr.state-row td{border-top:1px solid #eceef2}
 .timeline .bar{position:relative;width:55%}.timeline .bar span{position:absolute;top:6px;height:10px;border-radius:3px}
-.timeline .bar .succeeded{background:#2f9e62}.timeline .bar .failed{background:#d64545}
+.timeline .bar .succeeded{background:#2f9e62}.timeline .bar .failed{background:#d64545}.timeline .bar .waited{background:#8fb3e0}
+.timeline tr.decision td{white-space:pre-wrap;color:#3b4458;font-size:12px;padding-top:0}
+.status.failed{color:#9b1c1c}.status.waited{color:#1e4e8c}
 .at,.took{font-family:ui-monospace,monospace;color:#5b6478}
 pre{background:#fff;border:1px solid #e3e6ec;border-radius:8px;padding:10px;white-space:pre-wrap}
 `;
@@ -218,6 +235,7 @@ export function renderHtmlReport(document: SimulationDocument, definition: AslDe
 <h1>AFU-9 deployment rehearsal: ${escapeHtml(document.scenario)}</h1>
 <span class="verdict ${document.status}">${document.status} · ${escapeHtml(document.outcome)}</span>
 <dl>
+<dt>task definition</dt><dd class="revisions">${escapeHtml(taskDefinitionPath(document))}</dd>
 <dt>task definition before</dt><dd>${escapeHtml(document.taskDefinitionBefore ?? '—')}</dd>
 <dt>task definition after</dt><dd>${escapeHtml(document.taskDefinitionAfter ?? '—')}</dd>
 <dt>rolled back</dt><dd>${document.rolledBack ? 'yes' : 'no'}</dd>

@@ -19,7 +19,7 @@ import { configFlag, configFlagUsage, parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|-] [--config <path>] [--template <file>] [--json] [--report <file.html>]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--config <path>] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--config <path>] [--json]
 
 Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
@@ -34,7 +34,10 @@ Options:
   --input <file>     start with this input instead of the scenario's own: an execution input
                      ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
                      event (ECR push, ECS deployment state change) exactly as AWS delivers it;
-                     '-' reads it from stdin. It runs in the scenario's world.
+                     '-' reads it from stdin. It runs in the scenario's world: an image
+                     an execution input names is in ECR only if that world has it (an ECR
+                     push event's image is, since the event says it was pushed)
+  --pushed           treat the images named in the input as pushed to ECR first
   --template <file>  rehearse under this synthesized template (Afu9DeployOrchestrator.template.json
                      as \`cdk synth -o <dir>\` writes it, its asset folders beside it); default:
                      the current stack's, from cdk.out, synthesized first (about 15 s) when
@@ -43,7 +46,7 @@ Options:
 ${configFlagUsage}
   --json             print exactly one JSON document on stdout (docs/json-outputs.md), no timeline
   --report <file>    also write a self-contained HTML page: the state machine coloured by the
-                     path taken, and the timeline of the run
+                     path taken, and the timeline of the run with what each state decided
   --list             name every scenario with one line about it
 
 Exit codes: 0 the deployment succeeded (or there was nothing to deploy) and no call was denied,
@@ -59,6 +62,7 @@ interface SimulateOptions {
   readonly reportFile?: string;
   readonly json: boolean;
   readonly list: boolean;
+  readonly pushed: boolean;
 }
 
 function single(values: string[] | undefined, flag: string): string | undefined {
@@ -78,6 +82,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     json: { type: 'boolean' },
     list: { type: 'boolean' },
     config: { type: 'string', multiple: true },
+    pushed: { type: 'boolean' },
   });
   const configPath = resolveConfigPath(single(parsed.values.config, 'config'));
   const config = configFlag(configPath);
@@ -86,9 +91,18 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   const reportFile = single(parsed.values.report, 'report');
   const templateFile = single(parsed.values.template, 'template');
   const list = parsed.values.list === true;
-  if (list && [scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined)) {
+  const pushed = parsed.values.pushed === true;
+  if (
+    list &&
+    ([scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined) || pushed)
+  ) {
     throw new UsageError(
-      '--list names the scenarios and runs none; leave out --scenario, --input, --template and --report with it.',
+      '--list names the scenarios and runs none; leave out --scenario, --input, --pushed, --template and --report with it.',
+    );
+  }
+  if (pushed && inputFile === undefined) {
+    throw new UsageError(
+      "--pushed marks the images an --input names as pushed to ECR; give it with --input (a scenario's own images are pushed as its world says).",
     );
   }
   for (const [flag, value] of [
@@ -132,6 +146,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     reportFile,
     json: parsed.values.json === true,
     list,
+    pushed,
   };
 }
 
@@ -211,7 +226,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       scenario: options.scenario,
       templatePath,
       configPath: options.configPath,
-      ...(options.inputFile !== undefined ? { input, inputLabel: options.inputFile } : {}),
+      ...(options.inputFile !== undefined
+        ? { input, inputLabel: options.inputFile, pushed: options.pushed }
+        : {}),
       ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
     });
   } catch (error) {

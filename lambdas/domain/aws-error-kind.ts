@@ -61,6 +61,9 @@ const notFoundNames = new Set([
 const accessDeniedNames = new Set([
   'AccessDeniedException',
   'AccessDenied',
+  // SNS: the wire code is AuthorizationError, SDK v3 raises AuthorizationErrorException.
+  'AuthorizationErrorException',
+  'AuthorizationError',
   'UnauthorizedOperation',
   'DecryptionFailure',
   'KMSAccessDeniedException',
@@ -75,6 +78,8 @@ const accessDeniedNames = new Set([
 const permissionDeniedNames = new Set([
   'AccessDeniedException',
   'AccessDenied',
+  'AuthorizationErrorException',
+  'AuthorizationError',
   'UnauthorizedOperation',
   'KMSAccessDeniedException',
 ]);

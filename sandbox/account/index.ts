@@ -148,6 +148,8 @@ export async function createSimulatedAccount(
     },
     bus,
     published: sns.published,
+    publishAsService: (topicArn, subject, message) =>
+      sns.publishAsService({ TopicArn: topicArn, Subject: subject, Message: message }),
     onTaskTokenCompleted: (listener) => sfn.onTaskTokenCompleted(listener),
     liveServiceUrl: liveService.url,
     liveServiceUrlFor: (environment) => liveService.urlFor(environment),
@@ -190,6 +192,7 @@ export async function createSimulatedAccount(
       expireToken: (token) => sfn.expireToken(token),
       recordExecution: (execution) => sfn.recordExecution(execution),
       finishExecution: (executionArn, status) => sfn.finishExecution(executionArn, status),
+      executionExists: (executionArn) => sfn.executionExists(executionArn),
     },
     dynamodb: { items: (tableName) => dynamodb.items(tableName) },
     close: async () => {

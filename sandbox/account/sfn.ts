@@ -113,6 +113,10 @@ export class SimulatedSfn {
     this.executions.set(execution.executionArn, execution);
   }
 
+  executionExists(executionArn: string): boolean {
+    return this.executions.has(executionArn);
+  }
+
   /** Marks an execution finished with this status, now. */
   finishExecution(executionArn: string, status: Exclude<ExecutionStatus, 'RUNNING'>): void {
     const execution = this.executions.get(executionArn);

@@ -72,6 +72,8 @@ export interface SimulatedAccount {
   readonly bus: EventBus;
   /** Every SNS Publish, in order. */
   readonly published: readonly PublishedMessage[];
+  /** A publish by an AWS service (an alarm), already authorized; injected API faults do not strike it. */
+  publishAsService(topicArn: string, subject: string, message: string): void;
   /** Task tokens completed through SendTaskSuccess / SendTaskFailure, delivered as they happen. */
   onTaskTokenCompleted(listener: (completion: TaskTokenCompletion) => void): () => void;
   /** Base URL of the live local HTTP service standing in for the configured service. */
@@ -177,4 +179,6 @@ export interface SfnControl {
   /** Makes DescribeExecution know an execution (and its status). */
   recordExecution(execution: ExecutionRecord): void;
   finishExecution(executionArn: string, status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'): void;
+  /** Whether an execution of this ARN ran (Step Functions keeps a name taken for 90 days). */
+  executionExists(executionArn: string): boolean;
 }

@@ -33,6 +33,14 @@ export class SimulatedSns {
     ]);
   }
 
+  /**
+   * A publish by an AWS service (a CloudWatch alarm) whose delivery was authorized already: it does
+   * not go through the SDK client, so faults injected for the orchestrator's own calls do not strike it.
+   */
+  publishAsService(input: PublishCommandInput): void {
+    this.publish(input);
+  }
+
   private publish(input: PublishCommandInput) {
     if (!input.TopicArn || !this.topicArns.has(input.TopicArn)) {
       throw awsError(NotFoundException, 'Topic does not exist', 404);

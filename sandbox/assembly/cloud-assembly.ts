@@ -36,6 +36,74 @@ export interface DeployedFunction {
   readonly roleArn: string;
   /** The role's inline and attached policies from the template. */
   readonly policies: readonly PolicyDocument[];
+  /** How Lambda handles its asynchronous invocations (its `AWS::Lambda::EventInvokeConfig`, or Lambda's defaults). */
+  readonly asyncInvocation: AsyncInvocationConfig;
+}
+
+/** Lambda's asynchronous invocation settings of a function (`$LATEST`). */
+export interface AsyncInvocationConfig {
+  /** Retries after a function error (0 to 2). */
+  readonly maximumRetryAttempts: number;
+  /** How long an event may wait for an attempt before Lambda gives up on it. */
+  readonly maximumEventAgeSeconds: number;
+  /** Where the record of an event that failed every attempt goes; none: Lambda drops it. */
+  readonly onFailureArn?: string;
+}
+
+/** Lambda's defaults without an EventInvokeConfig: two retries, events kept for six hours, no destination. */
+const DEFAULT_ASYNC_INVOCATION: AsyncInvocationConfig = {
+  maximumRetryAttempts: 2,
+  maximumEventAgeSeconds: 6 * 3600,
+};
+
+/** An SQS queue of the stack (a dead-letter or on-failure queue). */
+export interface DeployedQueue {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** The customer managed key that encrypts it; none for SQS-managed encryption. */
+  readonly kmsKeyArn?: string;
+}
+
+/** One metric an alarm reads: its namespace, name and dimensions. */
+export interface AlarmMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+/** One entry of a metric-math alarm's `Metrics`: a metric with a statistic, or an expression. */
+export type AlarmQuery =
+  | {
+      readonly id: string;
+      readonly returnData: boolean;
+      readonly metric: AlarmMetric;
+      readonly stat: string;
+      readonly period: number;
+    }
+  | {
+      readonly id: string;
+      readonly returnData: boolean;
+      readonly expression: string;
+      readonly label?: string;
+    };
+
+/** A CloudWatch alarm of the stack, intrinsics resolved. */
+export interface DeployedAlarm {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly description: string;
+  readonly alarmActions: readonly string[];
+  readonly comparisonOperator: string;
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm?: number;
+  readonly treatMissingData: string;
+  /** A single-metric alarm: the metric, its statistic and period. */
+  readonly single?: { readonly metric: AlarmMetric; readonly statistic: string; readonly period: number };
+  /** A metric-math alarm: its queries. */
+  readonly queries?: readonly AlarmQuery[];
 }
 
 /** The stack as deployed in one simulated account. */
@@ -58,6 +126,10 @@ export interface DeployedStack {
   readonly encryptionKeys: ReadonlyMap<string, string>;
   /** The EventBridge rules of the stack, enabled or not. */
   readonly rules: readonly DeployedRule[];
+  /** The role Step Functions runs the workflow's Task states with. */
+  readonly stateMachineRole: AssumedRole;
+  readonly queues: readonly DeployedQueue[];
+  readonly alarms: readonly DeployedAlarm[];
 }
 
 /** A role another service assumes to act for the stack (an EventBridge target's role). */
@@ -221,6 +293,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
       roleName: resolver.physicalName(roleId),
       roleArn: resolver.arnOf(roleId),
       policies: rolePolicies(policies, roleId),
+      asyncInvocation: asyncInvocationOf(template, resolver, logicalId),
     };
   });
   const assumedRole = (value: unknown, what: string): AssumedRole => {
@@ -272,6 +345,7 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
     tableKeys: sortKey ? { partitionKey, sortKey } : { partitionKey },
     stateMachineArn: resolver.arnOf(stateMachineId),
     stateMachineRoleArn: String(resolver.resolve(stateMachine.RoleArn)),
+    stateMachineRole: assumedRole(stateMachine.RoleArn, `The RoleArn of state machine ${stateMachineId}`),
     definitionSubstitutions: resolver.resolve(stateMachine.DefinitionSubstitutions ?? {}) as Record<
       string,
       string
@@ -279,5 +353,137 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
     resourcePolicies: resourcePoliciesByArn(template, resolver, policies),
     encryptionKeys: encryptionKeys(template, resolver),
     rules,
+    queues: resourcesOfType(template, 'AWS::SQS::Queue').map(([logicalId, queue]) => {
+      const kmsKeyArn = keyArn(resolver, queue.Properties?.KmsMasterKeyId);
+      return {
+        logicalId,
+        name: resolver.physicalName(logicalId),
+        arn: resolver.arnOf(logicalId),
+        ...(kmsKeyArn ? { kmsKeyArn } : {}),
+      };
+    }),
+    alarms: resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([logicalId, alarm]) =>
+      alarmOf(resolver, logicalId, alarm.Properties ?? {}),
+    ),
+  };
+}
+
+/** The function's EventInvokeConfig for `$LATEST` (the version EventBridge invokes), or Lambda's defaults. */
+function asyncInvocationOf(
+  template: Template,
+  resolver: TemplateResolver,
+  functionId: string,
+): AsyncInvocationConfig {
+  const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(
+    ([, config]) =>
+      logicalIdOf(config.Properties?.FunctionName, 'The FunctionName of an EventInvokeConfig') ===
+        functionId && (config.Properties?.Qualifier ?? '$LATEST') === '$LATEST',
+  );
+  const properties = configs[0]?.[1].Properties;
+  if (!properties) return DEFAULT_ASYNC_INVOCATION;
+  const onFailure = (properties.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)
+    ?.OnFailure?.Destination;
+  return {
+    maximumRetryAttempts: Number(
+      properties.MaximumRetryAttempts ?? DEFAULT_ASYNC_INVOCATION.maximumRetryAttempts,
+    ),
+    maximumEventAgeSeconds: Number(
+      properties.MaximumEventAgeInSeconds ?? DEFAULT_ASYNC_INVOCATION.maximumEventAgeSeconds,
+    ),
+    ...(onFailure !== undefined ? { onFailureArn: String(resolver.resolve(onFailure)) } : {}),
+  };
+}
+
+interface TemplateDimension {
+  readonly Name: string;
+  readonly Value: unknown;
+}
+
+function metricOf(
+  resolver: TemplateResolver,
+  namespace: unknown,
+  metricName: unknown,
+  dimensions: unknown,
+): AlarmMetric {
+  return {
+    namespace: String(namespace),
+    metricName: String(metricName),
+    dimensions: Object.fromEntries(
+      ((dimensions ?? []) as TemplateDimension[]).map((dimension) => [
+        dimension.Name,
+        String(resolver.resolve(dimension.Value)),
+      ]),
+    ),
+  };
+}
+
+interface TemplateMetricQuery {
+  readonly Id: string;
+  readonly ReturnData?: boolean;
+  readonly Expression?: string;
+  readonly Label?: string;
+  readonly MetricStat?: {
+    readonly Metric: {
+      readonly Namespace: string;
+      readonly MetricName: string;
+      readonly Dimensions?: unknown;
+    };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+function alarmOf(
+  resolver: TemplateResolver,
+  logicalId: string,
+  properties: Readonly<Record<string, unknown>>,
+): DeployedAlarm {
+  const common = {
+    logicalId,
+    name: resolver.physicalName(logicalId),
+    arn: resolver.arnOf(logicalId),
+    description: String(properties.AlarmDescription ?? ''),
+    alarmActions: ((resolver.resolve(properties.AlarmActions ?? []) as unknown[]) ?? []).map(String),
+    comparisonOperator: String(properties.ComparisonOperator),
+    threshold: Number(properties.Threshold),
+    evaluationPeriods: Number(properties.EvaluationPeriods),
+    ...(properties.DatapointsToAlarm !== undefined
+      ? { datapointsToAlarm: Number(properties.DatapointsToAlarm) }
+      : {}),
+    treatMissingData: String(properties.TreatMissingData ?? 'missing'),
+  };
+  if (Array.isArray(properties.Metrics)) {
+    return {
+      ...common,
+      queries: (properties.Metrics as TemplateMetricQuery[]).map((query) =>
+        query.MetricStat
+          ? {
+              id: query.Id,
+              returnData: query.ReturnData ?? true,
+              metric: metricOf(
+                resolver,
+                query.MetricStat.Metric.Namespace,
+                query.MetricStat.Metric.MetricName,
+                query.MetricStat.Metric.Dimensions,
+              ),
+              stat: query.MetricStat.Stat,
+              period: query.MetricStat.Period,
+            }
+          : {
+              id: query.Id,
+              returnData: query.ReturnData ?? true,
+              expression: String(query.Expression),
+              ...(query.Label !== undefined ? { label: query.Label } : {}),
+            },
+      ),
+    };
+  }
+  return {
+    ...common,
+    single: {
+      metric: metricOf(resolver, properties.Namespace, properties.MetricName, properties.Dimensions),
+      statistic: String(properties.Statistic ?? properties.ExtendedStatistic),
+      period: Number(properties.Period),
+    },
   };
 }

@@ -18,6 +18,56 @@ import type {
   VerificationResult,
 } from '../../lambdas/domain/workflow-state';
 import type { Invocation, StateRecord } from '../run/execution';
+import type { SimulationDocument } from '../run/result';
+
+/**
+ * A WaitFor*Event state that timed out after its TimeoutSecondsPath: the safety-net wake of a long
+ * rollout (no event yet; the poll after it checks ECS). The definition catches `States.Timeout`
+ * only on these waits, so the error names the wake; it is progress, not a failure.
+ */
+export function isSafetyNetWake(state: { readonly status: string; readonly error?: string }): boolean {
+  return state.status === 'CAUGHT' && state.error === 'States.Timeout';
+}
+
+/** The error a state's last attempt ended with (the one its Catch handled), if any. */
+export function lastErrorOf(record: StateRecord): string | undefined {
+  return (record.invocations.at(-1)?.error ?? record.error)?.Error;
+}
+
+/** The status a person reads: Step Functions' own, except a safety-net wake, which only WAITED. */
+export function displayStatus(record: StateRecord): string {
+  return isSafetyNetWake({ status: record.status, error: lastErrorOf(record) }) ? 'WAITED' : record.status;
+}
+
+/**
+ * The service's revisions through the run, `shop-api-staging:41 → :42 → :41 (rolled
+ * back)`: where it started, the revision the run deployed, where it ended; a later revision of the
+ * same family is shortened to `:N`.
+ */
+export function taskDefinitionPath(
+  document: Pick<
+    SimulationDocument,
+    'taskDefinitionBefore' | 'taskDefinitionDeployed' | 'taskDefinitionAfter' | 'outcome'
+  >,
+): string {
+  const steps = [document.taskDefinitionBefore, document.taskDefinitionDeployed, document.taskDefinitionAfter]
+    .filter((arn): arn is string => arn !== null)
+    .map(shortTaskDefinition)
+    .filter((step, index, all) => index === 0 || step !== all[index - 1]);
+  const family = (step: string) => step.slice(0, step.lastIndexOf(':'));
+  const path = steps
+    .map((step, index) =>
+      index > 0 && family(step) === family(steps[0]!) ? step.slice(step.lastIndexOf(':')) : step,
+    )
+    .join(' → ');
+  const notes = [
+    ...(steps.length === 1 ? ['unchanged'] : []),
+    ...(document.outcome === 'rolled-back' ? ['rolled back'] : []),
+    ...(document.outcome === 'rollback-failed' ? ['rollback failed'] : []),
+  ];
+  if (steps.length === 0) return '(none)';
+  return notes.length === 0 ? path : `${path} (${notes.join(', ')})`;
+}
 
 /** `arn:aws:ecs:...:task-definition/shop-api:42` → `shop-api:42`. */
 export function shortTaskDefinition(arn: string | null | undefined): string {
@@ -105,7 +155,8 @@ function describeOutput(stateName: string, invocation: Invocation): string[] {
     case 'PollRollback': {
       const judgement = output as RolloutJudgement;
       const lines = [
-        `${judgement.status}: ${judgement.reason} (${judgement.runningCount}/${judgement.desiredCount} running)`,
+        `${judgement.status === 'IN_PROGRESS' ? 'checked: still rolling out' : judgement.status}: ` +
+          `${judgement.reason} (${judgement.runningCount}/${judgement.desiredCount} running)`,
       ];
       for (const task of judgement.stoppedTasks.slice(0, 2))
         lines.push(`stopped task: ${task.stoppedReason}`);
@@ -148,8 +199,10 @@ export function describeState(record: StateRecord): string[] {
   const lines: string[] = [];
   if (record.invocations.length > 1) lines.push(`${record.invocations.length} attempts`);
   if (last?.error) {
-    if (last.error.Error === 'States.Timeout') {
-      lines.push(`no event within the wait (${last.error.Cause}) → safety-net poll`);
+    if (isSafetyNetWake({ status: record.status, error: last.error.Error })) {
+      lines.push(
+        `no event yet after ${formatSeconds((last.endMs - last.startMs) / 1000)}: the safety net checks the rollout`,
+      );
     } else {
       lines.push(`${last.error.Error}: ${last.error.Cause}`);
     }

@@ -5,7 +5,13 @@
 import type { SimulatedExecution, StateRecord } from '../run/execution';
 import type { ProgressEvent } from '../run/progress';
 import type { SimulationRun } from '../run/result';
-import { describeState, formatSeconds, shortTaskDefinition } from './decisions';
+import {
+  describeState,
+  displayStatus,
+  formatSeconds,
+  shortTaskDefinition,
+  taskDefinitionPath,
+} from './decisions';
 
 function relativeTime(ms: number): string {
   const total = Math.max(0, Math.round(ms / 1000));
@@ -30,7 +36,7 @@ export function timelineLine(elapsedMs: number, what: string, detail: string): s
 export function stateTimelineLines(record: StateRecord, elapsedMs: number, label = ''): string[] {
   const [first = '', ...rest] = describeState(record).flatMap((line) => line.split('\n'));
   return [
-    timelineLine(elapsedMs, `${label}${record.name}`, `${record.status.padEnd(9)} ${first}`),
+    timelineLine(elapsedMs, `${label}${record.name}`, `${displayStatus(record).padEnd(9)} ${first}`),
     ...rest.map((detail) => `${DETAIL_INDENT}${detail}`),
   ];
 }
@@ -100,8 +106,7 @@ export function renderOutcome(run: SimulationRun, wallSeconds: number): string {
   const lines = [
     `Outcome: ${doc.outcome} (${doc.status})${doc.rolledBack ? ', rolled back' : ''} after ` +
       `${formatSeconds(doc.virtualSeconds)} of virtual time (${wallSeconds.toFixed(1)} s wall)`,
-    `Task definition: ${shortTaskDefinition(doc.taskDefinitionBefore)} → ${shortTaskDefinition(doc.taskDefinitionAfter)}` +
-      (doc.taskDefinitionBefore === doc.taskDefinitionAfter ? ' (unchanged)' : ''),
+    `Task definition: ${taskDefinitionPath(doc)}`,
   ];
   if (doc.executions.length > 1) {
     lines.push('Executions:');

@@ -3,6 +3,7 @@
  * a person does outside the orchestrator (CI pushing images, an ECS deployment someone else
  * started, the Step Functions service issuing task tokens and tracking executions).
  */
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import {
   environmentNamed,
@@ -15,6 +16,7 @@ import type { SimulatedAccount } from '../account/simulated-account';
 import { deployStack, type DeployedStack, type StackAssembly } from '../assembly/cloud-assembly';
 import type { ScenarioWorld } from '../scenarios';
 import type { SimulatedExecution } from './execution';
+import { seedLedgerHistory } from './ledger-history';
 
 /** The resources the orchestrator stack creates, under the names the sandbox account gives them. */
 export interface OrchestratorResources {
@@ -45,6 +47,11 @@ export class SandboxAccount {
     this.account.sfn.expireToken(token);
   }
 
+  /** Whether an execution of this ARN ran before (in the ledger's history or in this run). */
+  executionExists(executionArn: string): boolean {
+    return this.account.sfn.executionExists(executionArn);
+  }
+
   recordExecution(execution: SimulatedExecution): void {
     this.account.sfn.recordExecution({
       executionArn: execution.arn,
@@ -72,22 +79,32 @@ export class SandboxAccount {
 
   /**
    * The images a start request names exist in ECR (CI pushed them before a person asked for the
-   * deployment), unless the world says the image is missing.
+   * deployment), unless the world says the image is missing; `pushed` (`simulate --pushed`) pushes
+   * them whatever the world says.
    */
-  provideRequestedImages(input: StartDeploymentInput): void {
-    const env = environmentNamed(this.account.environments, input.environment);
-    if (!env || this.world.imageMissing) return;
-    const primary = env.containers.find((container) => container.primary);
-    if (primary && (input.imageTag !== undefined || input.imageDigest !== undefined)) {
-      this.provide(primary.repository, input.imageTag, input.imageDigest);
+  provideRequestedImages(input: StartDeploymentInput, options: { pushed?: boolean } = {}): void {
+    if (this.world.imageMissing && !options.pushed) return;
+    for (const image of imagesNamedBy(this.account.environments, input))
+      this.provide(image.repository, image.tag, image.digest);
+  }
+
+  /** The images a start request names that ECR does not hold (`repository:tag` or `repository@digest`). */
+  async missingImages(input: StartDeploymentInput): Promise<string[]> {
+    const missing: string[] = [];
+    for (const image of imagesNamedBy(this.account.environments, input)) {
+      const imageId = image.digest !== undefined ? { imageDigest: image.digest } : { imageTag: image.tag };
+      try {
+        await this.account.clients.ecr.send(
+          new DescribeImagesCommand({ repositoryName: image.repository, imageIds: [imageId] }),
+        );
+      } catch {
+        missing.push(
+          `${image.repository}${image.tag !== undefined ? `:${image.tag}` : ''}` +
+            (image.digest !== undefined ? `@${image.digest}` : ''),
+        );
+      }
     }
-    for (const [containerName, reference] of Object.entries(input.images ?? {})) {
-      const container = env.containers.find((candidate) => candidate.name === containerName);
-      if (!container) continue;
-      const [tag, digest] = reference.includes('@') ? reference.split('@') : [reference, undefined];
-      if (tag && DIGEST.test(tag)) this.provide(container.repository, undefined, tag);
-      else this.provide(container.repository, tag, digest);
-    }
+    return missing;
   }
 
   /**
@@ -142,6 +159,40 @@ export class SandboxAccount {
   }
 }
 
+interface NamedImage {
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+/** The images a start request names, by repository (its primary image and per-container overrides). */
+function imagesNamedBy(environments: Environments, input: StartDeploymentInput): NamedImage[] {
+  const env = environmentNamed(environments, input.environment);
+  if (!env) return [];
+  const images: NamedImage[] = [];
+  const primary = env.containers.find((container) => container.primary);
+  if (primary && (input.imageTag !== undefined || input.imageDigest !== undefined)) {
+    images.push({
+      repository: primary.repository,
+      ...(input.imageTag !== undefined ? { tag: input.imageTag } : {}),
+      ...(input.imageDigest !== undefined ? { digest: input.imageDigest } : {}),
+    });
+  }
+  for (const [containerName, reference] of Object.entries(input.images ?? {})) {
+    const container = env.containers.find((candidate) => candidate.name === containerName);
+    if (!container) continue;
+    const [tag, digest] = reference.includes('@') ? reference.split('@') : [reference, undefined];
+    if (tag && DIGEST.test(tag)) images.push({ repository: container.repository, digest: tag });
+    else
+      images.push({
+        repository: container.repository,
+        ...(tag ? { tag } : {}),
+        ...(digest ? { digest } : {}),
+      });
+  }
+  return images;
+}
+
 export interface SandboxPlacement {
   /** The account a raw event names, so its ARNs are the sandbox's own. @default 123456789012 */
   readonly accountId?: string;
@@ -186,6 +237,12 @@ export async function openSandboxAccount(
     buckets: [resources.diffBucket],
     tables: [{ name: resources.tableName, ...stack.tableKeys }],
   });
+  if (world.ledgerHistory !== false) {
+    await seedLedgerHistory(account, {
+      tableName: resources.tableName,
+      stateMachineArn: stack.stateMachineArn,
+    });
+  }
   for (const fault of world.apiFaults ?? []) account.faults.inject(fault);
   for (const fault of world.eventFaults ?? []) account.faults.injectEvent(fault);
   if (world.liveServiceHangs) account.faults.hangLiveService();

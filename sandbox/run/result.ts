@@ -6,6 +6,9 @@ import type { AuthorizationRecord } from './function-clients';
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
 import type { BusEvent, PublishedMessage } from '../account/simulated-account';
+import type { QueueMessage } from '../account/sqs';
+import type { AlarmStatus } from './cloudwatch';
+import { describeState, lastErrorOf } from '../report/decisions';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
@@ -18,9 +21,14 @@ export type SimulationOutcome = Exclude<Outcome, 'succeeded'> | 'deployed' | 'ig
 
 export interface StateEntry {
   readonly name: string;
+  /** Step Functions' status of the state: SUCCEEDED, FAILED, or CAUGHT (its Catch handled an error). */
   readonly status: string;
   readonly enteredAt: string;
   readonly leftAt: string;
+  /** The error its last attempt ended with, when it failed or was caught (`States.Timeout`, ...). */
+  readonly error?: string;
+  /** What it decided, in the timeline's words (sandbox/report/decisions.ts); empty for Choice, Pass, Succeed. */
+  readonly decision: readonly string[];
 }
 
 export interface NotificationEntry {
@@ -57,12 +65,16 @@ export interface SimulationDocument {
   readonly outcome: SimulationOutcome;
   readonly rolledBack: boolean;
   readonly taskDefinitionBefore: string | null;
+  /** The revision the run's UpdateService registered and deployed; null when the run deployed none. */
+  readonly taskDefinitionDeployed: string | null;
   readonly taskDefinitionAfter: string | null;
   readonly states: readonly StateEntry[];
   readonly notifications: readonly NotificationEntry[];
   readonly virtualSeconds: number;
   readonly executions: readonly ExecutionSummary[];
   readonly accessDenied: readonly AccessDeniedEntry[];
+  /** Every alarm of the template at the end of the run; one the sandbox cannot evaluate says why. */
+  readonly alarms: readonly AlarmStatus[];
 }
 
 /** The whole record of a run. */
@@ -89,6 +101,8 @@ export interface SimulationRun {
   readonly faultsStruck: readonly string[];
   readonly startedAt: Date;
   readonly liveServiceUrl: string;
+  /** The messages in each of the stack's queues at the end, by queue name. */
+  readonly queueMessages: Readonly<Record<string, readonly QueueMessage[]>>;
 }
 
 const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {
@@ -123,12 +137,25 @@ function notifiedOutcome(record: StateRecord): SimulationOutcome | undefined {
 }
 
 export function stateEntries(execution: SimulatedExecution): StateEntry[] {
-  return execution.states.map((record) => ({
-    name: record.name,
-    status: record.status,
-    enteredAt: new Date(record.enteredAtMs).toISOString(),
-    leftAt: new Date(record.leftAtMs).toISOString(),
-  }));
+  return execution.states.map((record) => {
+    const error = lastErrorOf(record);
+    return {
+      name: record.name,
+      status: record.status,
+      enteredAt: new Date(record.enteredAtMs).toISOString(),
+      leftAt: new Date(record.leftAtMs).toISOString(),
+      ...(error !== undefined && record.status !== 'SUCCEEDED' ? { error } : {}),
+      decision: describeState(record),
+    };
+  });
+}
+
+/** The revision the execution's UpdateService deployed, if it got that far. */
+export function deployedTaskDefinition(execution: SimulatedExecution): string | null {
+  const update = execution.states.find((record) => record.name === 'UpdateService' && record.output);
+  const arn = (update?.invocations.at(-1)?.output as { taskDefinitionArn?: unknown } | undefined)
+    ?.taskDefinitionArn;
+  return typeof arn === 'string' ? arn : null;
 }
 
 export function summarize(execution: SimulatedExecution): ExecutionSummary {

@@ -35,6 +35,12 @@ export interface ScenarioWorld {
   readonly secrets?: Readonly<Record<string, SecretCondition>>;
   /** The JSON values secrets hold, by name. @default the sandbox's stand-in values */
   readonly secretValues?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Whether the deployment ledger holds the releases before this run: the previous release and the
+   * running one, each deployed and verified, the running one live (sandbox/run/ledger-history.ts).
+   * @default true (a rollback a person asks for has a verified revision to return to)
+   */
+  readonly ledgerHistory?: boolean;
   /** The requested image is never pushed to ECR. @default false (a requested image exists) */
   readonly imageMissing?: boolean;
   /**
@@ -61,8 +67,20 @@ export interface ScenarioWorld {
    * hangs keeps it small. @default the environment's own
    */
   readonly smokeTiming?: SmokeTiming;
+  /**
+   * Functions that crash on every invocation, by handler name (`deployment-event`): a bug in the
+   * shipped code, say. Lambda reports the error as the function's; what follows is the invoker's
+   * business (Step Functions' Retry/Catch, Lambda's asynchronous retries). @default none
+   */
+  readonly functionFaults?: Readonly<Record<string, FunctionFault>>;
   /** The real `cdk diff` output (a file in test/fixtures/cdk-diff/) the CodeBuild job prints. */
   readonly diffFixture: string;
+}
+
+/** An error a function throws on every invocation: `error` is its name, as the runtime reports it. */
+export interface FunctionFault {
+  readonly error: string;
+  readonly message: string;
 }
 
 /** What starts the run. */
@@ -84,8 +102,11 @@ export interface FollowUp {
 export interface ScenarioExpectation {
   readonly status: SimulationStatus;
   readonly outcome: SimulationOutcome;
-  /** Which revision the service runs at the end. */
-  readonly serviceEndsOn: 'new-revision' | 'previous-revision';
+  /**
+   * Which revision the service runs at the end: the one the run registered, the one it ran at the
+   * start, or the release before that one (a rollback a person asked for).
+   */
+  readonly serviceEndsOn: 'new-revision' | 'previous-revision' | 'earlier-release';
 }
 
 export interface Scenario {
@@ -108,6 +129,13 @@ const deployStaging: StartDeploymentInput = {
 };
 
 const safeDiff = 'ecs-new-image.txt';
+
+const rollbackStaging: StartDeploymentInput = {
+  environment: 'staging',
+  action: 'rollback',
+  reason: 'Login page returns 500 since stage-1a2b3c4',
+  requestedBy: 'jane.doe',
+};
 
 export const scenarios: readonly Scenario[] = [
   {
@@ -252,6 +280,39 @@ export const scenarios: readonly Scenario[] = [
     },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'wake-up-fails',
+    summary:
+      "the deployment-event function crashes on every event: Lambda's retries run out, the record goes to " +
+      'the on-failure queue and its alarm notifies the topic; the safety-net poll still completes the deployment',
+    world: {
+      diffFixture: safeDiff,
+      functionFaults: {
+        'deployment-event': {
+          error: 'TypeError',
+          message: "Cannot read properties of undefined (reading 'deploymentId')",
+        },
+      },
+    },
+    trigger: { kind: 'start', input: deployStaging },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'rollback',
+    summary:
+      'a person rolls staging back: the ledger names the previous verified release, the service returns to it',
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'start', input: rollbackStaging },
+    expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'earlier-release' },
+  },
+  {
+    name: 'rollback-no-target',
+    summary:
+      'a person rolls staging back, but the ledger holds no verified release before the running one: refused, loudly',
+    world: { diffFixture: safeDiff, ledgerHistory: false },
+    trigger: { kind: 'start', input: rollbackStaging },
+    expected: { status: 'FAILED', outcome: 'rollback-failed', serviceEndsOn: 'previous-revision' },
   },
   {
     name: 'prod-guard',

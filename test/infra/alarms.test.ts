@@ -37,6 +37,23 @@ describe('OrchestratorAlarms', () => {
     );
   }
 
+  it('GIVEN metrics published only when something happened WHEN an alarm sums them THEN every term is FILLed with 0, so one quiet metric cannot hide another', () => {
+    // Act
+    const expressions = Object.values(alarms()).flatMap((alarm) =>
+      ((alarm.Metrics as MetricQuery[] | undefined) ?? []).flatMap((query) =>
+        query.Expression ? [query.Expression] : [],
+      ),
+    );
+
+    // Assess
+    expect(expressions.length).toBeGreaterThanOrEqual(3);
+    for (const expression of expressions) {
+      expect(expression.split('+').map((term) => term.trim())).toEqual(
+        expression.split('+').map(() => expect.stringMatching(/^FILL\([a-zA-Z]\w*, 0\)$/) as unknown),
+      );
+    }
+  });
+
   function watched(alarm: Record<string, unknown>): string[] {
     if (alarm.MetricName) return [`${alarm.Namespace as string}/${alarm.MetricName as string}`];
     return (alarm.Metrics as MetricQuery[])

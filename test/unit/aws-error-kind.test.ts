@@ -62,12 +62,15 @@ describe('wasRefused', () => {
 });
 
 describe('isPermissionDenied', () => {
-  it.each(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'KMSAccessDeniedException'])(
-    'treats %s as the caller lacking a permission',
-    (name) => {
-      expect(isPermissionDenied(sdkError(name, 'client'))).toBe(true);
-    },
-  );
+  it.each([
+    'AccessDeniedException',
+    'AccessDenied',
+    'UnauthorizedOperation',
+    'KMSAccessDeniedException',
+    'AuthorizationErrorException',
+  ])('treats %s as the caller lacking a permission', (name) => {
+    expect(isPermissionDenied(sdkError(name, 'client'))).toBe(true);
+  });
 
   it.each([
     'DecryptionFailure',

@@ -48,10 +48,18 @@ function primaryContainer(env: EnvironmentConfig): SimService['loadBalancedConta
 
 /** The builds the seeded services run, in the order of the configured environments. */
 const RUNNING_BUILDS = ['1a2b3c4', '0f1e2d3', '2c3d4e5', '3d4e5f6', '4e5f6a7', '5f6a7b8'];
+/** The builds of the release before the running one (the ledger's previous verified release), in the same order. */
+const PREVIOUS_BUILDS = ['0e7d6c5', '0b9a8f7', '0c1d2e3', '0d2e3f4', '0e3f4a5', '0f4a5b6'];
+function previousReleaseTag(env: EnvironmentConfig, index: number): string {
+  return `${env.imageTagPrefix}${PREVIOUS_BUILDS[index % PREVIOUS_BUILDS.length]!}`;
+}
+
 /** How long the seeded services have been steady when the sandbox starts. */
 const SEEDED_STEADY_FOR_MS = 2 * 24 * 3600 * 1000;
-/** AFU-9's family is well past its first revisions; numbering starts here. */
-const FIRST_REVISION = 41;
+/** How long before the running release the previous one was registered. */
+const PREVIOUS_RELEASE_BEFORE_MS = 7 * 24 * 3600 * 1000;
+/** AFU-9's family is well past its first revisions; the previous release is :40, the running one :41. */
+const FIRST_REVISION = 40;
 
 export class SimulatedEcs implements EcsControl {
   readonly client: SimulatedClient;
@@ -108,6 +116,11 @@ export class SimulatedEcs implements EcsControl {
     const seededAt = new Date(this.deps.clock.nowMillis() - SEEDED_STEADY_FOR_MS);
     const build = RUNNING_BUILDS[index % RUNNING_BUILDS.length]!;
     const imageTag = options.runningImageTag ?? `${env.imageTagPrefix}${build}`;
+    // The release before, still ACTIVE as services keep it: what a rollback a person asks for returns to.
+    this.taskDefinitions.register(
+      seededTaskDefinition(env, previousReleaseTag(env, index), ecr, secrets, account.accountId),
+      new Date(seededAt.getTime() - PREVIOUS_RELEASE_BEFORE_MS),
+    );
     const revision = this.taskDefinitions.register(
       seededTaskDefinition(env, imageTag, ecr, secrets, account.accountId),
       seededAt,

@@ -16,6 +16,13 @@ export interface CaseResult extends Omit<Expected, 'terminalState' | 'serving' |
 export interface CaseRun {
   readonly result: CaseResult;
   readonly run: SimulationRun;
+  /** The alarms whose notification reached the topic, in order (not part of the table). */
+  readonly alarms: readonly string[];
+}
+
+/** CloudWatch's notifications carry the subject `ALARM: "<name>" in <region>`; the deployment's do not. */
+function isAlarm(subject: string | undefined): boolean {
+  return subject?.startsWith('ALARM: ') ?? false;
 }
 
 function ledgerRecordOf(run: SimulationRun, execution: SimulatedExecution) {
@@ -52,9 +59,14 @@ export async function runCase(faultCase: FaultCase): Promise<CaseRun> {
       outcome: record ? String(record.outcome) : 'no record',
       statesReached: record ? (record.statesReached as string[]) : [],
       serving: servingOf(run),
-      notifications: run.published.map((message) => message.attributes.outcome ?? '(no outcome)'),
+      notifications: run.published
+        .filter((message) => !isAlarm(message.subject))
+        .map((message) => message.attributes.outcome ?? '(no outcome)'),
       lock: lockOf(run),
     },
+    alarms: run.published
+      .filter((message) => isAlarm(message.subject))
+      .map((message) => String((JSON.parse(message.message) as { AlarmName?: unknown }).AlarmName)),
   };
 }
 

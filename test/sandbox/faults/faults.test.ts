@@ -104,6 +104,21 @@ describe('fault injection', () => {
     );
   });
 
+  it('a notify attempt that fails pages through the NotifyErrors alarm, delivered past the failing topic API', () => {
+    const notifyFaults = faultCases.filter((faultCase) =>
+      Object.keys(faultCase.taskFaults ?? {}).some((state) => state.startsWith('Notify')),
+    );
+    expect(notifyFaults.length).toBeGreaterThan(0);
+    for (const faultCase of [...notifyFaults, ...faultCases.filter((c) => /KMSAccessDenied/.test(c.fault))]) {
+      // Act
+      const { alarms, run } = runOf(faultCase);
+
+      // Assess
+      expect(alarms).toContain('Afu9DeployOrchestrator-NotifyErrors');
+      expect(run.document.accessDenied).toEqual([]);
+    }
+  });
+
   it('a failing SNS never changes the terminal state and the ledger still records the outcome', () => {
     const snsDown = faultCases.filter((faultCase) => /KMSAccessDenied/.test(faultCase.fault));
     expect(snsDown).toHaveLength(6);

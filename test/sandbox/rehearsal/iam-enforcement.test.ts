@@ -7,8 +7,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CliIo } from '../../../cli/command';
 import { main } from '../../../cli/main';
+import { environments } from '../../support/afu9-config';
+import { deployStack, readStackAssembly } from '../../../sandbox/assembly/cloud-assembly';
+import { evaluate, type Caller } from '../../../sandbox/iam/evaluate';
+import { authorizationRequestsFor, type AccountLookups } from '../../../sandbox/iam/sdk-authorization';
 import type { SimulationDocument } from '../../../sandbox/run/result';
 import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
 import { findScenario, type Scenario } from '../../../sandbox/scenarios';
@@ -249,5 +254,52 @@ describe('every grant the happy path uses', () => {
     // Assess
     expect(grants.length).toBeGreaterThanOrEqual(15);
     expect(unnoticed).toEqual([]);
+  });
+});
+
+describe('a configured secret that does not exist, under the template', () => {
+  it('is readable as "not found", not refused: AWS authorizes a missing secret against its bare name, which the stack grants', async () => {
+    // Arrange
+    const { path } = await currentTemplate();
+    const stack = deployStack(readStackAssembly(path), '123456789012', 'eu-central-1');
+    const verifySecrets = stack.functions.find((fn) => fn.handlerName === 'verify-secrets');
+    if (!verifySecrets) throw new Error('The stack has no verify-secrets function.');
+    const nothingExists: AccountLookups = {
+      accountId: stack.accountId,
+      region: stack.region,
+      secretArn: () => undefined,
+      secretKmsKeyArn: () => undefined,
+      topicKmsKeyArn: () => undefined,
+      bucketKmsKeyArn: () => undefined,
+      latestTaskDefinitionRevision: () => undefined,
+      latestActiveTaskDefinitionArn: () => undefined,
+      taskTokenIssuer: () => undefined,
+    };
+    const caller: Caller = {
+      kind: 'role',
+      roleArn: verifySecrets.roleArn,
+      sessionArn: `arn:aws:sts::${stack.accountId}:assumed-role/${verifySecrets.roleName}/verify-secrets`,
+      accountId: stack.accountId,
+    };
+    const configured = [
+      ...new Set(Object.values(environments).flatMap((env) => env.secrets.map((secret) => secret.name))),
+    ];
+
+    // Act
+    const decisions = configured.flatMap((name) =>
+      [new DescribeSecretCommand({ SecretId: name }), new GetSecretValueCommand({ SecretId: name })].flatMap(
+        (command) =>
+          authorizationRequestsFor(command, nothingExists).map(
+            (request) =>
+              `${request.action} ${request.resource}: ${
+                evaluate({ caller, request, identityPolicies: verifySecrets.policies }).decision
+              }`,
+          ),
+      ),
+    );
+
+    // Assess
+    expect(decisions.length).toBeGreaterThanOrEqual(2 * configured.length);
+    expect(decisions.filter((decision) => !decision.endsWith(': allowed'))).toEqual([]);
   });
 });

@@ -39,6 +39,9 @@ describe('afu9-deploy simulate --report', () => {
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']https?:/);
     expect(html).toContain('SmokeTest');
     expect(dom).toContain('data-rendered="true"');
+    // What each state decided, as the timeline says it.
+    expect(dom).toContain('smoke test FAILED against');
+    expect(dom).toContain('afu9-control-center-staging:41 → :42 → :41 (rolled back)');
   });
 
   it('refuses a report path in a directory that does not exist, before running anything', async () => {

@@ -10,18 +10,38 @@ import { main } from '../../../cli/main';
 
 const eventsDir = join(__dirname, '..', '..', '..', 'events');
 
-/** What each sample leads to in the default (happy) world. */
-const expected: Readonly<Record<string, { code: number; outcome: string; executions: number }>> = {
-  'start-staging.json': { code: 0, outcome: 'deployed', executions: 1 },
-  'start-production.json': { code: 0, outcome: 'deployed', executions: 1 },
-  'ecr-push.json': { code: 0, outcome: 'deployed', executions: 1 },
+/** What each sample leads to in the default (happy) world, as given and with --pushed. */
+const expected: Readonly<
+  Record<
+    string,
+    { code: number; outcome: string; executions: number; pushed?: { code: number; outcome: string } }
+  >
+> = {
+  // The world never had the image the request names: refused before any change, unless --pushed.
+  'start-staging.json': {
+    code: 1,
+    outcome: 'failed-before-change',
+    executions: 1,
+    pushed: { code: 0, outcome: 'deployed' },
+  },
+  'start-production.json': {
+    code: 1,
+    outcome: 'failed-before-change',
+    executions: 1,
+    pushed: { code: 0, outcome: 'deployed' },
+  },
+  // A push event says the image was pushed: it deploys either way.
+  'ecr-push.json': { code: 0, outcome: 'deployed', executions: 1, pushed: { code: 0, outcome: 'deployed' } },
   // The failed deployment first happens on the service; ECS rolled it back, the branch confirms it.
   'ecs-deployment-failed.json': { code: 1, outcome: 'rolled-back', executions: 1 },
-  // The fresh sandbox has no verified revision before the running one: the rollback is refused, loudly.
-  'rollback-staging.json': { code: 1, outcome: 'rollback-failed', executions: 1 },
+  // The ledger holds the previous verified release: the service returns to it.
+  'rollback-staging.json': { code: 1, outcome: 'rolled-back', executions: 1 },
 };
 
-async function simulateInput(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function simulateInput(
+  path: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -30,7 +50,7 @@ async function simulateInput(path: string): Promise<{ code: number; stdout: stri
     env: {},
     stdin: Readable.from([]),
   };
-  const code = await main(['simulate', '--input', path, '--json'], io);
+  const code = await main(['simulate', '--input', path, '--json', ...extra], io);
   return { code, stdout, stderr };
 }
 
@@ -53,4 +73,17 @@ describe('events/ samples through simulate --input', () => {
     expect(doc.executions).toHaveLength(want.executions);
     expect(doc.notifications).toHaveLength(1);
   });
+
+  it.each(samples.filter((name) => expected[name]!.pushed))(
+    '%s with --pushed runs and ends as expected',
+    async (name) => {
+      // Act
+      const result = await simulateInput(join(eventsDir, name), ['--pushed']);
+
+      // Assess
+      const want = expected[name]!.pushed!;
+      expect(result.code).toBe(want.code);
+      expect(JSON.parse(result.stdout).outcome).toBe(want.outcome);
+    },
+  );
 });

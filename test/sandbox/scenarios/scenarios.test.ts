@@ -65,9 +65,21 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
   },
+  'wake-up-fails': {
+    states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
+    subject: /Deployed stage-9d1e0f4/,
+  },
   'lost-event': {
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
+  },
+  rollback: {
+    states: ['ResolveRequest', ...rollbackPath],
+    subject: /ROLLED BACK to the last good revision/,
+  },
+  'rollback-no-target': {
+    states: ['ResolveRequest', 'Rollback', 'NotifyRollbackFailed', 'RollbackFailed'],
+    subject: /ROLLBACK FAILED/,
   },
   'prod-guard': {
     states: ['ResolveRequest', 'NotifyRejected', 'DeploymentFailed'],
@@ -136,8 +148,11 @@ describe('sandbox scenarios', () => {
       // Assess
       // Each environment's own task family (deploy.config.json).
       expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
+      const revision = (arn: string | null) => Number(arn?.slice(arn.lastIndexOf(':') + 1));
       if (scenario.expected.serviceEndsOn === 'previous-revision') {
         expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+      } else if (scenario.expected.serviceEndsOn === 'earlier-release') {
+        expect(revision(doc.taskDefinitionAfter)).toBeLessThan(revision(doc.taskDefinitionBefore));
       } else {
         expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
         expect(doc.taskDefinitionAfter).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);

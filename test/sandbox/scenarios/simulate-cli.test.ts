@@ -44,6 +44,7 @@ const documentKeys = [
   'outcome',
   'rolledBack',
   'taskDefinitionBefore',
+  'taskDefinitionDeployed',
   'taskDefinitionAfter',
   'states',
   'notifications',
@@ -78,7 +79,16 @@ describe('afu9-deploy simulate', () => {
       rolledBack: true,
     });
     for (const state of doc.states as Record<string, unknown>[]) {
-      expect(Object.keys(state).sort()).toEqual(['enteredAt', 'leftAt', 'name', 'status']);
+      const keys = [
+        'decision',
+        'enteredAt',
+        ...('error' in state ? ['error'] : []),
+        'leftAt',
+        'name',
+        'status',
+      ];
+      expect(Object.keys(state).sort()).toEqual(keys);
+      expect(state.decision).toEqual(expect.any(Array));
     }
     for (const notification of doc.notifications as Record<string, unknown>[]) {
       expect(Object.keys(notification).sort()).toEqual(['message', 'subject']);

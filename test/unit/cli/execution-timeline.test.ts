@@ -169,7 +169,7 @@ describe('the timeline of a real execution', () => {
 
     // Assess
     expect(lines[1]).toBe(
-      '+00:11:40  WaitForDeploymentEvent    CAUGHT    no event within the wait (no event in 600 s) → safety-net poll',
+      '+00:11:40  WaitForDeploymentEvent    WAITED    no event yet after 10 min 00 s: the safety net checks the rollout',
     );
   });
 });
