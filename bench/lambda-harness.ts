@@ -17,6 +17,7 @@ import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
 import * as dynamodb from '@aws-sdk/lib-dynamodb';
+import { loadDeployConfig } from '../infra/deploy-config-file';
 import type { AwsClients } from '../lambdas/aws/clients';
 import { deploymentRecordKeyOf, LedgerKeys } from '../lambdas/domain/ledger';
 import type { DeploymentRequest } from '../lambdas/domain/workflow-state';
@@ -40,6 +41,8 @@ export interface HarnessJob {
   readonly diffText: string;
   /** The stack the sample runs rehearsed under: its resources are created in the harness's account. */
   readonly templatePath: string;
+  /** The deployment configuration file the stack was synthesized from: the account holds its environments. */
+  readonly configPath: string;
 }
 
 export interface HarnessResult {
@@ -215,7 +218,10 @@ async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as HarnessJob;
   const sandbox = await openSandboxAccount(
     { diffFixture: 'ecs-new-image.txt' },
-    { assembly: readStackAssembly(job.templatePath) },
+    {
+      assembly: readStackAssembly(job.templatePath),
+      environments: loadDeployConfig(job.configPath).environments,
+    },
   );
   try {
     const { account } = sandbox;

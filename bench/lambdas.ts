@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { handlerBundling } from '../infra/handler-bundling';
+import { repositoryConfigPath } from '../infra/deploy-config-file';
 import { currentAssembly } from '../sandbox/assembly/current-assembly';
 import { HandlerName, handlerEntry } from '../infra/handler-functions';
 import type { SimulationRun } from '../sandbox/runner';
@@ -165,6 +166,7 @@ export async function benchmarkLambdas(
         startInput,
         diffText,
         templatePath,
+        configPath: repositoryConfigPath,
       };
       const jobPath = join(outdir, `${name}.job.json`);
       writeFileSync(jobPath, JSON.stringify(job));

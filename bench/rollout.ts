@@ -13,7 +13,7 @@ import {
   ListTasksCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { environments } from '../lambdas/domain/environments';
+import { repositoryDeployConfig } from '../infra/deploy-config-file';
 import {
   RolloutStatus,
   type RolloutJudgement,
@@ -138,7 +138,7 @@ function servicesStable(services: readonly Service[]): boolean {
 }
 
 async function describeService(account: SimulatedAccount): Promise<Service> {
-  const env = environments.staging;
+  const env = repositoryDeployConfig().environments.staging!;
   const output = await account.clients.ecs.send(
     new DescribeServicesCommand({ cluster: env.clusterName, services: [env.serviceName] }),
   );
@@ -151,7 +151,7 @@ async function firstFailedTaskAt(
   account: SimulatedAccount,
   deploymentId: string,
 ): Promise<number | undefined> {
-  const cluster = environments.staging.clusterName;
+  const cluster = repositoryDeployConfig().environments.staging!.clusterName;
   const listed = await account.clients.ecs.send(
     new ListTasksCommand({ cluster, desiredStatus: 'STOPPED', startedBy: deploymentId }),
   );

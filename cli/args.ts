@@ -3,7 +3,9 @@
  * errors that suggest the flag meant ("Unknown option '--folow'. Did you mean '--follow'?").
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { environments, isEnvironmentName, type EnvironmentName } from '../lambdas/domain/environments';
+import { loadDeployConfig, resolveConfigPath } from '../infra/deploy-config-file';
+import { ConfigurationError, type DeployConfig } from '../lambdas/domain/deploy-config';
+import { environmentNamed, type EnvironmentConfig } from '../lambdas/domain/environments';
 import { UsageError } from './command';
 import { didYouMean } from './did-you-mean';
 
@@ -17,6 +19,26 @@ export const awsFlags = {
 
 export const awsFlagsUsage = `  --profile <name>          the AWS profile to use (defaults to $AWS_PROFILE, then the default chain)
   --region <region>         defaults to $AWS_REGION, then $AWS_DEFAULT_REGION, then eu-central-1`;
+
+/** The flag of every command that reads the deployment configuration. */
+export const configFlags = {
+  config: { type: 'string' },
+} as const satisfies Options;
+
+export const configFlagUsage = `  --config <path>           the deployment configuration (default: ./deploy.config.json, else the repository's)`;
+
+/**
+ * `--config`: the configuration file given, or the default one, validated. A file that is missing
+ * or invalid is a usage error naming every problem with its path.
+ */
+export function configFlag(value: string | undefined, cwd: string = process.cwd()): DeployConfig {
+  try {
+    return loadDeployConfig(resolveConfigPath(value, cwd));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 export function parseFlags<T extends Options>(
   argv: readonly string[],
@@ -47,13 +69,14 @@ function explainParseError(error: unknown, names: readonly string[]): string {
 }
 
 /** `--env`: required, and one of the configured environments (with a suggestion for a typo). */
-export function environmentFlag(value: string | undefined): EnvironmentName {
-  const known = Object.keys(environments);
+export function environmentFlag(value: string | undefined, config: DeployConfig): EnvironmentConfig {
+  const known = Object.keys(config.environments);
   if (!value) throw new UsageError(`--env is required (${known.join(' or ')}).`);
-  if (!isEnvironmentName(value)) {
+  const environment = environmentNamed(config.environments, value);
+  if (!environment) {
     throw new UsageError(
       `Unknown environment '${value}'.${didYouMean(value, known)} Known environments: ${known.join(', ')}.`,
     );
   }
-  return value;
+  return environment;
 }

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { verifyDeployment } from '../lambdas/aws/deployment-verification';
 import { decide, judgeDiffText, type GateDecision } from '../lambdas/domain/cdk-diff';
-import { environments, type EnvironmentName } from '../lambdas/domain/environments';
+import { environmentOfRequest } from '../lambdas/domain/environment-lookup';
+import type { Environments } from '../lambdas/domain/environments';
 import type { DeploymentRequest, VerificationCheck } from '../lambdas/domain/workflow-state';
 import { resolveStateMachineArn, type AwsTarget, type CliAwsDeps } from './aws-context';
 import { ExitCode, paintFor, UsageError, type CliIo } from './command';
@@ -16,6 +17,8 @@ import { renderVerificationTree } from './commands/verify-secrets';
 
 export interface DryRunRequest {
   readonly request: DeploymentRequest;
+  /** The configured environments the request was resolved against. */
+  readonly environments: Environments;
   readonly executionName: string;
   readonly target: AwsTarget;
   readonly diffFile?: string;
@@ -63,7 +66,7 @@ function gateLine(gate: GateDecision | undefined): string {
 export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest): Promise<number> {
   const { request } = options;
   const diffText = options.diffFile === undefined ? undefined : await readDiff(options.diffFile);
-  const environment = environments[request.environment as EnvironmentName];
+  const environment = environmentOfRequest(options.environments, request.environment);
   const stateMachineArn = await resolveStateMachineArn(deps, options.target, options.stateMachineArn, io.env);
   const verification = await verifyDeployment(deps.clients(options.target), {
     target: environment,

@@ -7,6 +7,7 @@ import type { CliCommand, CliIo } from './command';
 import { ExitCode, paintFor } from './command';
 import { diffGateCommand } from './commands/diff-gate';
 import { historyCommand } from './commands/history';
+import { initCommand } from './commands/init';
 import { rollbackCommand } from './commands/rollback';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
@@ -15,6 +16,7 @@ import { verifySecretsCommand } from './commands/verify-secrets';
 import { didYouMean } from './did-you-mean';
 
 const commands: readonly CliCommand[] = [
+  initCommand,
   diffGateCommand,
   simulateCommand,
   verifySecretsCommand,

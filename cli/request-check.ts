@@ -3,7 +3,7 @@
  * (lambdas/domain/request-validation.ts) before any AWS call, so a request the orchestrator would
  * refuse is refused here, with the same reason, and nothing is started.
  */
-import { environments } from '../lambdas/domain/environments';
+import type { Environments } from '../lambdas/domain/environments';
 import { DeploymentRejected } from '../lambdas/domain/errors';
 import { executionNameFor } from '../lambdas/domain/execution-name';
 import { resolveTrigger } from '../lambdas/domain/request-validation';
@@ -15,7 +15,11 @@ export type RequestCheck =
   /** The rules refuse it: the orchestrator would end the execution as `rejected`. */
   | { readonly status: 'refused'; readonly reason: string };
 
-export function checkRequest(input: StartDeploymentInput, now: Date): RequestCheck {
+export function checkRequest(
+  input: StartDeploymentInput,
+  environments: Environments,
+  now: Date,
+): RequestCheck {
   const executionName = executionNameFor(input, now);
   try {
     const result = resolveTrigger(parseTriggerInput(input), { environments, executionName });

@@ -3,10 +3,13 @@
  * the command line arrive as strings, values from `cdk.json` may be JSON; both are accepted.
  */
 import type { Node } from 'constructs';
+import { resolveConfigPath } from './deploy-config-file';
 import type { OrchestratorStackProps } from './orchestrator-stack';
 
 /** The context keys the app reads; docs/operations.md documents each. */
 export const ContextKey = {
+  /** Path of the deployment configuration file (default `deploy.config.json`, see resolveConfigPath). */
+  config: 'config',
   /** Email address subscribed to the notification topic. */
   notificationEmail: 'notificationEmail',
   /** Comma-separated ARNs of the roles the task definitions name (task role, execution role). */
@@ -54,6 +57,11 @@ function optionalList(node: Node, key: string): string[] | undefined {
   throw new Error(
     `Context "${key}" must be a comma-separated string or a list of strings. Received: ${JSON.stringify(value)}.`,
   );
+}
+
+/** The configuration file the stack is built from: `-c config=<path>`, else the default. */
+export function configPathFromContext(node: Node): string {
+  return resolveConfigPath(optionalString(node, ContextKey.config));
 }
 
 export function orchestratorPropsFromContext(node: Node): OrchestratorStackProps {

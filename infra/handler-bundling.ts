@@ -3,6 +3,7 @@
  * reproduces with esbuild, so what the tests and the sandbox run is what ships.
  */
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { deployConfigDocument, type DeployConfig } from '../lambdas/domain/deploy-config';
 
 export const handlerBundling: BundlingOptions & {
   readonly minify: boolean;
@@ -23,3 +24,20 @@ export const handlerBundling: BundlingOptions & {
   bundleAwsSDK: true,
   mainFields: ['module', 'main'],
 };
+
+/**
+ * The identifier lambdas/handlers/runtime.ts reads the configuration from, replaced by esbuild with
+ * the configuration's JSON text. Bundled rather than an environment variable: one copy of the file
+ * the stack was built from, and no 4 KB limit on the variables of a function.
+ */
+export const BUNDLED_CONFIG_IDENTIFIER = '__DEPLOY_CONFIG__';
+
+/** `define` for esbuild: the configuration as a string literal in the bundle. */
+export function bundledConfigDefine(config: DeployConfig): Record<string, string> {
+  return { [BUNDLED_CONFIG_IDENTIFIER]: JSON.stringify(JSON.stringify(deployConfigDocument(config))) };
+}
+
+/** The bundling of every function of a stack built from this configuration. */
+export function bundlingWithConfig(config: DeployConfig): BundlingOptions {
+  return { ...handlerBundling, define: bundledConfigDefine(config) };
+}

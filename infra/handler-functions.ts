@@ -10,7 +10,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SettingVariables } from '../lambdas/handlers/runtime';
-import { handlerBundling } from './handler-bundling';
+import type { DeployConfig } from '../lambdas/domain/deploy-config';
+import { bundlingWithConfig } from './handler-bundling';
 import { acknowledgeWildcardResource } from './nag';
 
 /** The handler files under `lambdas/handlers/`, one function each. */
@@ -50,6 +51,8 @@ export interface HandlerFunctionsProps {
    * `smoke.warmUpSeconds` of any environment. The function's timeout is this plus a margin.
    */
   readonly smokeWarmUpSeconds: number;
+  /** The deployment configuration bundled into every function. */
+  readonly config: DeployConfig;
   readonly logRetention: logs.RetentionDays;
   /** Days the ledger keeps a deployment record (`LEDGER_RETENTION_DAYS`). */
   readonly ledgerRetentionDays: number;
@@ -139,7 +142,7 @@ export class HandlerFunctions extends Construct {
         POWERTOOLS_SERVICE_NAME: name,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: handlerBundling,
+      bundling: bundlingWithConfig(props.config),
     });
   }
 }

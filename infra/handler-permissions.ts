@@ -1,7 +1,7 @@
 /**
  * What each function may do, and nothing more: every statement here answers an AWS call its handler
  * makes (the infra tests read those calls from the handlers' code and compare). Resources come from the
- * environment config, so only AFU-9's own cluster, services, task family, secrets and repositories
+ * deployment configuration, so only the configured cluster, services, task families, secrets and repositories
  * are reachable.
  */
 import { Stack } from 'aws-cdk-lib';

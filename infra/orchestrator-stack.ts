@@ -2,7 +2,7 @@
  * The AFU-9 deployment orchestrator: the state machine from `statemachine/deployment.asl.json`, the
  * Lambda functions its states call, the triggers that start it, the diff build, the notification
  * topic, the wait/ledger table and the alarms. Every environment fact (cluster, services, task
- * family, secrets, repositories, target stacks) comes from the typed config the Lambdas use.
+ * family, secrets, repositories, target stacks) comes from the deployment configuration the functions carry.
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,7 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STATE_MACHINE_OUTPUT_KEY } from '../lambdas/aws/step-functions';
-import { environments as afu9Environments, type EnvironmentConfig } from '../lambdas/domain/environments';
+import type { DeployConfig, EnvironmentConfig } from '../lambdas/domain/environments';
+import { repositoryDeployConfig } from './deploy-config-file';
 import { AsyncInvocationFailures } from './async-invocation-failures';
 import { DiffBuild, type InfraSourceLocation } from './diff-build';
 import { HandlerFunctions, HandlerName } from './handler-functions';
@@ -27,12 +28,13 @@ import { DEFAULT_LEDGER_RETENTION_DAYS } from '../lambdas/domain/ledger';
 
 export interface OrchestratorStackProps extends StackProps {
   /**
-   * The environments the orchestrator deploys to; rules, ARNs and permissions are derived from them.
-   * All of them must be in the stack's region (EventBridge rules only see their own region).
+   * The validated deployment configuration: rules, ARNs and permissions are derived from its
+   * environments, and every function is bundled with it. All environments must be in the stack's
+   * region (EventBridge rules only see their own region).
    *
-   * @default - the AFU-9 environments of `lambdas/domain/environments.ts` (staging, production)
+   * @default - the repository's `deploy.config.json`
    */
-  readonly environments?: readonly EnvironmentConfig[];
+  readonly config?: DeployConfig;
   /**
    * An address subscribed to the notification topic by email.
    *
@@ -174,7 +176,8 @@ export class OrchestratorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps = {}) {
     super(scope, id, props);
-    const environments = props.environments ?? Object.values(afu9Environments);
+    const config = props.config ?? repositoryDeployConfig();
+    const environments = Object.values(config.environments);
     validateProps(this, props, environments);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
 
@@ -204,6 +207,7 @@ export class OrchestratorStack extends Stack {
       topicArn: this.notifications.topic.topicArn,
       tableName: this.table.tableName,
       smokeWarmUpSeconds: Math.max(...environments.map((env) => env.smoke.warmUpSeconds)),
+      config,
       logRetention,
       ledgerRetentionDays: props.ledgerRetentionDays ?? DEFAULT_LEDGER_RETENTION_DAYS,
     });

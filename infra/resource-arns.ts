@@ -1,5 +1,5 @@
 /**
- * ARNs of the resources the orchestrator acts on, derived from the typed environment config. Every
+ * ARNs of the resources the orchestrator acts on, derived from the deployment configuration. Every
  * permission the stack grants on AFU-9's own resources is built from these, so a service, secret or
  * repository that is not in the config cannot be touched.
  */
@@ -55,7 +55,7 @@ export function taskDefinitionFamilyArns(stack: Stack, environments: readonly En
 /**
  * The configured secrets. Secrets Manager appends `-` and six random characters to a secret's ARN,
  * so `-??????` matches exactly that suffix and nothing longer (a `*` would also match
- * `afu9/github-admin-Ab12Cd`).
+ * `team/github-admin-Ab12Cd`).
  */
 export function secretArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
   return unique(

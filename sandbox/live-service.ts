@@ -1,13 +1,16 @@
 /**
- * A real HTTP server on 127.0.0.1 standing in for the AFU-9 Control Center behind its load
- * balancer: `/api/health`, `/api/ready` and `/` answer as the revision the simulated service is
- * serving (the one with healthy, registered tasks) would, and as the load balancer does when no
- * task is healthy (503). One server serves every environment: `/<environment>/api/health` asks that
- * environment's service; paths without a prefix ask the default one.
+ * A real HTTP server on 127.0.0.1 standing in for the configured service behind its load balancer:
+ * every path the environment's smoke checks ask answers as the revision the simulated service is
+ * serving (the one with healthy, registered tasks) would, and as the load balancer does when no task
+ * is healthy (503). A health document names the environment's first expected service name and the
+ * served version; a readiness document says whether the revision is ready; any other checked path is
+ * a page. One server serves every environment: `/<environment>/<path>` asks that environment's
+ * service; paths without a configured environment prefix ask the default one.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isEnvironmentName, type EnvironmentName } from '../lambdas/domain/environments';
+import { environmentNamed, type EnvironmentConfig, type Environments } from '../lambdas/domain/environments';
+import { BodyExpectation } from '../lambdas/domain/smoke';
 import type { RevisionBehaviour } from './account/simulated-account';
 
 /** What the environment's load balancer routes to right now. */
@@ -19,8 +22,10 @@ export interface ServedRevision {
 }
 
 export interface LiveServiceOptions {
-  readonly servedRevision: (environment: EnvironmentName) => ServedRevision | undefined;
-  readonly defaultEnvironment: EnvironmentName;
+  /** The configured environments: their smoke checks say which paths answer what. */
+  readonly environments: Environments;
+  readonly servedRevision: (environment: string) => ServedRevision | undefined;
+  readonly defaultEnvironment: string;
   readonly now: () => Date;
   /** When true, requests are accepted and never answered (a hanging smoke target). */
   readonly hangs: () => boolean;
@@ -29,11 +34,22 @@ export interface LiveServiceOptions {
 export interface LiveService {
   /** Base URL of the default environment. */
   readonly url: string;
-  urlFor(environment: EnvironmentName): string;
+  urlFor(environment: string): string;
   close(): Promise<void>;
 }
 
-const SERVICE_NAME = 'afu9-control-center';
+/** What a path of the service is, judged by what the configured checks expect of it. */
+type PathKind = 'health' | 'ready' | 'page';
+
+function pathKinds(environment: EnvironmentConfig): ReadonlyMap<string, PathKind> {
+  const kinds = new Map<string, PathKind>();
+  for (const check of environment.smoke.checks) {
+    const kind: PathKind =
+      check.expectBody === BodyExpectation.ready ? 'ready' : check.expectBody ? 'health' : 'page';
+    if (!kinds.has(check.path)) kinds.set(check.path, kind);
+  }
+  return kinds;
+}
 
 const loadBalancerUnavailable =
   '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n' +
@@ -64,41 +80,38 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
 function answer(request: IncomingMessage, response: ServerResponse, options: LiveServiceOptions): void {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
-  const prefixed = isEnvironmentName(segments[0]);
-  const environment = prefixed ? (segments[0] as EnvironmentName) : options.defaultEnvironment;
+  const prefixed = environmentNamed(options.environments, segments[0]);
+  const environment = prefixed ?? environmentNamed(options.environments, options.defaultEnvironment);
   const path = `/${(prefixed ? segments.slice(1) : segments).join('/')}`;
-  const served = options.servedRevision(environment);
-  if (!served) {
+  const served = environment ? options.servedRevision(environment.name) : undefined;
+  if (!environment || !served) {
     send(response, 503, 'text/html', loadBalancerUnavailable);
     return;
   }
-  const identity = { service: SERVICE_NAME, version: served.version };
-  switch (path) {
-    case '/api/health':
+  const serviceName = environment.smoke.expectedServiceNames[0];
+  const identity = { service: serviceName, version: served.version };
+  switch (pathKinds(environment).get(path)) {
+    case 'health':
       sendJson(response, 200, { status: 'ok', ...identity, timestamp: options.now().toISOString() });
       return;
-    case '/api/ready':
+    case 'ready':
       if (served.behaviour.kind === 'not-ready') {
         sendJson(response, 503, {
           ready: false,
           ...identity,
-          checks: { database: 'error: connection refused', github: 'ok', llm: 'ok' },
+          checks: { database: 'error: connection refused', dependencies: 'ok' },
         });
       } else {
-        sendJson(response, 200, {
-          ready: true,
-          ...identity,
-          checks: { database: 'ok', github: 'ok', llm: 'ok' },
-        });
+        sendJson(response, 200, { ready: true, ...identity, checks: { database: 'ok', dependencies: 'ok' } });
       }
       return;
-    case '/':
+    case 'page':
       send(
         response,
         200,
         'text/html; charset=utf-8',
-        `<!DOCTYPE html><html><head><title>AFU-9 Control Center</title></head>` +
-          `<body><h1>AFU-9 Control Center</h1><p>Version ${escapeHtml(served.version)}</p></body></html>`,
+        `<!DOCTYPE html><html><head><title>${escapeHtml(String(serviceName))}</title></head>` +
+          `<body><h1>${escapeHtml(String(serviceName))}</h1><p>Version ${escapeHtml(served.version)}</p></body></html>`,
       );
       return;
     default:

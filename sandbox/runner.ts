@@ -11,6 +11,7 @@
  * run from `simulate --input`.
  */
 import './promise-with-resolvers';
+import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-file';
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
 import { readStackAssembly } from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
@@ -28,6 +29,7 @@ import {
 import { Simulation } from './run/simulation';
 import type { TaskFaults } from './run/task-faults';
 import type { Scenario } from './scenarios';
+import { scenarioForConfig } from './scenarios/configured';
 
 export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
@@ -53,6 +55,11 @@ export interface SimulationOptions {
    * @default the current stack's, from cdk.out (synthesized first when the sources changed)
    */
   readonly templatePath?: string;
+  /**
+   * The deployment configuration file the account is seeded from and the stack is synthesized from.
+   * @default the repository's deploy.config.json
+   */
+  readonly configPath?: string;
 }
 
 /**
@@ -68,20 +75,23 @@ function scenarioInput(scenario: Scenario): unknown {
 }
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationRun> {
-  const { scenario } = options;
+  const configPath = options.configPath ?? repositoryConfigPath;
+  const { environments } = loadDeployConfig(configPath);
+  const scenario = scenarioForConfig(options.scenario, environments);
   const onProgress = options.onProgress ?? (() => undefined);
   const usesInput = options.input !== undefined;
   const input = usesInput ? options.input : scenarioInput(scenario);
   const label = options.inputLabel ?? 'the given input';
-  const assembly = readStackAssembly(options.templatePath ?? (await currentAssembly()));
+  const assembly = readStackAssembly(options.templatePath ?? (await currentAssembly(undefined, configPath)));
   const accountId = usesInput ? eventAccount(options.input) : undefined;
   const sandbox = await openSandboxAccount(scenario.world, {
     assembly,
+    environments,
     ...(accountId !== undefined ? { accountId } : {}),
   });
   try {
     const { account } = sandbox;
-    const env = environmentOf(input);
+    const env = environmentOf(input, environments);
     const history = usesInput
       ? await makeHistory(sandbox, scenario, options.input, options.pushed === true)
       : [];

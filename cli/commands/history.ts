@@ -11,8 +11,15 @@ import {
 } from '../../lambdas/aws/ledger';
 import type { AwsClients } from '../../lambdas/aws/clients';
 import { deploymentIdOf, type DeploymentRecord, type LiveRecord } from '../../lambdas/domain/ledger';
-import { environments } from '../../lambdas/domain/environments';
-import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import {
+  awsFlags,
+  awsFlagsUsage,
+  configFlag,
+  configFlagUsage,
+  configFlags,
+  environmentFlag,
+  parseFlags,
+} from '../args';
 import { awsTargetFrom, realAwsDeps, resolveTableName, type CliAwsDeps } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
@@ -31,11 +38,12 @@ Answers from the orchestrator's deployment ledger:
                       duplicate triggers that were ignored
 
 Options:
-  --env <name>        ${Object.keys(environments).join(' | ')} (required)
+  --env <name>        an environment of the configuration (required)
   --image <ref>       an image digest (sha256:...) or tag (e.g. stage-3f9c2ab)
   --limit <n>         how many deployments to list, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --json              print one JSON document on stdout
   --table <name>      defaults to $AFU9_DEPLOYMENT_TABLE, then the Afu9DeployOrchestrator stack output TableName
+${configFlagUsage}
 ${awsFlagsUsage}
 
 Exit codes: 0 answered, 1 the ledger knows nothing of --image (or the table does not exist), 2 usage error,
@@ -58,9 +66,10 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
     limit: { type: 'string' },
     json: { type: 'boolean' },
     table: { type: 'string' },
+    ...configFlags,
     ...awsFlags,
   });
-  const environment = environmentFlag(values.env);
+  const environment = environmentFlag(values.env, configFlag(values.config)).name;
   const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new UsageError(`--limit takes a whole number from 1 to ${MAX_LIMIT}. Received: ${values.limit}`);
@@ -79,7 +88,7 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
   };
 }
 
-/** `arn:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:...:task-definition/shop-api:42` → `shop-api:42`. */
 function revisionName(arn: string | undefined): string {
   if (!arn) return '?';
   const at = arn.indexOf('task-definition/');

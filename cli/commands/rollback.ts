@@ -4,7 +4,15 @@
  * runs the rollback, waits for it, and notifies, exactly as for a failed deployment.
  */
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
-import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import {
+  awsFlags,
+  awsFlagsUsage,
+  configFlag,
+  configFlagUsage,
+  configFlags,
+  environmentFlag,
+  parseFlags,
+} from '../args';
 import { awsTargetFrom, realAwsDeps, type CliAwsDeps } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
@@ -17,6 +25,7 @@ Returns the service to its last good revision through the orchestrator (same as 
 {"environment": <env>, "action": "rollback"}). Production needs --allow-production.
 
 Options:
+${configFlagUsage}
 ${awsFlagsUsage}
 
 Exit codes: 0 started (or rolled back, with --follow), 1 refused or failed, 2 usage error,
@@ -31,12 +40,14 @@ function parseRollbackFlags(argv: readonly string[]) {
     'allow-production': { type: 'boolean' },
     'requested-by': { type: 'string' },
     'state-machine-arn': { type: 'string' },
+    ...configFlags,
     ...awsFlags,
   });
-  const environment = environmentFlag(values.env);
+  const config = configFlag(values.config);
+  const environment = environmentFlag(values.env, config).name;
   if (!values.reason?.trim())
     throw new UsageError('--reason "<why>" is required: it goes into the notification.');
-  return { ...values, environment };
+  return { ...values, environment, config };
 }
 
 export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
@@ -60,7 +71,7 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
         ...(values['allow-production'] && { allowProduction: true }),
         requestedBy: values['requested-by'] ?? io.env.USER ?? 'afu9-deploy',
       };
-      const check = checkRequest(input, deps.now());
+      const check = checkRequest(input, values.config.environments, deps.now());
       if (check.status === 'refused') {
         return reportRefusal(io, 'rollback', check.reason, values.json === true);
       }

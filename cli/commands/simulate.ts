@@ -11,18 +11,23 @@ import { currentAssembly } from '../../sandbox/assembly/current-assembly';
 import { renderHtmlReport } from '../../sandbox/html-report';
 import { runSimulation } from '../../sandbox/runner';
 import { findScenario, scenarios, type Scenario } from '../../sandbox/scenarios';
+import { scenarioForConfig } from '../../sandbox/scenarios/configured';
+import { resolveConfigPath } from '../../infra/deploy-config-file';
+import type { DeployConfig } from '../../lambdas/domain/deploy-config';
 import { renderOutcome, TimelinePrinter } from '../../sandbox/report/timeline';
-import { parseFlags } from '../args';
+import { configFlag, configFlagUsage, parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--template <file>] [--json] [--report <file.html>]
-       afu9-deploy simulate --list [--json]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--config <path>] [--template <file>] [--json] [--report <file.html>]
+       afu9-deploy simulate --list [--config <path>] [--json]
 
 Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
 stack ships, each SDK call authorized against its function's role policies from the synthesized
 template, on a simulated AWS account (ECS, ECR, Secrets Manager, SNS, CodeBuild, EventBridge) on a
 virtual clock, smoke-tested against a live local service. A rollout of minutes takes a second.
+The account holds what the configuration names (services, task definitions, repositories, secrets
+with a value for every configured key), and the stack is synthesized from that configuration.
 
 Options:
   --scenario <name>  the world to run in and what happens there (default: happy); see --list
@@ -36,7 +41,9 @@ Options:
   --template <file>  rehearse under this synthesized template (Afu9DeployOrchestrator.template.json
                      as \`cdk synth -o <dir>\` writes it, its asset folders beside it); default:
                      the current stack's, from cdk.out, synthesized first (about 15 s) when
-                     infra/, lambdas/, statemachine/, package-lock.json or cdk.json changed
+                     infra/, lambdas/, statemachine/, package-lock.json, cdk.json or the
+                     configuration changed
+${configFlagUsage}
   --json             print exactly one JSON document on stdout (docs/json-outputs.md), no timeline
   --report <file>    also write a self-contained HTML page: the state machine coloured by the
                      path taken, and the timeline of the run with what each state decided
@@ -48,6 +55,8 @@ allow (AccessDenied), 2 usage error.`;
 
 interface SimulateOptions {
   readonly scenario: Scenario;
+  readonly configPath: string;
+  readonly config: DeployConfig;
   readonly inputFile?: string;
   readonly templateFile?: string;
   readonly reportFile?: string;
@@ -72,8 +81,11 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     report: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     list: { type: 'boolean' },
+    config: { type: 'string', multiple: true },
     pushed: { type: 'boolean' },
   });
+  const configPath = resolveConfigPath(single(parsed.values.config, 'config'));
+  const config = configFlag(configPath);
   const scenarioName = single(parsed.values.scenario, 'scenario');
   const inputFile = single(parsed.values.input, 'input');
   const reportFile = single(parsed.values.report, 'report');
@@ -120,8 +132,15 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
         '(afu9-deploy simulate --list describes them).',
     );
   }
+  try {
+    scenarioForConfig(scenario, config.environments);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
     scenario,
+    configPath,
+    config,
     inputFile,
     templateFile,
     reportFile,
@@ -160,13 +179,23 @@ async function readInput(file: string, io: CliIo): Promise<unknown> {
   }
 }
 
-function listScenarios(io: CliIo, json: boolean): number {
+/** A scenario's summary in the configuration's names, or why it cannot run with it. */
+function summaryFor(scenario: Scenario, config: DeployConfig): string {
+  try {
+    return scenarioForConfig(scenario, config.environments).summary;
+  } catch (error) {
+    return `${scenario.summary} (cannot run with this configuration: ${(error as Error).message})`;
+  }
+}
+
+function listScenarios(io: CliIo, json: boolean, config: DeployConfig): number {
+  const listed = scenarios.map((s) => ({ name: s.name, summary: summaryFor(s, config) }));
   if (json) {
-    io.stdout(JSON.stringify(scenarios.map((s) => ({ name: s.name, summary: s.summary }))) + '\n');
+    io.stdout(JSON.stringify(listed) + '\n');
     return 0;
   }
-  const width = Math.max(...scenarios.map((s) => s.name.length));
-  io.stdout(scenarios.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n') + '\n');
+  const width = Math.max(...listed.map((s) => s.name.length));
+  io.stdout(listed.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n') + '\n');
   return 0;
 }
 
@@ -175,7 +204,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let input: unknown;
   try {
     options = parseOptions(argv);
-    if (options.list) return listScenarios(io, options.json);
+    if (options.list) return listScenarios(io, options.json, options.config);
     if (options.inputFile !== undefined) input = await readInput(options.inputFile, io);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -187,7 +216,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   const printer = options.json ? undefined : new TimelinePrinter(io.stderr);
   const templatePath =
-    options.templateFile ?? (await currentAssembly((message) => io.stderr(`${message}\n`)));
+    options.templateFile ??
+    (await currentAssembly((message) => io.stderr(`${message}\n`), options.configPath));
   if (printer) io.stderr(`Rehearsing under ${templatePath} (its Lambda bundles and role policies)\n`);
   const started = Date.now();
   let result;
@@ -195,6 +225,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     result = await runSimulation({
       scenario: options.scenario,
       templatePath,
+      configPath: options.configPath,
       ...(options.inputFile !== undefined
         ? { input, inputLabel: options.inputFile, pushed: options.pushed }
         : {}),

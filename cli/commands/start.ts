@@ -6,7 +6,15 @@
  */
 import { ExecutionAlreadyStarted, startExecution } from '../../lambdas/aws/step-functions';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
-import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import {
+  awsFlags,
+  awsFlagsUsage,
+  configFlag,
+  configFlagUsage,
+  configFlags,
+  environmentFlag,
+  parseFlags,
+} from '../args';
 import {
   awsTargetFrom,
   realAwsDeps,
@@ -27,8 +35,8 @@ judged by the orchestrator's own rules (environment, tag prefix, production flag
 
 Options:
   --env <name>              staging | production (required)
-  --image-tag <tag>         tag of the control-center image, e.g. stage-3f9c2ab
-  --image-digest <digest>   digest of the control-center image (sha256:...); exclusive with --image-tag
+  --image-tag <tag>         tag of the primary container's image, e.g. stage-3f9c2ab
+  --image-digest <digest>   digest of the primary container's image (sha256:...); exclusive with --image-tag
   --image <container=ref>   another container's image by tag or digest (repeatable)
   --skip-diff-gate          let a BLOCKED diff through; needs --reason
   --reason <text>           why the diff gate is skipped (goes into the notification)
@@ -43,6 +51,7 @@ Options:
   --json                    print {"executionArn","name"} (and "status" with --follow) as JSON on stdout;
                             with --dry-run, the dry run's document (docs/json-outputs.md)
   --state-machine-arn <arn> defaults to $AFU9_STATE_MACHINE_ARN, then the Afu9DeployOrchestrator stack output
+${configFlagUsage}
 ${awsFlagsUsage}
 
 Exit codes: 0 started (deployed, with --follow; DRY RUN OK, with --dry-run), 1 refused by the request rules,
@@ -79,9 +88,11 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     'diff-file': { type: 'string' },
     json: { type: 'boolean' },
     'state-machine-arn': { type: 'string' },
+    ...configFlags,
     ...awsFlags,
   });
-  const environment = environmentFlag(values.env);
+  const config = configFlag(values.config);
+  const environment = environmentFlag(values.env, config).name;
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
@@ -112,7 +123,7 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     ...(values.redeploy && { redeploy: true }),
     requestedBy: values['requested-by'] ?? env.USER ?? 'afu9-deploy',
   };
-  return { input, values };
+  return { input, values, config };
 }
 
 export interface StartOptions {
@@ -188,8 +199,8 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
         io.stderr(`afu9-deploy start: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      const { input, values } = parsed;
-      const check = checkRequest(input, deps.now());
+      const { input, values, config } = parsed;
+      const check = checkRequest(input, config.environments, deps.now());
       if (check.status === 'refused') return reportRefusal(io, 'start', check.reason, values.json === true);
       const target = awsTargetFrom(values, io.env);
       return exitOnAwsFailure(io, 'start', target, async () => {
@@ -204,6 +215,7 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
         try {
           return await dryRun(deps, io, {
             request: check.request,
+            environments: config.environments,
             executionName: check.executionName,
             target,
             json: values.json === true,

@@ -5,9 +5,16 @@
  * them and never prints one. The same checks run in the workflow's VerifySecrets state.
  */
 import { verifyDeployment } from '../../lambdas/aws/deployment-verification';
-import { environments } from '../../lambdas/domain/environments';
 import type { ImageRef, VerificationCheck } from '../../lambdas/domain/workflow-state';
-import { awsFlags, awsFlagsUsage, environmentFlag, parseFlags } from '../args';
+import {
+  awsFlags,
+  awsFlagsUsage,
+  configFlag,
+  configFlagUsage,
+  configFlags,
+  environmentFlag,
+  parseFlags,
+} from '../args';
 import { awsTargetFrom, realAwsDeps, type CliAwsDeps } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import type { Paint } from '../colour';
@@ -18,7 +25,7 @@ const usage = `Usage: afu9-deploy verify-secrets --env <environment> [--image-ta
 Checks, with your AWS credentials and without printing any value, that every secret the running task
 definition references and every secret the environment config names exists, is not scheduled for deletion,
 parses, and holds every required key with a real (non-placeholder) value. With an image, also checks that
-the control-center image exists in ECR.
+the primary container's image exists in ECR.
 
   OK    checked and fine
   NG    checked and wrong: the line says what to fix
@@ -26,6 +33,7 @@ the control-center image exists in ECR.
   DENIED  your credentials may not make the check: a missing grant, not a verdict (still exit 1)
 
 Options:
+${configFlagUsage}
 ${awsFlagsUsage}
 
 Exit codes: 0 no NG or DENIED, 1 at least one NG or DENIED, 2 usage error, 3 AWS unreachable or
@@ -72,15 +80,16 @@ function parse(argv: readonly string[]) {
     'image-tag': { type: 'string' },
     'image-digest': { type: 'string' },
     json: { type: 'boolean' },
+    ...configFlags,
     ...awsFlags,
   });
-  const env = environmentFlag(values.env);
+  const environment = environmentFlag(values.env, configFlag(values.config));
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
     );
   }
-  return { ...values, env };
+  return { ...values, environment };
 }
 
 export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
@@ -98,7 +107,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
         io.stderr(`afu9-deploy verify-secrets: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      const environment = environments[options.env];
+      const { environment } = options;
       const primary = environment.containers.find((container) => container.primary)!;
       const images: ImageRef[] =
         options['image-tag'] || options['image-digest']

@@ -40,7 +40,7 @@ function toDomainError(error: unknown, call: string, what: string): DeploymentEr
     kind === AwsErrorKind.accessDenied
       ? `grant the orchestrator's function ecs:${call} on ${what}`
       : kind === AwsErrorKind.notFound
-        ? 'check the cluster and service names in lambdas/domain/environments.ts'
+        ? 'check the clusterName and serviceName of the environment in the deployment configuration (deploy.config.json)'
         : 'read the error, fix its cause, then run the deployment again';
   return new RolloutFailed(`ECS ${call} for ${what} failed (${described}); ${hint}.`, { cause: error });
 }
@@ -71,7 +71,8 @@ export async function observeService(
       : `ECS answered ${failure ?? 'no service'}`;
     throw new RolloutFailed(
       `ECS has no active ${label} (${found}), so the rollout cannot be judged. Check the cluster and ` +
-        'service names in lambdas/domain/environments.ts and whether someone deleted the service.',
+        'service names of the environment in the deployment configuration (deploy.config.json) and whether ' +
+        'someone deleted the service.',
     );
   }
   return {

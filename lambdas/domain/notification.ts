@@ -6,7 +6,6 @@
  * did not mean for a person (a secret check's details, an unknown field) reaches the message.
  */
 import { z } from 'zod';
-import { isEnvironmentName } from './environments';
 import { Outcome } from './workflow-state';
 
 export interface Notification {
@@ -28,6 +27,8 @@ export interface NotificationInput {
   readonly now: Date;
   /** Used for the console link when the execution ARN names no region. */
   readonly region: string;
+  /** The configured environment names: any other name a raw input carries is filed as unknown. */
+  readonly knownEnvironments: readonly string[];
 }
 
 /** SNS: "must be less than 100 characters long", ASCII, no line breaks. */
@@ -203,7 +204,7 @@ export function formatDuration(totalSeconds: number): string {
   return `${s}s`;
 }
 
-/** `arn:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:...:task-definition/shop-api:42` → `shop-api:42`. */
 function taskDefinitionName(arn: string): string {
   const marker = 'task-definition/';
   const at = arn.indexOf(marker);
@@ -229,7 +230,7 @@ interface Subject {
   readonly rollbackRequest: boolean;
 }
 
-function subjectOf(state: State): Subject {
+function subjectOf(state: State, knownEnvironments: readonly string[]): Subject {
   const request = state.request;
   if (request) {
     return {
@@ -240,7 +241,8 @@ function subjectOf(state: State): Subject {
   }
   const version = state.imageTag ?? state.imageDigest ?? state.detail?.['image-tag'];
   return {
-    ...(isEnvironmentName(state.environment) && { environment: state.environment }),
+    ...(typeof state.environment === 'string' &&
+      knownEnvironments.includes(state.environment) && { environment: state.environment }),
     ...(version !== undefined && { version }),
     rollbackRequest: false,
   };
@@ -445,7 +447,7 @@ function field(label: string, value: string | undefined): string[] {
 /** The subject, body and attributes of the one notification an execution ends with. */
 export function composeNotification(input: NotificationInput): Notification {
   const state = readState(input.state);
-  const about = subjectOf(state);
+  const about = subjectOf(state, input.knownEnvironments);
   const { request, rollback } = state;
   const environmentLabel = about.environment ? `AFU-9 ${about.environment}` : 'AFU-9';
   const images = state.verification?.images.length ? state.verification.images : (request?.images ?? []);

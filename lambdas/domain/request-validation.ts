@@ -4,7 +4,12 @@
  * environment config and the execution name; the one I/O question (is a failed ECS deployment
  * already watched by an execution?) is the handler's.
  */
-import type { ContainerConfig, EnvironmentConfig, EnvironmentName } from './environments';
+import {
+  environmentNamed,
+  type ContainerConfig,
+  type EnvironmentConfig,
+  type Environments,
+} from './environments';
 import { DeploymentRejected } from './errors';
 import {
   EcsDeploymentEventName,
@@ -21,7 +26,7 @@ import {
 } from './workflow-state';
 
 export interface ResolveContext {
-  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+  readonly environments: Environments;
   /** Makes a rollback request's idempotency key unique per execution. */
   readonly executionName: string;
 }
@@ -47,10 +52,11 @@ function ignored(reason: string): ResolveResult {
 }
 
 function environmentByName(context: ResolveContext, name: string): EnvironmentConfig {
-  const known = Object.keys(context.environments);
-  const environment = known.includes(name) ? context.environments[name as EnvironmentName] : undefined;
+  const environment = environmentNamed(context.environments, name);
   if (!environment) {
-    reject(`Unknown environment ${quote(name)}. Known environments: ${known.join(', ')}.`);
+    reject(
+      `Unknown environment ${quote(name)}. Known environments: ${Object.keys(context.environments).join(', ')}.`,
+    );
   }
   return environment;
 }
@@ -120,7 +126,7 @@ function primaryContainer(environment: EnvironmentConfig): ContainerConfig {
   if (!primary) {
     // A config error, not a request error: every environment names its primary container.
     throw new DeploymentRejected(
-      `Environment ${environment.name} names no primary container; fix lambdas/domain/environments.ts.`,
+      `Environment ${environment.name} names no primary container; mark one "primary": true in the deployment configuration (deploy.config.json).`,
     );
   }
   return primary;
@@ -135,7 +141,7 @@ function referenceText(image: ImageRef): string {
 }
 
 /** `environment#primary-ref`, with any further images appended so different sets never collide. */
-export function deploymentKeyFor(environment: EnvironmentName, images: readonly ImageRef[]): string {
+export function deploymentKeyFor(environment: string, images: readonly ImageRef[]): string {
   const [first, ...rest] = images;
   const extra = rest.map((image) => `+${image.container}=${referenceText(image)}`).join('');
   return `${environment}#${referenceText(first!)}${extra}`;

@@ -335,7 +335,7 @@ function clip(text: string | undefined): string | undefined {
   return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT - 1)}…` : text;
 }
 
-/** `arn:aws:ecs:…:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:aws:ecs:…:task-definition/shop-api:42` → `shop-api:42`. */
 export function shortTaskDefinition(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1) || arn;
 }

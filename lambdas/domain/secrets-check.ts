@@ -293,7 +293,7 @@ function grantAdvice(requirement: SecretRequirement, action: string): string {
     case SecretOrigin.outsideConfig:
       return (
         `${secret} is not in the environment config, so the orchestrator stack grants nothing on it: add it (its ` +
-        "name and keys) to this environment's `secrets` in lambdas/domain/environments.ts and deploy the " +
+        "name and keys) to this environment's `secrets` in the deployment configuration (deploy.config.json) and deploy the " +
         'orchestrator stack, or remove the reference from the task definition'
       );
     case SecretOrigin.rdsManaged:

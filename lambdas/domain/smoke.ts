@@ -25,20 +25,6 @@ export interface SmokeCheck {
   readonly expectBody?: BodyExpectation;
 }
 
-/** The runbook's five checks. */
-export const defaultSmokeChecks: readonly SmokeCheck[] = [
-  { name: 'health', path: '/api/health', expectStatus: 200, expectBody: BodyExpectation.healthOk },
-  { name: 'readiness', path: '/api/ready', expectStatus: 200, expectBody: BodyExpectation.ready },
-  { name: 'root-page', path: '/', expectStatus: 200 },
-  {
-    name: 'service-identity',
-    path: '/api/health',
-    expectStatus: 200,
-    expectBody: BodyExpectation.serviceIdentity,
-  },
-  { name: 'version', path: '/api/health', expectStatus: 200, expectBody: BodyExpectation.version },
-];
-
 export interface SmokeExpectations {
   readonly expectedServiceNames: readonly string[];
   /** What was deployed: the request's version (the primary image tag). */

@@ -97,6 +97,7 @@ export function createNotifyHandler(deps: HandlerDeps) {
       ...(event.startedAt !== undefined && { startedAt: event.startedAt }),
       now,
       region: deps.settings.region,
+      knownEnvironments: Object.keys(deps.environments),
     });
     const messageId = await publishNotification(deps.clients, deps.settings.topicArn, notification);
     deps.logger.info('Notification published', {

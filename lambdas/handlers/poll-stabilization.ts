@@ -4,7 +4,7 @@
  * heal), rolled back by ECS, replaced, or timed out. Only COMPLETED lets the workflow go on.
  */
 import { observeService, observeStoppedTasks } from '../aws/ecs-rollout';
-import { isEnvironmentName } from '../domain/environments';
+import { environmentNamed } from '../domain/environments';
 import { RolloutFailed } from '../domain/errors';
 import { judgeRollout } from '../domain/rollout-judgement';
 import {
@@ -34,13 +34,11 @@ export function createPollStabilizationHandler(deps: HandlerDeps) {
           'earlier steps.',
       );
     }
-    const environment = isEnvironmentName(request?.environment)
-      ? deps.environments[request.environment]
-      : undefined;
+    const environment = environmentNamed(deps.environments, request?.environment);
     if (!environment) {
       throw new RolloutFailed(
         `The request names environment ${JSON.stringify(request?.environment)}, which the orchestrator does not ` +
-          'know, so its rollout rules are unknown. Check lambdas/domain/environments.ts.',
+          'know, so its rollout rules are unknown. Check the environments of the deployment configuration the stack was built from.',
       );
     }
 

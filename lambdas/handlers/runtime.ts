@@ -5,7 +5,26 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, type AwsClients } from '../aws/clients';
-import { environments, type EnvironmentConfig, type EnvironmentName } from '../domain/environments';
+import { parseDeployConfigText } from '../domain/deploy-config';
+import type { Environments } from '../domain/environments';
+
+/**
+ * The deployment configuration the stack was built from, as JSON text: esbuild writes it into every
+ * function's bundle at synth time (`define`, see infra/handler-bundling.ts), so a function carries
+ * exactly the configuration of its stack and never reads a file the Lambda runtime does not have.
+ */
+declare const __DEPLOY_CONFIG__: string | undefined;
+
+/** The bundled configuration, validated again as the function starts. */
+function bundledEnvironments(): Environments {
+  if (typeof __DEPLOY_CONFIG__ !== 'string') {
+    throw new Error(
+      'This handler was not bundled with a deployment configuration. Deploy it with the orchestrator stack ' +
+        '(`npx cdk deploy -c config=<path>`), which bundles one into every function.',
+    );
+  }
+  return parseDeployConfigText(__DEPLOY_CONFIG__, 'bundled into this function').environments;
+}
 
 export interface HandlerSettings {
   /** SNS topic for outcome notifications (`TOPIC_ARN`). */
@@ -19,7 +38,7 @@ export interface HandlerSettings {
 
 export interface HandlerDeps {
   readonly clients: AwsClients;
-  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+  readonly environments: Environments;
   readonly settings: HandlerSettings;
   readonly logger: Logger;
   /** The clock; the sandbox passes its virtual one. */
@@ -51,7 +70,7 @@ function defaultDeps(serviceName: string): HandlerDeps {
   const region = process.env.AWS_REGION ?? 'eu-central-1';
   return {
     clients: createAwsClients({ region }),
-    environments,
+    environments: bundledEnvironments(),
     settings: {
       topicArn: readSetting(SettingVariables.topicArn),
       tableName: readSetting(SettingVariables.tableName),

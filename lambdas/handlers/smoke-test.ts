@@ -1,14 +1,13 @@
 /**
- * SmokeTest: asks the live service, at the environment's configured base URL only, the runbook's
- * checks, retrying with backoff while new tasks warm up. A failed check is a result
+ * SmokeTest: asks the live service, at the environment's configured base URL only, the environment's
+ * configured checks, retrying with backoff while new tasks warm up. A failed check is a result
  * (`passed: false`), not an error: the workflow rolls back on it.
  */
 import { probe } from '../aws/http-probe';
-import { isEnvironmentName } from '../domain/environments';
+import { environmentNamed } from '../domain/environments';
 import { SmokeTestFailed } from '../domain/errors';
 import {
   checkUrl,
-  defaultSmokeChecks,
   judgeSmokeResponse,
   parseSmokeBaseUrl,
   redirectTarget,
@@ -28,29 +27,24 @@ export interface SmokeTestInput {
 /** A health or readiness document is a few hundred bytes; anything past this is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export function createSmokeTestHandler(
-  deps: HandlerDeps,
-  checks: readonly SmokeCheck[] = defaultSmokeChecks,
-) {
+export function createSmokeTestHandler(deps: HandlerDeps) {
   return async (event: SmokeTestInput): Promise<SmokeResult> => {
     const { request } = event;
     deps.logger.resetKeys();
     deps.logger.appendKeys({ executionId: event.executionId, environment: request?.environment });
 
-    const environment = isEnvironmentName(request?.environment)
-      ? deps.environments[request.environment]
-      : undefined;
+    const environment = environmentNamed(deps.environments, request?.environment);
     if (!environment) {
       throw new SmokeTestFailed(
         `The request names environment ${JSON.stringify(request?.environment)}, which has no smoke-test ` +
-          'configuration. Check lambdas/domain/environments.ts.',
+          'configuration. Check the environments of the deployment configuration the stack was built from.',
       );
     }
     const parsed = parseSmokeBaseUrl(environment.smoke.baseUrl);
     if ('problem' in parsed) {
       throw new SmokeTestFailed(
         `Cannot smoke-test ${environment.name}: ${parsed.problem}. Fix smoke.baseUrl for ${environment.name} ` +
-          'in lambdas/domain/environments.ts and redeploy the orchestrator.',
+          'in the deployment configuration and redeploy the orchestrator.',
       );
     }
     const base = parsed.url;
@@ -62,7 +56,7 @@ export function createSmokeTestHandler(
     const warmUpEndsAt = deps.now().getTime() + environment.smoke.warmUpSeconds * 1000;
 
     const results: SmokeCheckResult[] = [];
-    for (const check of checks) {
+    for (const check of environment.smoke.checks) {
       const result = await runCheck(check, {
         base,
         expectations,

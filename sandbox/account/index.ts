@@ -1,16 +1,17 @@
 /**
  * `createSimulatedAccount`: one simulated AWS account (ECS, ECR, Secrets Manager, SNS, S3, Step
- * Functions task tokens, DynamoDB, EventBridge) on one virtual clock, seeded from the environment
- * config, with SDK-shaped clients for the real handlers and a live local service for smoke tests.
+ * Functions task tokens, DynamoDB, EventBridge) on one virtual clock, seeded from the deployment
+ * configuration's environments, with SDK-shaped clients for the real handlers and a live local service for smoke tests.
  */
 import type { AwsClients, SendOnly } from '../../lambdas/aws/clients';
-import { environments, type EnvironmentName } from '../../lambdas/domain/environments';
+import type { EnvironmentName, Environments } from '../../lambdas/domain/environments';
+import { repositoryDeployConfig } from '../../infra/deploy-config-file';
 import { startLiveService } from '../live-service';
 import { afu9TimingModel, type TimingModel } from '../timing-model';
 import type { SimulatedClient } from './dispatch';
 import { SimulatedDynamoDb, type TableDefinition } from './dynamodb/table';
 import { SimulatedEcr } from './ecr';
-import { afu9SecretValues } from './ecs/seed';
+import { seededSecretValues } from './ecs/seed';
 import { SimulatedEcs, type EcsServiceOptions } from './ecs/simulated-ecs';
 import { SimulatedEventBus } from './event-bus';
 import { FaultInjector } from './faults';
@@ -23,6 +24,8 @@ import { SimulatedSns } from './sns';
 import { VirtualClock } from './virtual-clock';
 
 export interface SimulatedAccountOptions {
+  /** The environments whose services, images and secrets the account holds. @default the repository's deploy.config.json */
+  readonly environments?: Environments;
   /** @default 123456789012 */
   readonly accountId?: string;
   /** @default eu-central-1 */
@@ -36,7 +39,7 @@ export interface SimulatedAccountOptions {
   readonly services?: Partial<Record<EnvironmentName, EcsServiceOptions>>;
   /** How revisions behave, by image tag or digest; every other image is healthy. */
   readonly behaviours?: Readonly<Record<string, RevisionBehaviour>>;
-  /** Secret name → the JSON value it holds. @default the AFU-9 sandbox values (afu9SecretValues) */
+  /** Secret name → the JSON value it holds. @default a value for every configured key (seededSecretValues) */
   readonly secretValues?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Secret name → its state. @default every secret valid */
   readonly secrets?: Readonly<Record<string, SecretCondition>>;
@@ -46,7 +49,7 @@ export interface SimulatedAccountOptions {
   readonly buckets?: readonly string[];
   /** @default one table `afu9-deployments` keyed by pk + sk */
   readonly tables?: readonly TableDefinition[];
-  /** The environment the live service answers for without a path prefix. @default staging */
+  /** The environment the live service answers for without a path prefix. @default the first configured */
   readonly liveServiceEnvironment?: EnvironmentName;
 }
 
@@ -71,13 +74,14 @@ export async function createSimulatedAccount(
     { account: accountId, region },
     timing.eventDeliverySeconds,
   );
+  const environments = options.environments ?? repositoryDeployConfig().environments;
   const envs = Object.values(environments);
 
   const repositories = [...new Set(envs.flatMap((env) => env.containers.map((c) => c.repository)))];
   const ecr = new SimulatedEcr(account, clock, bus, faults, repositories);
   const secretsManager = new SimulatedSecretsManager(account, clock, faults);
   for (const name of new Set(envs.flatMap((env) => env.secrets.map((s) => s.name)))) {
-    secretsManager.seed(name, { ...(options.secretValues?.[name] ?? afu9SecretValues(name)) });
+    secretsManager.seed(name, { ...(options.secretValues?.[name] ?? seededSecretValues(name, envs)) });
   }
   const sns = new SimulatedSns(
     new Set(options.topicArns ?? [`arn:aws:sns:${region}:${accountId}:afu9-deployments`]),
@@ -94,6 +98,7 @@ export async function createSimulatedAccount(
 
   const ecs = new SimulatedEcs(
     { account, clock, timing, ids, bus, faults, ecr, secrets: secretsManager },
+    environments,
     { services: options.services, behaviours: options.behaviours },
   );
   for (const [name, condition] of Object.entries(options.secrets ?? {})) {
@@ -101,8 +106,9 @@ export async function createSimulatedAccount(
   }
 
   const liveService = await startLiveService({
+    environments,
     servedRevision: (environment) => ecs.servingRevision(environment),
-    defaultEnvironment: options.liveServiceEnvironment ?? 'staging',
+    defaultEnvironment: options.liveServiceEnvironment ?? envs[0]!.name,
     now: () => clock.now(),
     hangs: () => faults.liveServiceHangs,
   });
@@ -121,6 +127,7 @@ export async function createSimulatedAccount(
     accountId,
     region,
     clock,
+    environments,
     clients: {
       ecs: asClient(clients.ecs),
       ecr: asClient(clients.ecr),

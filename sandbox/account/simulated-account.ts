@@ -5,7 +5,7 @@
  * surface as the SDK), never through these extra methods.
  */
 import type { AwsClients } from '../../lambdas/aws/clients';
-import type { EnvironmentName } from '../../lambdas/domain/environments';
+import type { EnvironmentName, Environments } from '../../lambdas/domain/environments';
 import type { Item } from './dynamodb/expressions';
 import type { ApiFault, CallHook, EventFault } from './faults';
 import type { SecretCondition } from './secrets-manager';
@@ -65,6 +65,8 @@ export interface SimulatedAccount {
   readonly accountId: string;
   readonly region: string;
   readonly clock: VirtualClock;
+  /** The configured environments the account was seeded from. */
+  readonly environments: Environments;
   /** SDK-shaped clients bound to this account. */
   readonly clients: AwsClients;
   readonly bus: EventBus;
@@ -74,7 +76,7 @@ export interface SimulatedAccount {
   publishAsService(topicArn: string, subject: string, message: string): void;
   /** Task tokens completed through SendTaskSuccess / SendTaskFailure, delivered as they happen. */
   onTaskTokenCompleted(listener: (completion: TaskTokenCompletion) => void): () => void;
-  /** Base URL of the live local HTTP service standing in for the Control Center. */
+  /** Base URL of the live local HTTP service standing in for the configured service. */
   readonly liveServiceUrl: string;
   /** Base URL of the live service for one environment. */
   liveServiceUrlFor(environment: EnvironmentName): string;

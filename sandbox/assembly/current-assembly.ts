@@ -1,26 +1,44 @@
 /**
- * The current stack's cloud assembly: `cdk.out/` when it was synthesized from the sources as they
- * are now, otherwise a fresh `cdk synth` into it. What counts as "the sources" is hashed (every file
- * under infra/, lambdas/ and statemachine/, package-lock.json and cdk.json), and the hash is written
- * into cdk.out after a synth, so an unchanged tree reuses the bundles without running CDK again.
+ * The current stack's cloud assembly for a configuration file: `cdk.out/` (the repository's
+ * `deploy.config.json`) or `cdk.out/configs/<id>/` (any other file) when it was synthesized from the
+ * sources and that configuration as they are now, otherwise a fresh `cdk synth -c config=<path>`
+ * into it. What counts as the inputs is hashed (every file under infra/, lambdas/ and
+ * statemachine/, package-lock.json, cdk.json and the configuration file), and the hash is written
+ * into the assembly after a synth, so an unchanged tree reuses the bundles without running CDK again.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { repositoryConfigPath } from '../../infra/deploy-config-file';
 import { ORCHESTRATOR_STACK_NAME } from '../../lambdas/aws/step-functions';
 
 const repositoryRoot = join(__dirname, '..', '..');
 
+/** The assembly of the repository's configuration. */
 export const assemblyDir = join(repositoryRoot, 'cdk.out');
-
-/** The current stack's template in `cdk.out`. */
-export const currentTemplatePath = join(assemblyDir, `${ORCHESTRATOR_STACK_NAME}.template.json`);
-
-const INPUTS_HASH_FILE = join(assemblyDir, 'afu9-sandbox-inputs.sha256');
 
 const hashedTrees = ['infra', 'lambdas', 'statemachine'];
 const hashedFiles = ['package-lock.json', 'cdk.json'];
+
+/** Where the assembly of a configuration file lives. */
+export function assemblyDirFor(configPath: string = repositoryConfigPath): string {
+  const path = resolve(configPath);
+  if (path === resolve(repositoryConfigPath)) return assemblyDir;
+  return join(assemblyDir, 'configs', createHash('sha256').update(path).digest('hex').slice(0, 16));
+}
+
+/** The stack's template in the assembly of a configuration file. */
+export function templatePathFor(configPath?: string): string {
+  return join(assemblyDirFor(configPath), `${ORCHESTRATOR_STACK_NAME}.template.json`);
+}
+
+/** The current stack's template in `cdk.out` (the repository's configuration). */
+export const currentTemplatePath = templatePathFor();
+
+function inputsHashFile(configPath?: string): string {
+  return join(assemblyDirFor(configPath), 'afu9-sandbox-inputs.sha256');
+}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -31,8 +49,8 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** A hash of everything `cdk synth` reads from this repository. */
-export function sourceInputsHash(): string {
+/** A hash of everything `cdk synth` reads: this repository's sources and the configuration file. */
+export function sourceInputsHash(configPath: string = repositoryConfigPath): string {
   const hash = createHash('sha256');
   const files = [
     ...hashedTrees.flatMap((tree) => filesUnder(join(repositoryRoot, tree))),
@@ -41,26 +59,32 @@ export function sourceInputsHash(): string {
   for (const file of files) {
     hash.update(relative(repositoryRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
+  hash.update('config').update('\0').update(readFileSync(configPath));
   return hash.digest('hex');
 }
 
 /**
- * True when cdk.out holds a template synthesized from the sources as they are now: the recorded hash
- * matches, and no synth outside the sandbox (`npx cdk synth`) rewrote the template since it was recorded.
+ * True when the assembly holds a template synthesized from the inputs as they are now: the recorded
+ * hash matches, and no synth outside the sandbox (`npx cdk synth`) rewrote the template since.
  */
-export function assemblyIsCurrent(hash: string = sourceInputsHash()): boolean {
+export function assemblyIsCurrent(
+  hash: string = sourceInputsHash(),
+  configPath: string = repositoryConfigPath,
+): boolean {
+  const template = templatePathFor(configPath);
+  const hashFile = inputsHashFile(configPath);
   return (
-    existsSync(currentTemplatePath) &&
-    existsSync(INPUTS_HASH_FILE) &&
-    statSync(INPUTS_HASH_FILE).mtimeMs >= statSync(currentTemplatePath).mtimeMs &&
-    readFileSync(INPUTS_HASH_FILE, 'utf8').trim() === hash
+    existsSync(template) &&
+    existsSync(hashFile) &&
+    statSync(hashFile).mtimeMs >= statSync(template).mtimeMs &&
+    readFileSync(hashFile, 'utf8').trim() === hash
   );
 }
 
-function runSynth(): Promise<void> {
-  return new Promise((resolve, reject) => {
+function runSynth(configPath: string, outputDir: string): Promise<void> {
+  return new Promise((done, reject) => {
     const cdk = join(repositoryRoot, 'node_modules', '.bin', 'cdk');
-    const child = spawn(cdk, ['synth', '--quiet', '--output', assemblyDir], {
+    const child = spawn(cdk, ['synth', '--quiet', '--output', outputDir, '-c', `config=${configPath}`], {
       cwd: repositoryRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -73,7 +97,7 @@ function runSynth(): Promise<void> {
       ),
     );
     child.on('close', (code) => {
-      if (code === 0) resolve();
+      if (code === 0) done();
       else {
         reject(
           new Error(
@@ -86,24 +110,36 @@ function runSynth(): Promise<void> {
   });
 }
 
-let synthesized: Promise<string> | undefined;
+/** Synths in flight or done in this process, by configuration file. */
+const synthesized = new Map<string, Promise<string>>();
 
 /**
- * The current stack's template path, synthesizing into cdk.out first when the sources changed since
- * it was written (`onSynth` is told before: it takes about 15 s). Once per process.
+ * The stack's template path for a configuration file (default: the repository's), synthesizing
+ * first when the sources or the file changed since it was written (`onSynth` is told before: it
+ * takes about 15 s). Once per file per process.
  */
-export function currentAssembly(onSynth: (message: string) => void = () => undefined): Promise<string> {
-  synthesized ??= (async () => {
-    const hash = sourceInputsHash();
-    if (assemblyIsCurrent(hash)) return currentTemplatePath;
+export function currentAssembly(
+  onSynth: (message: string) => void = () => undefined,
+  configPath: string = repositoryConfigPath,
+): Promise<string> {
+  const path = resolve(configPath);
+  const known = synthesized.get(path);
+  if (known) return known;
+  const synth = (async () => {
+    const hash = sourceInputsHash(path);
+    const template = templatePathFor(path);
+    if (assemblyIsCurrent(hash, path)) return template;
     onSynth(
       'Synthesizing the orchestrator stack into cdk.out (about 15 s; reused while infra/, lambdas/, ' +
-        'statemachine/, package-lock.json and cdk.json are unchanged)...',
+        'statemachine/, package-lock.json, cdk.json and the configuration file are unchanged)...',
     );
-    await runSynth();
-    writeFileSync(INPUTS_HASH_FILE, `${hash}\n`);
-    return currentTemplatePath;
+    const outputDir = assemblyDirFor(path);
+    mkdirSync(outputDir, { recursive: true });
+    await runSynth(path, outputDir);
+    writeFileSync(inputsHashFile(path), `${hash}\n`);
+    return template;
   })();
-  synthesized.catch(() => (synthesized = undefined));
-  return synthesized;
+  synthesized.set(path, synth);
+  synth.catch(() => synthesized.delete(path));
+  return synth;
 }

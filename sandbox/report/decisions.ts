@@ -40,7 +40,7 @@ export function displayStatus(record: StateRecord): string {
 }
 
 /**
- * The service's revisions through the run, `afu9-control-center-staging:41 → :42 → :41 (rolled
+ * The service's revisions through the run, `shop-api-staging:41 → :42 → :41 (rolled
  * back)`: where it started, the revision the run deployed, where it ended; a later revision of the
  * same family is shortened to `:N`.
  */
@@ -69,7 +69,7 @@ export function taskDefinitionPath(
   return notes.length === 0 ? path : `${path} (${notes.join(', ')})`;
 }
 
-/** `arn:aws:ecs:...:task-definition/afu9-control-center:42` → `afu9-control-center:42`. */
+/** `arn:aws:ecs:...:task-definition/shop-api:42` → `shop-api:42`. */
 export function shortTaskDefinition(arn: string | null | undefined): string {
   if (!arn) return '(none)';
   return arn.includes('task-definition/') ? arn.slice(arn.indexOf('task-definition/') + 16) : arn;

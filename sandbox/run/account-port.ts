@@ -6,10 +6,9 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import {
-  environments,
-  isEnvironmentName,
+  environmentNamed,
   type EnvironmentConfig,
-  type EnvironmentName,
+  type Environments,
 } from '../../lambdas/domain/environments';
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
 import { createSimulatedAccount } from '../account';
@@ -85,13 +84,14 @@ export class SandboxAccount {
    */
   provideRequestedImages(input: StartDeploymentInput, options: { pushed?: boolean } = {}): void {
     if (this.world.imageMissing && !options.pushed) return;
-    for (const image of imagesNamedBy(input)) this.provide(image.repository, image.tag, image.digest);
+    for (const image of imagesNamedBy(this.account.environments, input))
+      this.provide(image.repository, image.tag, image.digest);
   }
 
   /** The images a start request names that ECR does not hold (`repository:tag` or `repository@digest`). */
   async missingImages(input: StartDeploymentInput): Promise<string[]> {
     const missing: string[] = [];
-    for (const image of imagesNamedBy(input)) {
+    for (const image of imagesNamedBy(this.account.environments, input)) {
       const imageId = image.digest !== undefined ? { imageDigest: image.digest } : { imageTag: image.tag };
       try {
         await this.account.clients.ecr.send(
@@ -166,8 +166,8 @@ interface NamedImage {
 }
 
 /** The images a start request names, by repository (its primary image and per-container overrides). */
-function imagesNamedBy(input: StartDeploymentInput): NamedImage[] {
-  const env = isEnvironmentName(input.environment) ? environments[input.environment] : undefined;
+function imagesNamedBy(environments: Environments, input: StartDeploymentInput): NamedImage[] {
+  const env = environmentNamed(environments, input.environment);
   if (!env) return [];
   const images: NamedImage[] = [];
   const primary = env.containers.find((container) => container.primary);
@@ -198,10 +198,11 @@ export interface SandboxPlacement {
   readonly accountId?: string;
   /** The stack to deploy in the account: its topic, table and bucket are created under its names. */
   readonly assembly: StackAssembly;
+  /** The environments the account holds (the configuration the stack was built from). */
+  readonly environments: Environments;
 }
 
 const SANDBOX_ACCOUNT_ID = '123456789012';
-const SANDBOX_REGION = 'eu-central-1';
 
 /** Opens the simulated account of a world, with the orchestrator stack's resources in it. */
 export async function openSandboxAccount(
@@ -209,24 +210,27 @@ export async function openSandboxAccount(
   placement: SandboxPlacement,
 ): Promise<SandboxAccount> {
   const accountId = placement.accountId ?? SANDBOX_ACCOUNT_ID;
-  const stack = deployStack(placement.assembly, accountId, SANDBOX_REGION);
+  // The configuration has one region (the schema holds it to that): the account is in it.
+  const region = Object.values(placement.environments)[0]!.region;
+  const stack = deployStack(placement.assembly, accountId, region);
   const resources: OrchestratorResources = {
     topicArn: stack.topicArn,
     tableName: stack.tableName,
     diffBucket: requiredSubstitution(stack, 'DiffBucketName'),
   };
+  const { environments } = placement;
   const account = await createSimulatedAccount({
+    environments,
     accountId,
-    region: SANDBOX_REGION,
+    region,
     ...(world.timing ? { timing: world.timing } : {}),
     ...(world.secrets ? { secrets: world.secrets } : {}),
     ...(world.secretValues ? { secretValues: world.secretValues } : {}),
     ...(world.ecsRollback !== undefined
       ? {
-          services: {
-            staging: { circuitBreakerRollback: world.ecsRollback },
-            production: { circuitBreakerRollback: world.ecsRollback },
-          },
+          services: Object.fromEntries(
+            Object.keys(environments).map((name) => [name, { circuitBreakerRollback: world.ecsRollback }]),
+          ),
         }
       : {}),
     topicArns: [resources.topicArn],
@@ -249,7 +253,7 @@ export async function openSandboxAccount(
       command: trip.command,
       ...(trip.after !== undefined ? { after: trip.after } : {}),
       action: () => {
-        for (const environment of Object.keys(environments) as EnvironmentName[]) {
+        for (const environment of Object.keys(environments)) {
           account.ecs.tripCircuitBreaker(environment);
         }
       },

@@ -5,12 +5,7 @@
  * template gives it, the environment config pointing the smoke test at the live local service, the
  * virtual clock, and a logger that keeps its lines.
  */
-import {
-  environments,
-  type EnvironmentConfig,
-  type EnvironmentName,
-  type SmokeConfig,
-} from '../../lambdas/domain/environments';
+import type { Environments, SmokeConfig } from '../../lambdas/domain/environments';
 import { SettingVariables, type HandlerDeps, type HandlerSettings } from '../../lambdas/handlers/runtime';
 import type { SimulatedAccount } from '../account/simulated-account';
 import type { DeployedFunction, DeployedStack } from '../assembly/cloud-assembly';
@@ -75,18 +70,15 @@ function settingsOf(fn: DeployedFunction, region: string): HandlerSettings {
 export type SmokeTiming = Partial<Pick<SmokeConfig, 'requestTimeoutMs' | 'warmUpSeconds'>>;
 
 /** The environment config with each smoke test aimed at the sandbox's live service. */
-export function sandboxEnvironments(
-  account: SimulatedAccount,
-  smokeTiming: SmokeTiming = {},
-): Readonly<Record<EnvironmentName, EnvironmentConfig>> {
-  const entries = Object.values(environments).map((config) => [
+export function sandboxEnvironments(account: SimulatedAccount, smokeTiming: SmokeTiming = {}): Environments {
+  const entries = Object.values(account.environments).map((config) => [
     config.name,
     {
       ...config,
       smoke: { ...config.smoke, ...smokeTiming, baseUrl: account.liveServiceUrlFor(config.name) },
     },
   ]);
-  return Object.fromEntries(entries) as Record<EnvironmentName, EnvironmentConfig>;
+  return Object.fromEntries(entries) as Environments;
 }
 
 export interface HandlerRecorders {

@@ -21,7 +21,7 @@ import {
   recordRegisteredRevision,
   setLive,
 } from '../../lambdas/aws/ledger';
-import { environments, type EnvironmentConfig } from '../../lambdas/domain/environments';
+import type { EnvironmentConfig } from '../../lambdas/domain/environments';
 import { executionNameFor } from '../../lambdas/domain/execution-name';
 import { imageClaimKey, LedgerKeys, ledgerEnding } from '../../lambdas/domain/ledger';
 import { requestFromStartInput, withPinnedDigests } from '../../lambdas/domain/request-validation';
@@ -169,7 +169,7 @@ async function recordVerifiedRelease(
   const executionId = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${deploymentId}`;
   const primary = env.containers.find((container) => container.primary)!;
   const request = withPinnedDigests(
-    requestFromStartInput(input, { environments, executionName: deploymentId }),
+    requestFromStartInput(input, { environments: account.environments, executionName: deploymentId }),
     new Map([[primary.name, release.imageDigest]]),
   );
   const since = startedAt.toISOString();
@@ -262,7 +262,7 @@ export async function seedLedgerHistory(
   settings: { tableName: string; stateMachineArn: string },
 ): Promise<void> {
   const table = ledgerTable({ tableName: settings.tableName });
-  for (const env of Object.values(environments)) {
+  for (const env of Object.values(account.environments)) {
     const [previous, running] = await releasesOf(account, env);
     if (!previous || !running) {
       throw new Error(

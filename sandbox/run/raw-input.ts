@@ -3,11 +3,16 @@
  * the input is about, the account a raw event names, the history a raw event implies (made to
  * happen in the account first), and where the input goes (an execution, or the event bus).
  */
-import { environments, type EnvironmentConfig } from '../../lambdas/domain/environments';
+import {
+  environmentNamed,
+  type EnvironmentConfig,
+  type Environments,
+} from '../../lambdas/domain/environments';
 import { parseTriggerInput } from '../../lambdas/domain/trigger-events';
 import type { BusEvent } from '../account/simulated-account';
 import type { SandboxAccount } from './account-port';
 import type { Scenario } from '../scenarios';
+import { rehearsalEnvironment } from '../scenarios/configured';
 import type { Simulation } from './simulation';
 
 /** The service's ARN in `accountId`, or in any account when none is given (reading a raw input). */
@@ -22,7 +27,7 @@ function serviceArnMatches(resource: string, env: EnvironmentConfig, accountId?:
  * names, the failed deployment an event names); the run itself routes events by the template's rules.
  */
 const rules = {
-  ecrPush(event: BusEvent): boolean {
+  ecrPush(event: BusEvent, environments: Environments): boolean {
     const detail = event.detail;
     return (
       event.source === 'aws.ecr' &&
@@ -34,7 +39,12 @@ const rules = {
       )
     );
   },
-  ecsDeployment(event: BusEvent, eventNames: readonly string[], accountId: string): boolean {
+  ecsDeployment(
+    event: BusEvent,
+    eventNames: readonly string[],
+    accountId: string,
+    environments: Environments,
+  ): boolean {
     return (
       event.source === 'aws.ecs' &&
       event['detail-type'] === 'ECS Deployment State Change' &&
@@ -49,13 +59,13 @@ const rules = {
 /**
  * The Parameters keys a state fills from `$$.Execution.StartTime`. aws-local-stepfunctions always sets
 
-/** The environment a run is about: the one its input names, else staging. */
-export function environmentOf(input: unknown): EnvironmentConfig {
+/** The environment a run is about: the one its input names, else the one rehearsals deploy to. */
+export function environmentOf(input: unknown, environments: Environments): EnvironmentConfig {
   try {
     const trigger = parseTriggerInput(input);
-    if (trigger.kind === 'start' && trigger.input.environment in environments) {
-      return environments[trigger.input.environment as keyof typeof environments];
-    }
+    const named =
+      trigger.kind === 'start' ? environmentNamed(environments, trigger.input.environment) : undefined;
+    if (named) return named;
     if (trigger.kind === 'ecs-deployment-state-change') {
       const found = Object.values(environments).find((env) =>
         trigger.event.resources.some((resource) => serviceArnMatches(resource, env)),
@@ -63,9 +73,9 @@ export function environmentOf(input: unknown): EnvironmentConfig {
       if (found) return found;
     }
   } catch {
-    // An input the workflow will reject is still run; the run is about staging then.
+    // An input the workflow will reject is still run; the run is about the rehearsal's environment then.
   }
-  return environments.staging;
+  return rehearsalEnvironment(environments);
 }
 
 /** A raw event is played in the account it names, so its ARNs are the sandbox's own. */
@@ -110,7 +120,8 @@ export async function makeHistory(
         'would (give --pushed to treat the images the input names as pushed first)',
     ];
   }
-  if (trigger?.kind === 'ecr-image-action' && rules.ecrPush(input as BusEvent)) {
+  const { environments } = sandbox.account;
+  if (trigger?.kind === 'ecr-image-action' && rules.ecrPush(input as BusEvent, environments)) {
     const detail = trigger.event.detail;
     const tag = detail['image-tag'];
     if (tag === undefined) return [];
@@ -124,9 +135,14 @@ export async function makeHistory(
   }
   if (
     trigger?.kind === 'ecs-deployment-state-change' &&
-    rules.ecsDeployment(input as BusEvent, ['SERVICE_DEPLOYMENT_FAILED'], sandbox.account.accountId)
+    rules.ecsDeployment(
+      input as BusEvent,
+      ['SERVICE_DEPLOYMENT_FAILED'],
+      sandbox.account.accountId,
+      environments,
+    )
   ) {
-    const env = environmentOf(input);
+    const env = environmentOf(input, environments);
     const { deploymentId, reason } = trigger.event.detail;
     await sandbox.failDeployment(env, deploymentId);
     return [

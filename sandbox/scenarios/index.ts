@@ -2,7 +2,9 @@
  * The sandbox's scenarios: each is a world (how the simulated account behaves) and what happens in
  * it (the request or event that starts the run, and anything that follows), with the outcome the
  * orchestrator must reach. `afu9-deploy simulate --scenario <name>` runs one; the test suite runs
- * them all and holds each to its expectation.
+ * them all and holds each to its expectation. They are written for any configuration: `staging`,
+ * `production`, `stage-`, `prod-` and the `ConfiguredName` stand-ins become the configuration's own
+ * environments, tag prefixes and names before a run (./configured.ts).
  */
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
 import type { ApiFault, EventFault } from '../account/faults';
@@ -12,7 +14,20 @@ import type { TimingModel } from '../timing-model';
 import type { SmokeTiming } from '../run/handlers';
 import type { SimulationOutcome, SimulationStatus } from '../run/result';
 
-/** How the simulated account differs from a healthy AFU-9 staging account. */
+/**
+ * Stand-ins for configured names, replaced before a run (./configured.ts) by those of the
+ * environment the scenario deploys to.
+ */
+export const ConfiguredName = {
+  /** The repository of its primary container. */
+  primaryRepository: '{primary-repository}',
+  /** Its last configured secret. */
+  secret: '{secret}',
+  /** The path of its first readiness check (`"expectBody": "ready"`). */
+  readinessPath: '{readiness-path}',
+} as const;
+
+/** How the simulated account differs from a healthy staging account. */
 export interface ScenarioWorld {
   /** How the revision the deployment registers behaves when ECS starts it. @default healthy */
   readonly newRevision?: RevisionBehaviour;
@@ -146,8 +161,8 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'secret-missing',
-    summary: 'the secret afu9/database is scheduled for deletion: refused before the service is touched',
-    world: { diffFixture: safeDiff, secrets: { 'afu9/database': { state: 'pending-deletion' } } },
+    summary: `the secret ${ConfiguredName.secret} is scheduled for deletion: refused before the service is touched`,
+    world: { diffFixture: safeDiff, secrets: { [ConfiguredName.secret]: { state: 'pending-deletion' } } },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'FAILED', outcome: 'failed-before-change', serviceEndsOn: 'previous-revision' },
   },
@@ -180,7 +195,7 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'smoke-fail',
-    summary: 'ECS calls the rollout healthy but /api/ready answers 503: the smoke test fails, rolled back',
+    summary: `ECS calls the rollout healthy but ${ConfiguredName.readinessPath} answers 503: the smoke test fails, rolled back`,
     world: { diffFixture: safeDiff, newRevision: { kind: 'not-ready' } },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' },
@@ -238,7 +253,7 @@ export const scenarios: readonly Scenario[] = [
       diffFixture: safeDiff,
       eventFaults: [{ detailType: 'ECR Image Action', action: 'duplicate', seconds: 2 }],
     },
-    trigger: { kind: 'push', repository: 'afu9/control-center', tag: NEW_STAGING_TAG },
+    trigger: { kind: 'push', repository: ConfiguredName.primaryRepository, tag: NEW_STAGING_TAG },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
   },
   {

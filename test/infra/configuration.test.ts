@@ -5,7 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { OrchestratorStack } from '../../infra/orchestrator-stack';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import { buildApp, synthTemplate } from './synth';
 
 const noBundling = { 'aws:cdk:bundling-stacks': [] };
@@ -69,7 +69,7 @@ describe('OrchestratorStack configuration', () => {
     const build = () =>
       new OrchestratorStack(app, 'Elsewhere', {
         env: { region: 'eu-central-1' },
-        environments: [elsewhere, environments.production],
+        config: { environments: { staging: elsewhere, production: environments.production } },
       });
 
     // Assess
@@ -113,7 +113,7 @@ describe('OrchestratorStack configuration', () => {
   it('GIVEN no environments WHEN the stack is built THEN it refuses', () => {
     // Act
     const build = () =>
-      new OrchestratorStack(new App({ context: noBundling }), 'Empty', { environments: [] });
+      new OrchestratorStack(new App({ context: noBundling }), 'Empty', { config: { environments: {} } });
 
     // Assess
     expect(build).toThrow('OrchestratorStack needs at least one environment to deploy to. Received: none.');

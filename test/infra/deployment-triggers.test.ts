@@ -7,7 +7,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { HandlerName } from '../../infra/handler-functions';
 import { OrchestratorStack } from '../../infra/orchestrator-stack';
 import { clusterArns, repositoryNames } from '../../infra/resource-arns';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import { functionLogicalId, synthTemplate } from './synth';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -53,7 +53,7 @@ describe('DeploymentTriggers: image pushes', () => {
     const build = () =>
       new OrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Untagged', {
         env: { region: 'eu-central-1' },
-        environments: [untagged, environments.production],
+        config: { environments: { staging: untagged, production: environments.production } },
       });
 
     // Assess

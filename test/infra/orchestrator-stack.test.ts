@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { HandlerName } from '../../infra/handler-functions';
 import type { OrchestratorStack } from '../../infra/orchestrator-stack';
 import { repositoryNames, serviceArns } from '../../infra/resource-arns';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import { placeholders } from '../../statemachine/definition';
 import { functionLogicalId, synthTemplate } from './synth';
 

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HandlerName } from '../../infra/handler-functions';
 import type { OrchestratorStack } from '../../infra/orchestrator-stack';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import {
   actionsOf,
   buildApp,

@@ -7,7 +7,7 @@ import aslValidator from 'asl-validator';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploymentErrorClasses, type DeploymentErrorName } from '../../lambdas/domain/errors';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import { Outcome } from '../../lambdas/domain/workflow-state';
 import {
   DefinitionSubstitutionError,

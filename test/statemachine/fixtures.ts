@@ -3,7 +3,7 @@
  * result type shows up here at compile time. Values follow the real AFU-9 staging environment and
  * real AWS shapes (ARNs, ECS deployment ids, the CodeBuild `startBuild.sync` result).
  */
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 import type {
   DeploymentRequest,
   DeploymentWake,

@@ -4,6 +4,7 @@
  * inputs no workflow would pass it.
  */
 import { readStackAssembly } from '../../sandbox/assembly/cloud-assembly';
+import { environments } from './afu9-config';
 import { currentAssembly } from '../../sandbox/assembly/current-assembly';
 import { openSandboxAccount, type SandboxAccount } from '../../sandbox/run/account-port';
 import { buildHandlers, type HandlerRecorders, type LambdaHandler } from '../../sandbox/run/handlers';
@@ -19,7 +20,7 @@ export interface BundledFunctions {
 /** Runs `use` with the bundled functions of the current stack, then closes the account. */
 export async function withBundledFunctions<T>(use: (functions: BundledFunctions) => Promise<T>): Promise<T> {
   const assembly = readStackAssembly(await currentAssembly());
-  const sandbox = await openSandboxAccount({ diffFixture: 'ecs-new-image.txt' }, { assembly });
+  const sandbox = await openSandboxAccount({ diffFixture: 'ecs-new-image.txt' }, { assembly, environments });
   try {
     const { stack } = sandbox;
     const scheduler = new Scheduler(sandbox.account.clock, { horizonMs: 3600_000, inFlightMs: 0 });

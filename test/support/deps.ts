@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/aws/clients';
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from './afu9-config';
 import type { HandlerDeps } from '../../lambdas/handlers/runtime';
 
 export interface TestDepsOptions {

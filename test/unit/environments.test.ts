@@ -1,7 +1,7 @@
 /**
- * The environment facts every part of the orchestrator reads (lambdas/domain/environments.ts).
+ * The environment facts every part of the orchestrator reads (deploy.config.json).
  */
-import { environments } from '../../lambdas/domain/environments';
+import { environments } from '../support/afu9-config';
 
 describe('environments', () => {
   it('gives each environment its own task family, so revisions of one never interleave with another', () => {

@@ -2,7 +2,12 @@
  * The Lambda entry every handler exports (lambdas/handlers/runtime.ts): dependencies built once per
  * execution environment, and every log line tied to its Lambda request and cold start.
  */
+import { readFileSync } from 'node:fs';
+import { repositoryConfigPath } from '../../infra/deploy-config-file';
 import { lambdaEntry, type HandlerDeps, type LambdaContext } from '../../lambdas/handlers/runtime';
+
+/** What esbuild's `define` makes of `__DEPLOY_CONFIG__` in a bundle: the configuration's text. */
+const bundled = globalThis as { __DEPLOY_CONFIG__?: string };
 
 /** A Lambda context as the Node.js runtime passes it (the fields the logger reads). */
 function lambdaContext(awsRequestId: string): LambdaContext {
@@ -24,10 +29,39 @@ describe('lambdaEntry', () => {
     process.env.DEPLOYMENT_TABLE = 'afu9-deployments';
     // What the Lambda runtime sets for an on-demand execution environment (Powertools reads it).
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    bundled.__DEPLOY_CONFIG__ = readFileSync(repositoryConfigPath, 'utf8');
   });
 
   afterEach(() => {
     process.env = { ...environment };
+    delete bundled.__DEPLOY_CONFIG__;
+  });
+
+  it('gives the handler the environments of the configuration bundled into the function', async () => {
+    // Prepare
+    let names: string[] = [];
+    const handler = lambdaEntry('resolve-request', (deps: HandlerDeps) => {
+      names = Object.keys(deps.environments);
+      return async () => 'done';
+    });
+
+    // Act
+    await handler({}, lambdaContext('c0ffee00-0000-4000-8000-00000000000a'));
+
+    // Assess
+    expect(names).toEqual(['staging', 'production']);
+  });
+
+  it('GIVEN a function bundled without a configuration WHEN invoked THEN it fails saying how to deploy it', () => {
+    // Prepare
+    delete bundled.__DEPLOY_CONFIG__;
+    const handler = lambdaEntry('resolve-request', () => async () => 'done');
+
+    // Act
+    const invoke = () => handler({}, lambdaContext('c0ffee00-0000-4000-8000-00000000000b'));
+
+    // Assess
+    expect(invoke).toThrow(/not bundled with a deployment configuration.*npx cdk deploy -c config=<path>/);
   });
 
   it('logs every line with the Lambda request id and the cold-start flag, even after the handler resets its keys', async () => {

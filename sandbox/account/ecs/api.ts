@@ -245,7 +245,13 @@ export function describeService(engine: ServiceEngine, service: SimService): Ser
     serviceName: service.name,
     clusterArn: service.clusterArn,
     loadBalancers: [
-      { targetGroupArn: service.targetGroupArn, containerName: 'control-center', containerPort: 3000 },
+      {
+        targetGroupArn: service.targetGroupArn,
+        containerName: service.loadBalancedContainer.name,
+        ...(service.loadBalancedContainer.port !== undefined
+          ? { containerPort: service.loadBalancedContainer.port }
+          : {}),
+      },
     ],
     serviceRegistries: [],
     status: 'ACTIVE',

@@ -80,6 +80,8 @@ export interface SimService {
   readonly arn: string;
   readonly clusterArn: string;
   readonly targetGroupArn: string;
+  /** The container (and port) the load balancer's target group routes to: the primary one. */
+  readonly loadBalancedContainer: { readonly name: string; readonly port?: number };
   readonly createdAt: Date;
   desiredCount: number;
   readonly circuitBreaker: { readonly enable: boolean; readonly rollback: boolean };

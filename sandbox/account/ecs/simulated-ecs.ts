@@ -1,13 +1,9 @@
 /**
- * Simulated ECS as a whole: the task definition registry, the service engine seeded with AFU-9's
- * steady services, the API client, and the scenario controls (revision behaviour per image, what
+ * Simulated ECS as a whole: the task definition registry, the service engine seeded with the
+ * configured environments' steady services, the API client, and the scenario controls (revision behaviour per image, what
  * the load balancer serves, a deployment started outside the orchestrator).
  */
-import {
-  environments,
-  type EnvironmentConfig,
-  type EnvironmentName,
-} from '../../../lambdas/domain/environments';
+import type { EnvironmentConfig, EnvironmentName, Environments } from '../../../lambdas/domain/environments';
 import type { TimingModel } from '../../timing-model';
 import type { SimulatedClient } from '../dispatch';
 import { parseImageUri, type SimulatedEcr } from '../ecr';
@@ -18,16 +14,19 @@ import type { SimulatedSecretsManager } from '../secrets-manager';
 import type { EcsControl, RevisionBehaviour, ServingRevision } from '../simulated-account';
 import type { VirtualClock } from '../virtual-clock';
 import { createEcsClient } from './api';
-import { afu9TaskDefinition } from './seed';
+import { seededTaskDefinition } from './seed';
 import { ServiceEngine, type SimDeployment, type SimService } from './service-engine';
 import { TaskDefinitionRegistry, type StoredRevision } from './task-definitions';
 
 export interface EcsServiceOptions {
-  /** @default 1 for staging, 2 for production */
+  /** @default 2 for an environment that requires the allow flag, 1 for any other */
   readonly desiredCount?: number;
   /** Whether ECS's circuit breaker rolls back by itself. @default true (as AFU-9 runs it) */
   readonly circuitBreakerRollback?: boolean;
-  /** Tag of the images the service runs at the start. @default `stage-1a2b3c4` / `prod-0f1e2d3` */
+  /**
+   * Tag of the images the service runs at the start.
+   * @default the environment's tag prefix + `1a2b3c4` (the first environment), `0f1e2d3` (the second), ...
+   */
   readonly runningImageTag?: string;
 }
 
@@ -42,16 +41,19 @@ export interface SimulatedEcsDependencies {
   readonly secrets: SimulatedSecretsManager;
 }
 
-const defaultRunningTags: Readonly<Record<EnvironmentName, string>> = {
-  staging: 'stage-1a2b3c4',
-  production: 'prod-0f1e2d3',
-};
-/** Tag of the images of the release before the running one (the ledger's previous verified release). */
-const previousReleaseTags: Readonly<Record<EnvironmentName, string>> = {
-  staging: 'stage-0e7d6c5',
-  production: 'prod-0b9a8f7',
-};
-const defaultDesiredCounts: Readonly<Record<EnvironmentName, number>> = { staging: 1, production: 2 };
+function primaryContainer(env: EnvironmentConfig): SimService['loadBalancedContainer'] {
+  const primary = env.containers.find((container) => container.primary)!;
+  return { name: primary.name, ...(primary.port !== undefined ? { port: primary.port } : {}) };
+}
+
+/** The builds the seeded services run, in the order of the configured environments. */
+const RUNNING_BUILDS = ['1a2b3c4', '0f1e2d3', '2c3d4e5', '3d4e5f6', '4e5f6a7', '5f6a7b8'];
+/** The builds of the release before the running one (the ledger's previous verified release), in the same order. */
+const PREVIOUS_BUILDS = ['0e7d6c5', '0b9a8f7', '0c1d2e3', '0d2e3f4', '0e3f4a5', '0f4a5b6'];
+function previousReleaseTag(env: EnvironmentConfig, index: number): string {
+  return `${env.imageTagPrefix}${PREVIOUS_BUILDS[index % PREVIOUS_BUILDS.length]!}`;
+}
+
 /** How long the seeded services have been steady when the sandbox starts. */
 const SEEDED_STEADY_FOR_MS = 2 * 24 * 3600 * 1000;
 /** How long before the running release the previous one was registered. */
@@ -68,6 +70,7 @@ export class SimulatedEcs implements EcsControl {
 
   constructor(
     private readonly deps: SimulatedEcsDependencies,
+    private readonly environments: Environments,
     options: {
       readonly services?: Partial<Record<EnvironmentName, EcsServiceOptions>>;
       readonly behaviours?: Readonly<Record<string, RevisionBehaviour>>;
@@ -82,8 +85,17 @@ export class SimulatedEcs implements EcsControl {
       behaviourOf: (revision) => this.behaviourOf(revision),
     });
     const envs = Object.values(environments);
-    const clusterArn = `arn:aws:ecs:${account.region}:${account.accountId}:cluster/${envs[0]!.clusterName}`;
-    for (const env of envs) this.seedService(env, clusterArn, options.services?.[env.name] ?? {});
+    const clusters = [...new Set(envs.map((env) => env.clusterName))];
+    if (clusters.length !== 1) {
+      throw new Error(
+        `The rehearsal simulates one ECS cluster; the configuration names ${clusters.length} (${clusters.join(', ')}). ` +
+          'Rehearse with a configuration whose environments share one cluster.',
+      );
+    }
+    const clusterArn = `arn:aws:ecs:${account.region}:${account.accountId}:cluster/${clusters[0]}`;
+    envs.forEach((env, index) =>
+      this.seedService(env, index, clusterArn, options.services?.[env.name] ?? {}),
+    );
     this.client = createEcsClient({
       clusterArn,
       engine: this.engine,
@@ -93,21 +105,27 @@ export class SimulatedEcs implements EcsControl {
     });
   }
 
-  /** A service steady on its revision, as AFU-9 runs between deployments. */
-  private seedService(env: EnvironmentConfig, clusterArn: string, options: EcsServiceOptions): void {
+  /** A service steady on its revision, as it runs between deployments. */
+  private seedService(
+    env: EnvironmentConfig,
+    index: number,
+    clusterArn: string,
+    options: EcsServiceOptions,
+  ): void {
     const { account, ids, ecr, secrets } = this.deps;
     const seededAt = new Date(this.deps.clock.nowMillis() - SEEDED_STEADY_FOR_MS);
-    const imageTag = options.runningImageTag ?? defaultRunningTags[env.name];
-    // The release before, still ACTIVE as AFU-9 keeps it: what a rollback a person asks for returns to.
+    const build = RUNNING_BUILDS[index % RUNNING_BUILDS.length]!;
+    const imageTag = options.runningImageTag ?? `${env.imageTagPrefix}${build}`;
+    // The release before, still ACTIVE as services keep it: what a rollback a person asks for returns to.
     this.taskDefinitions.register(
-      afu9TaskDefinition(env, previousReleaseTags[env.name], ecr, secrets, account.accountId),
+      seededTaskDefinition(env, previousReleaseTag(env, index), ecr, secrets, account.accountId),
       new Date(seededAt.getTime() - PREVIOUS_RELEASE_BEFORE_MS),
     );
     const revision = this.taskDefinitions.register(
-      afu9TaskDefinition(env, imageTag, ecr, secrets, account.accountId),
+      seededTaskDefinition(env, imageTag, ecr, secrets, account.accountId),
       seededAt,
     );
-    const desiredCount = options.desiredCount ?? defaultDesiredCounts[env.name];
+    const desiredCount = options.desiredCount ?? (env.requiresAllowFlag ? 2 : 1);
     const deploymentId = ids.deploymentId();
     const deployment: SimDeployment = {
       id: deploymentId,
@@ -124,13 +142,14 @@ export class SimulatedEcs implements EcsControl {
       name: env.serviceName,
       arn: `${clusterArn.replace(':cluster/', ':service/')}/${env.serviceName}`,
       clusterArn,
-      targetGroupArn: `arn:aws:elasticloadbalancing:${account.region}:${account.accountId}:targetgroup/afu9-${env.name}-tg/${ids.hex(16)}`,
+      targetGroupArn: `arn:aws:elasticloadbalancing:${account.region}:${account.accountId}:targetgroup/${env.name}-tg/${ids.hex(16)}`,
+      loadBalancedContainer: primaryContainer(env),
       createdAt: new Date(seededAt.getTime() - 30 * 24 * 3600 * 1000),
       desiredCount,
       circuitBreaker: { enable: true, rollback: options.circuitBreakerRollback ?? true },
       deployments: [deployment],
       events: [],
-      tags: [{ key: 'afu9:environment', value: env.name }],
+      tags: [{ key: 'deploy:environment', value: env.name }],
       lastCompleted: deployment,
     };
     for (let i = 0; i < desiredCount; i++)
@@ -166,6 +185,12 @@ export class SimulatedEcs implements EcsControl {
     return service;
   }
 
+  private environmentConfig(environment: EnvironmentName): EnvironmentConfig {
+    const config = this.environments[environment];
+    if (!config) throw new Error(`The sandbox has no environment ${environment} in its configuration.`);
+    return config;
+  }
+
   /** The newest revision number of a task definition family, whatever its status. */
   latestTaskDefinitionRevision(family: string): number | undefined {
     return this.taskDefinitions.latestRevision(family);
@@ -178,7 +203,7 @@ export class SimulatedEcs implements EcsControl {
 
   /** What the build reports: its primary image tag (the environment's tag when a digest has several). */
   private versionOf(revision: StoredRevision, environment: EnvironmentName): string {
-    const env = environments[environment];
+    const env = this.environmentConfig(environment);
     const primaryName = env.containers.find((c) => c.primary)?.name;
     const container = revision.definition.containerDefinitions?.find((c) => c.name === primaryName);
     const parsed = parseImageUri(container?.image ?? '');
@@ -222,7 +247,7 @@ export class SimulatedEcs implements EcsControl {
   }) {
     const { ecr, clock } = this.deps;
     const service = this.serviceOf(input.environment);
-    const primary = environments[input.environment].containers.find((c) => c.primary)!;
+    const primary = this.environmentConfig(input.environment).containers.find((c) => c.primary)!;
     const digest =
       ecr.findImage(primary.repository, { tag: input.imageTag })?.digest ??
       ecr.pushImage(primary.repository, input.imageTag, { emitEvent: false });

@@ -300,7 +300,7 @@ describe('simulated ECS rolling deployment', () => {
     expect(secondsUntilUnhealthy(t)).toBe(120 + 5 * 30);
     const [task] = await stoppedTasks(account);
     expect(task!.stoppedReason).toMatch(
-      /^Task failed ELB health checks in \(target-group arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup\/afu9-staging-tg\/[0-9a-f]{16}\)$/,
+      /^Task failed ELB health checks in \(target-group arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup\/staging-tg\/[0-9a-f]{16}\)$/,
     );
   });
 

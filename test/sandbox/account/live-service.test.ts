@@ -34,7 +34,7 @@ describe('live service', () => {
       body: { ready: true, service: 'afu9-control-center', version: 'stage-1a2b3c4' },
     });
     expect(root.status).toBe(200);
-    expect(await root.text()).toContain('AFU-9 Control Center');
+    expect(await root.text()).toContain('<h1>afu9-control-center</h1><p>Version stage-1a2b3c4</p>');
     expect(production.body.version).toBe('prod-0f1e2d3');
   });
 

@@ -5,7 +5,7 @@
  * The smoke test calls nothing but the environment's configured base URL.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import { createSimulatedAccount } from '../../../sandbox/account';
 import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
 import { NEW_STAGING_TAG, scenarios, type Scenario } from '../../../sandbox/scenarios';

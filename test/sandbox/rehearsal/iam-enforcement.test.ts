@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CliIo } from '../../../cli/command';
 import { main } from '../../../cli/main';
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import { deployStack, readStackAssembly } from '../../../sandbox/assembly/cloud-assembly';
 import { evaluate, type Caller } from '../../../sandbox/iam/evaluate';
 import { authorizationRequestsFor, type AccountLookups } from '../../../sandbox/iam/sdk-authorization';

@@ -146,7 +146,7 @@ describe('sandbox scenarios', () => {
       const { document: doc } = await runOf(name);
 
       // Assess
-      // Each environment's own task family (lambdas/domain/environments.ts).
+      // Each environment's own task family (deploy.config.json).
       expect(doc.taskDefinitionBefore).toMatch(/:task-definition\/afu9-control-center(-staging)?:\d+$/);
       const revision = (arn: string | null) => Number(arn?.slice(arn.lastIndexOf(':') + 1));
       if (scenario.expected.serviceEndsOn === 'previous-revision') {

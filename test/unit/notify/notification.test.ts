@@ -30,6 +30,7 @@ function compose(outcome: Outcome, state: unknown, extra: Partial<NotificationIn
     state,
     now,
     region: 'eu-central-1',
+    knownEnvironments: ['staging', 'production'],
     ...extra,
   });
 }

@@ -2,7 +2,7 @@
  * Workflow states as the Notify* states receive them, built from the real resolver and the
  * contract types, so a contract change breaks these fixtures at compile time.
  */
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import { resolveTrigger } from '../../../lambdas/domain/request-validation';
 import { parseTriggerInput } from '../../../lambdas/domain/trigger-events';
 import type {

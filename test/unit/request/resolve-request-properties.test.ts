@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import { DeploymentRejected } from '../../../lambdas/domain/errors';
 import { resolveTrigger } from '../../../lambdas/domain/request-validation';
 import { parseTriggerInput } from '../../../lambdas/domain/trigger-events';

@@ -6,7 +6,7 @@ import {
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import type { DeploymentRequest, RolloutTarget } from '../../../lambdas/domain/workflow-state';
 import { createPollStabilizationHandler } from '../../../lambdas/handlers/poll-stabilization';
 import { testDeps } from '../../support/deps';

@@ -1,4 +1,4 @@
-import { environments } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import {
   describeTaskStop,
   judgeRollout,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { environments, type EnvironmentConfig } from '../../../lambdas/domain/environments';
+import type { EnvironmentConfig } from '../../../lambdas/domain/environments';
+import { environments } from '../../support/afu9-config';
 import type { DeploymentRequest } from '../../../lambdas/domain/workflow-state';
 import { createSmokeTestHandler } from '../../../lambdas/handlers/smoke-test';
 import { testDeps } from '../../support/deps';
@@ -248,11 +249,21 @@ describe('smoke-test handler', () => {
     expect(service.calls).toEqual([]);
   });
 
-  it('runs checks held as data', async () => {
+  it("runs the environment's configured checks, and only those", async () => {
     const service = fakeService();
-    const handler = createSmokeTestHandler(testDeps({ fetch: service.fetch }), [
-      { name: 'ready-only', path: '/api/ready', expectStatus: 200, expectBody: 'ready' },
-    ]);
+    const deps = testDeps({ fetch: service.fetch });
+    const staging = deps.environments.staging!;
+    const readyOnly: EnvironmentConfig = {
+      ...staging,
+      smoke: {
+        ...staging.smoke,
+        checks: [{ name: 'ready-only', path: '/api/ready', expectStatus: 200, expectBody: 'ready' }],
+      },
+    };
+    const handler = createSmokeTestHandler({
+      ...deps,
+      environments: { ...deps.environments, staging: readyOnly },
+    });
     const result = await handler(input);
     expect(result.checks).toHaveLength(1);
     expect(service.calls).toEqual([`${BASE}/api/ready`]);

@@ -1,6 +1,5 @@
 import {
   checkUrl,
-  defaultSmokeChecks,
   judgeSmokeResponse,
   parseSmokeBaseUrl,
   redirectTarget,
@@ -8,6 +7,7 @@ import {
   versionsMatch,
   type SmokeExpectations,
 } from '../../../lambdas/domain/smoke';
+import { environments } from '../../support/afu9-config';
 
 const prefixes = ['stage-', 'prod-'];
 const expectations: SmokeExpectations = {
@@ -15,7 +15,7 @@ const expectations: SmokeExpectations = {
   deployedVersion: 'stage-3f9c2ab',
   versionTagPrefixes: prefixes,
 };
-const check = (name: string) => defaultSmokeChecks.find((c) => c.name === name)!;
+const check = (name: string) => environments.staging!.smoke.checks.find((c) => c.name === name)!;
 const json = (status: number, body: unknown) => ({
   status,
   contentType: 'application/json',

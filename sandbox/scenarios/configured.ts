@@ -1,0 +1,137 @@
+/**
+ * Scenarios are written once, for any configuration: their requests speak of `staging` (the
+ * environment a rehearsal deploys to: the first configured one that needs no allow flag) and
+ * `production` (the first one that does), with the tag prefixes `stage-` and `prod-`, and name
+ * configured resources by the stand-ins of `ConfiguredName`. Before a run, this puts the
+ * configuration's own names in. For AFU-9's configuration the result is the scenario as written.
+ */
+import type { EnvironmentConfig, Environments } from '../../lambdas/domain/environments';
+import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
+import { BodyExpectation } from '../../lambdas/domain/smoke';
+import { ConfiguredName, type Scenario } from './index';
+
+/** How the scenarios' words map onto one configuration. */
+interface Vocabulary {
+  readonly staging: EnvironmentConfig;
+  readonly production: EnvironmentConfig | undefined;
+}
+
+const REFERENCE_PREFIXES = { staging: 'stage-', production: 'prod-' } as const;
+
+/** The environment a rehearsal deploys to: the first that needs no allow flag, else the first. */
+export function rehearsalEnvironment(environments: Environments): EnvironmentConfig {
+  const all = Object.values(environments);
+  const chosen = all.find((environment) => !environment.requiresAllowFlag) ?? all[0];
+  if (!chosen) throw new Error('The configuration has no environment to rehearse a deployment in.');
+  return chosen;
+}
+
+function vocabularyOf(environments: Environments): Vocabulary {
+  return {
+    staging: rehearsalEnvironment(environments),
+    production: Object.values(environments).find((environment) => environment.requiresAllowFlag),
+  };
+}
+
+function environmentFor(scenario: Scenario, word: 'staging' | 'production', words: Vocabulary) {
+  const environment = words[word];
+  if (!environment) {
+    throw new Error(
+      `Scenario ${scenario.name} sends a request to an environment that requires the allow flag; the configuration ` +
+        'has none (no environment sets "requiresAllowFlag": true). Pick another scenario.',
+    );
+  }
+  return environment;
+}
+
+function tagFor(tag: string, scenario: Scenario, words: Vocabulary): string {
+  for (const word of ['staging', 'production'] as const) {
+    const prefix = REFERENCE_PREFIXES[word];
+    if (tag.startsWith(prefix)) {
+      return environmentFor(scenario, word, words).imageTagPrefix + tag.slice(prefix.length);
+    }
+  }
+  return tag;
+}
+
+function inputFor(input: StartDeploymentInput, scenario: Scenario, words: Vocabulary): StartDeploymentInput {
+  const word = input.environment === 'production' ? 'production' : 'staging';
+  return {
+    ...input,
+    environment: environmentFor(scenario, word, words).name,
+    ...(input.imageTag !== undefined ? { imageTag: tagFor(input.imageTag, scenario, words) } : {}),
+  };
+}
+
+function readinessCheck(environment: EnvironmentConfig) {
+  return environment.smoke.checks.find((check) => check.expectBody === BodyExpectation.ready);
+}
+
+/** The stand-ins' values for one configuration. */
+function namesOf(words: Vocabulary): Readonly<Record<string, string>> {
+  const primary = words.staging.containers.find((container) => container.primary);
+  const secret = words.staging.secrets.at(-1);
+  const readiness = readinessCheck(words.staging);
+  return {
+    [ConfiguredName.primaryRepository]: primary?.repository ?? ConfiguredName.primaryRepository,
+    [ConfiguredName.secret]: secret?.name ?? ConfiguredName.secret,
+    [ConfiguredName.readinessPath]: readiness?.path ?? ConfiguredName.readinessPath,
+  };
+}
+
+function withNames(text: string, names: Readonly<Record<string, string>>): string {
+  return Object.entries(names).reduce((result, [standIn, name]) => result.split(standIn).join(name), text);
+}
+
+/** The scenario with the configuration's environments, tags and names in it. */
+export function scenarioForConfig(scenario: Scenario, environments: Environments): Scenario {
+  const words = vocabularyOf(environments);
+  const names = namesOf(words);
+  if (scenario.world.secrets && Object.keys(scenario.world.secrets).includes(ConfiguredName.secret)) {
+    if (words.staging.secrets.length === 0) {
+      throw new Error(
+        `Scenario ${scenario.name} makes a secret of ${words.staging.name} unusable; the configuration gives it no secrets. Pick another scenario.`,
+      );
+    }
+  }
+  if (scenario.world.newRevision?.kind === 'not-ready' && !readinessCheck(words.staging)) {
+    throw new Error(
+      `Scenario ${scenario.name} makes the new revision answer "not ready"; the smoke checks of ${words.staging.name} ` +
+        'ask no readiness path (no check with "expectBody": "ready"), so nothing would notice. Pick another scenario.',
+    );
+  }
+  const trigger: Scenario['trigger'] =
+    scenario.trigger.kind === 'start'
+      ? { kind: 'start', input: inputFor(scenario.trigger.input, scenario, words) }
+      : {
+          kind: 'push',
+          repository: withNames(scenario.trigger.repository, names),
+          tag: tagFor(scenario.trigger.tag, scenario, words),
+        };
+  return {
+    ...scenario,
+    summary: withNames(scenario.summary, names),
+    world: {
+      ...scenario.world,
+      ...(scenario.world.secrets
+        ? {
+            secrets: Object.fromEntries(
+              Object.entries(scenario.world.secrets).map(([name, condition]) => [
+                withNames(name, names),
+                condition,
+              ]),
+            ),
+          }
+        : {}),
+    },
+    trigger,
+    ...(scenario.followUps
+      ? {
+          followUps: scenario.followUps.map((followUp) => ({
+            ...followUp,
+            input: inputFor(followUp.input, scenario, words),
+          })),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * `--config <path>` on the commands that read environment facts: the environments, services and
+ * guardrails come from the file given (here a shop's, not AFU-9's), and a file the schema refuses is
+ * a usage error naming each problem with its path, before any AWS call.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { realAwsDeps, type CliAwsDeps } from '../../../cli/aws-context';
+import type { CliIo } from '../../../cli/command';
+import { createHistoryCommand } from '../../../cli/commands/history';
+import { createRollbackCommand } from '../../../cli/commands/rollback';
+import { createStartCommand } from '../../../cli/commands/start';
+import { createVerifySecretsCommand } from '../../../cli/commands/verify-secrets';
+import { main } from '../../../cli/main';
+
+const ecs = mockClient(ECSClient);
+const sfn = mockClient(SFNClient);
+const cloudFormation = mockClient(CloudFormationClient);
+const mocks = [ecs, sfn, cloudFormation];
+const awsCalls = () => mocks.reduce((sum, mock) => sum + mock.calls().length, 0);
+
+const deps: CliAwsDeps = {
+  ...realAwsDeps,
+  now: () => new Date('2026-11-27T10:15:30.000Z'),
+  sleep: async () => undefined,
+};
+const shopConfig = join(__dirname, '..', '..', 'fixtures', 'config', 'shop.deploy.config.json');
+
+function io() {
+  let out = '';
+  let err = '';
+  const value: CliIo = {
+    stdout: (t) => (out += t),
+    stderr: (t) => (err += t),
+    env: { AFU9_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:444455556666:stateMachine:Deployment' },
+    stdin: Readable.from([]),
+  };
+  return { io: value, stdout: () => out, stderr: () => err };
+}
+
+afterEach(() => mocks.forEach((mock) => mock.reset()));
+
+describe('--config', () => {
+  it("start judges the request by the given file's guardrails: its tag prefix, its allow flag", async () => {
+    // Prepare
+    const wrongPrefix = io();
+    const guarded = io();
+
+    // Act
+    const prefixCode = await createStartCommand(deps).run(
+      ['--config', shopConfig, '--env', 'staging', '--image-tag', 'stage-3f9c2ab'],
+      wrongPrefix.io,
+    );
+    const guardedCode = await createStartCommand(deps).run(
+      ['--config', shopConfig, '--env', 'live', '--image-tag', 'release-3f9c2ab'],
+      guarded.io,
+    );
+
+    // Assess
+    expect(prefixCode).toBe(1);
+    expect(wrongPrefix.stderr()).toContain('does not start with "rc-"');
+    expect(guardedCode).toBe(1);
+    expect(guarded.stderr()).toContain('"allowProduction": true');
+    expect(awsCalls()).toBe(0);
+  });
+
+  it('an environment the file does not name is a usage error listing the ones it does', async () => {
+    // Prepare
+    const cli = io();
+
+    // Act
+    const code = await createRollbackCommand(deps).run(
+      ['--config', shopConfig, '--env', 'production', '--reason', 'broken'],
+      cli.io,
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(cli.stderr()).toContain("Unknown environment 'production'. Known environments: staging, live.");
+  });
+
+  it("verify-secrets checks the given file's service in its cluster", async () => {
+    // Prepare
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [],
+      failures: [
+        {
+          arn: 'arn:aws:ecs:eu-west-1:444455556666:service/shop-cluster/shop-api-staging',
+          reason: 'MISSING',
+        },
+      ],
+    });
+
+    // Act
+    const run = createVerifySecretsCommand(deps).run(['--config', shopConfig, '--env', 'staging'], io().io);
+
+    // Assess
+    await expect(run).rejects.toThrow('service shop-api-staging in cluster shop-cluster was not found');
+    expect(ecs.commandCalls(DescribeServicesCommand)[0]!.args[0].input).toMatchObject({
+      cluster: 'shop-cluster',
+      services: ['shop-api-staging'],
+    });
+  });
+
+  it('GIVEN a file the schema refuses THEN every command that reads it exits 2, naming the path and what is expected', async () => {
+    // Prepare
+    const file = JSON.parse(readFileSync(shopConfig, 'utf8')) as {
+      environments: Record<string, { smoke: { baseUrl: string } }>;
+    };
+    file.environments.staging!.smoke.baseUrl = 'ftp://x';
+    const broken = join(mkdtempSync(join(tmpdir(), 'afu9-config-')), 'deploy.config.json');
+    writeFileSync(broken, JSON.stringify(file));
+    const problem =
+      'environments.staging.smoke.baseUrl: expected an https URL (without credentials, query or fragment), received "ftp://x"';
+
+    // Act
+    const runs = await Promise.all(
+      [
+        (cli: CliIo) =>
+          createStartCommand(deps).run(['--config', broken, '--env', 'staging', '--image-tag', 'rc-1'], cli),
+        (cli: CliIo) => createVerifySecretsCommand(deps).run(['--config', broken, '--env', 'staging'], cli),
+        (cli: CliIo) => createHistoryCommand(deps).run(['--config', broken, '--env', 'staging'], cli),
+        (cli: CliIo) => main(['simulate', '--config', broken], cli),
+      ].map(async (command) => {
+        const cli = io();
+        return { code: await command(cli.io), stderr: cli.stderr() };
+      }),
+    );
+
+    // Assess
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`The deployment configuration ${broken} is not valid:`);
+      expect(run.stderr).toContain(problem);
+    }
+    expect(awsCalls()).toBe(0);
+  });
+
+  it("simulate --list words the scenarios in the given file's names", async () => {
+    // Prepare
+    const cli = io();
+
+    // Act
+    const code = await main(['simulate', '--list', '--json', '--config', shopConfig], cli.io);
+
+    // Assess
+    expect(code).toBe(0);
+    const listed = JSON.parse(cli.stdout()) as { name: string; summary: string }[];
+    expect(listed.find((scenario) => scenario.name === 'secret-missing')?.summary).toBe(
+      'the secret shop/db is scheduled for deletion: refused before the service is touched',
+    );
+  });
+});

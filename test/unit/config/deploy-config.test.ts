@@ -1,0 +1,229 @@
+/**
+ * The deployment configuration (lambdas/domain/deploy-config.ts, infra/deploy-config-file.ts): the
+ * repository's file is accepted as it is, and every kind of mistake is refused with its path and
+ * what is expected, so a person fixes the file without reading the schema's source.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDeployConfig, repositoryConfigPath, resolveConfigPath } from '../../../infra/deploy-config-file';
+import {
+  ConfigurationError,
+  deployConfigDocument,
+  parseDeployConfig,
+  parseDeployConfigText,
+} from '../../../lambdas/domain/deploy-config';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- edited fixtures
+
+/** The repository's file, parsed afresh for each test to be edited. */
+function repositoryFile(): Json {
+  return JSON.parse(readFileSync(repositoryConfigPath, 'utf8')) as Json;
+}
+
+/** The problems a file is refused with (it must be refused). */
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseDeployConfig(raw, 'deploy.config.json');
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('The configuration was accepted.');
+}
+
+describe('the deployment configuration', () => {
+  it("accepts the repository's file: AFU-9's staging and production, each knowing its name", () => {
+    // Act
+    const config = loadDeployConfig(repositoryConfigPath);
+
+    // Assess
+    expect(Object.keys(config.environments)).toEqual(['staging', 'production']);
+    expect(config.environments.staging).toMatchObject({
+      name: 'staging',
+      clusterName: 'afu9-cluster',
+      serviceName: 'afu9-control-center-staging',
+      imageTagPrefix: 'stage-',
+      requiresAllowFlag: false,
+    });
+    expect(config.environments.production).toMatchObject({ name: 'production', requiresAllowFlag: true });
+  });
+
+  it('writes back the document it read (environments keyed by name, without a name field)', () => {
+    // Prepare
+    const { $schema: _schema, ...file } = repositoryFile();
+
+    // Act
+    const document = deployConfigDocument(parseDeployConfig(file, 'deploy.config.json'));
+
+    // Assess
+    expect(document).toEqual(file);
+  });
+
+  it('fills the optional fields with their defaults', () => {
+    // Prepare
+    const file = repositoryFile();
+    const staging = file.environments.staging;
+    delete staging.forbiddenImageTagPrefixes;
+    delete staging.requiresAllowFlag;
+    delete staging.secrets;
+    staging.containers = [{ name: 'api', repository: 'shop/api', primary: true }];
+
+    // Act
+    const { environments } = parseDeployConfig(file, 'deploy.config.json');
+
+    // Assess
+    expect(environments.staging).toMatchObject({
+      forbiddenImageTagPrefixes: [],
+      requiresAllowFlag: false,
+      secrets: [],
+      containers: [{ name: 'api', repository: 'shop/api', primary: true }],
+    });
+  });
+
+  it('GIVEN a smoke base URL that is not https THEN it names the path, what is expected and what it got', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.smoke.baseUrl = 'ftp://x';
+
+    // Act
+    const problems = problemsOf(file);
+
+    // Assess
+    expect(problems).toEqual([
+      'environments.staging.smoke.baseUrl: expected an https URL (without credentials, query or fragment), received "ftp://x"',
+    ]);
+  });
+
+  it('GIVEN an environment name with capitals THEN it says which names are allowed', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.Prod = file.environments.production;
+    delete file.environments.production;
+
+    // Act / Assess
+    expect(problemsOf(file)).toEqual([
+      'environments.Prod: expected an environment name matching ^[a-z][a-z0-9-]*$ (lower case, digits, dashes), received "Prod"',
+    ]);
+  });
+
+  it('GIVEN a missing field, a wrong type, an unknown key and a value outside a list THEN each is named', () => {
+    // Prepare
+    const file = repositoryFile();
+    delete file.environments.production.rollout.timeoutSeconds;
+    file.environments.production.containers[2].port = '3002';
+    file.environments.production.colour = 'blue';
+    file.environments.staging.smoke.checks[0].expectBody = 'healthy';
+
+    // Act
+    const problems = problemsOf(file);
+
+    // Assess
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'environments.production.rollout.timeoutSeconds: expected number, received nothing (it is required)',
+        'environments.production.containers.2.port: expected number, received "3002"',
+        'environments.production: unknown key "colour"; remove or rename it',
+        'environments.staging.smoke.checks.0.expectBody: expected one of "health-ok", "ready", "service-identity", "version", received "healthy"',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('GIVEN names AWS would refuse THEN each says what such a name looks like', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.containers[0].repository = 'Shop/API';
+    file.environments.staging.secrets[0].name = 'arn:aws:secretsmanager:eu-central-1:1:secret:x';
+    file.environments.staging.region = 'Frankfurt';
+
+    // Act
+    const problems = problemsOf(file);
+
+    // Assess
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^environments\.staging\.containers\.0\.repository: expected an ECR repository name .*received "Shop\/API"$/,
+        ),
+        expect.stringMatching(
+          /^environments\.staging\.secrets\.0\.name: expected a Secrets Manager name \(not an ARN\).*received "arn:aws/,
+        ),
+        'environments.staging.region: expected an AWS region such as eu-central-1, received "Frankfurt"',
+      ]),
+    );
+  });
+
+  it('GIVEN two primary containers THEN it asks for exactly one', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.containers[1].primary = true;
+
+    // Act / Assess
+    expect(problemsOf(file)).toEqual([
+      'environments.staging.containers: expected exactly one container with "primary": true, received 2',
+    ]);
+  });
+
+  it('GIVEN environments in two regions THEN it refuses, since the rules see one region', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.production.region = 'us-east-1';
+
+    // Act / Assess
+    expect(problemsOf(file)).toEqual([
+      'environments: expected one region for every environment (EventBridge rules see only their own), received eu-central-1, us-east-1',
+    ]);
+  });
+
+  it('GIVEN no environment THEN it asks for one', () => {
+    expect(problemsOf({ environments: {} })).toEqual([
+      'environments: expected at least one environment, received none',
+    ]);
+  });
+
+  it('GIVEN text that is not JSON THEN it names the file and says to fix its syntax', () => {
+    // Act
+    const parse = () => parseDeployConfigText('{ "environments": ', 'shop.json');
+
+    // Assess
+    expect(parse).toThrow(/^The deployment configuration shop\.json is not JSON \(.+\)\. Fix its syntax\.$/);
+  });
+
+  it('GIVEN a refused file THEN the message names the file, lists every problem and where the fields are described', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.smoke.baseUrl = 'ftp://x';
+
+    // Act
+    const parse = () => parseDeployConfig(file, '/srv/shop/deploy.config.json');
+
+    // Assess
+    expect(parse).toThrow(
+      'The deployment configuration /srv/shop/deploy.config.json is not valid:\n' +
+        '  environments.staging.smoke.baseUrl: expected an https URL (without credentials, query or fragment), received "ftp://x"\n' +
+        'Fix these and run the command again (docs/configuration.md describes every field).',
+    );
+  });
+
+  describe('finding the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-config-'));
+
+    it("uses the path given, else ./deploy.config.json, else the repository's", () => {
+      // Prepare
+      const empty = mkdtempSync(join(tmpdir(), 'deploy-config-empty-'));
+      writeFileSync(join(dir, 'deploy.config.json'), readFileSync(repositoryConfigPath));
+
+      // Act / Assess
+      expect(resolveConfigPath('other.json', dir)).toBe(join(dir, 'other.json'));
+      expect(resolveConfigPath(undefined, dir)).toBe(join(dir, 'deploy.config.json'));
+      expect(resolveConfigPath(undefined, empty)).toBe(repositoryConfigPath);
+    });
+
+    it('GIVEN a path with no file THEN it says how to give one or write one', () => {
+      expect(() => loadDeployConfig(join(dir, 'missing.json'))).toThrow(
+        /Cannot read the deployment configuration .*missing\.json \(ENOENT\)\. Pass the path of an existing file with --config .* or write one with `afu9-deploy init`\./,
+      );
+    });
+  });
+});
