@@ -17,6 +17,8 @@ export interface DiffRule {
   readonly id: string;
   /** CloudFormation resource types, or `['*']` for the fallback rules. */
   readonly resourceTypes: readonly string[];
+  /** Shown in the docs table instead of `resourceTypes` when the list only repeats other rules'. */
+  readonly typesInDocs?: string;
   readonly changes: readonly ChangeKind[];
   readonly severity: Severity;
   /** Why, in one sentence a person reads next to the finding. */
@@ -335,6 +337,7 @@ export const diffRules: readonly DiffRule[] = [
   {
     id: 'stateful-changed',
     resourceTypes: statefulTypes,
+    typesInDocs: 'every type of the data rules above, from `queue-removed` to `source-repository-removed`',
     changes: ['modify'],
     severity: 'warning',
     reason: 'An in-place change to a resource holding data may restart it or change who can read it.',
@@ -431,7 +434,7 @@ export function renderRulesTable(rules: readonly DiffRule[] = diffRules): string
       `\`${r.id}\``,
       severityLabel[r.severity],
       r.changes.join(', '),
-      r.resourceTypes.map((t) => (t === '*' ? 'any other type' : `\`${t}\``)).join(', '),
+      r.typesInDocs ?? r.resourceTypes.map((t) => (t === '*' ? 'any other type' : `\`${t}\``)).join(', '),
       r.reason.replace(/\|/g, '\\|'),
     ]),
   ];

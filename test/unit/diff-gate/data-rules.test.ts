@@ -196,6 +196,11 @@ describe('rules for resources that hold data', () => {
       expect(stateful?.resourceTypes).toEqual(expect.arrayContaining([...rule.resourceTypes]));
     }
     expect(stateful?.resourceTypes.length).toBe(familyRules.flatMap((r) => r.resourceTypes).length);
+    // The docs table names them as the rules from the first family to the last: they must be adjacent.
+    const ids = diffRules.map((r) => r.id);
+    expect(
+      ids.slice(ids.indexOf('queue-removed'), ids.indexOf('source-repository-removed') + 1).sort(),
+    ).toEqual(families.map(([id]) => id).sort());
   });
 
   it.each([
