@@ -17,6 +17,8 @@ export interface DiffRule {
   readonly id: string;
   /** CloudFormation resource types, or `['*']` for the fallback rules. */
   readonly resourceTypes: readonly string[];
+  /** Shown in the docs table instead of `resourceTypes` when the list only repeats other rules'. */
+  readonly typesInDocs?: string;
   readonly changes: readonly ChangeKind[];
   readonly severity: Severity;
   /** Why, in one sentence a person reads next to the finding. */
@@ -26,19 +28,194 @@ export interface DiffRule {
 const removed: readonly ChangeKind[] = ['replace', 'may-replace', 'destroy'];
 const anyChange: readonly ChangeKind[] = ['add', 'modify', 'replace', 'may-replace', 'destroy'];
 
-/** Types that hold data or identity: replacing or deleting them loses it; changing them needs a look. */
-const statefulTypes = [
-  'AWS::RDS::DBInstance',
-  'AWS::RDS::DBCluster',
-  'AWS::S3::Bucket',
-  'AWS::DynamoDB::Table',
-  'AWS::DynamoDB::GlobalTable',
-  'AWS::EFS::FileSystem',
-  'AWS::SecretsManager::Secret',
-  'AWS::KMS::Key',
-  'AWS::Logs::LogGroup',
-  'AWS::ECR::Repository',
+/**
+ * Types that hold data or in-flight messages, by family: replacing or deleting one loses what it
+ * holds, so each family is a blocking rule with its own reason, and an in-place change of any of them
+ * is a warning (`stateful-changed`). Judged by type alone, whatever the stack: a type here blocks
+ * even if AFU-9 has none today. Every name is a real CloudFormation type (a test checks them against
+ * aws-cdk-lib's). Deliberately not here, so a removal is the fallback warning: SNS topics and
+ * EventBridge buses (they deliver on publish and keep nothing), SSM parameters (CloudFormation can
+ * only create ones whose value is in the template, so a new one gets the same value).
+ */
+const dataFamilies = [
+  {
+    id: 'queue-removed',
+    resourceTypes: ['AWS::SQS::Queue'],
+    reason:
+      'Replacing or deleting a queue deletes every message waiting in it; producers still using the old URL fail.',
+  },
+  {
+    id: 'stream-removed',
+    resourceTypes: [
+      'AWS::Kinesis::Stream',
+      'AWS::KinesisFirehose::DeliveryStream',
+      'AWS::KinesisVideo::Stream',
+    ],
+    reason:
+      'Replacing or deleting a stream drops the records it retains or buffers: consumers lose what they had not read yet.',
+  },
+  {
+    id: 'kafka-removed',
+    resourceTypes: ['AWS::MSK::Cluster', 'AWS::MSK::ServerlessCluster', 'AWS::MSK::Topic'],
+    reason:
+      'Replacing or deleting a Kafka cluster or topic deletes its partitions: every retained message and consumer offset is lost.',
+  },
+  {
+    id: 'message-broker-removed',
+    resourceTypes: ['AWS::AmazonMQ::Broker'],
+    reason:
+      'Replacing or deleting a message broker deletes its queues with every message in them; clients lose their endpoint.',
+  },
+  {
+    id: 'event-archive-removed',
+    resourceTypes: ['AWS::Events::Archive'],
+    reason:
+      'Replacing or deleting an event archive deletes the archived events: they can no longer be replayed.',
+  },
+  {
+    id: 'cache-removed',
+    resourceTypes: [
+      'AWS::ElastiCache::CacheCluster',
+      'AWS::ElastiCache::ReplicationGroup',
+      'AWS::ElastiCache::GlobalReplicationGroup',
+      'AWS::ElastiCache::ServerlessCache',
+      'AWS::DAX::Cluster',
+    ],
+    reason:
+      'A replaced or deleted cache starts empty: sessions, locks and jobs kept in it are gone, and the store behind it takes the full load.',
+  },
+  {
+    id: 'search-domain-removed',
+    resourceTypes: [
+      'AWS::OpenSearchService::Domain',
+      'AWS::Elasticsearch::Domain',
+      'AWS::OpenSearchServerless::Collection',
+    ],
+    reason:
+      'Replacing or deleting a search domain or collection deletes every index: documents must be reindexed from their source.',
+  },
+  {
+    id: 'user-pool-removed',
+    resourceTypes: ['AWS::Cognito::UserPool'],
+    reason:
+      'Replacing or deleting a user pool deletes every user account; passwords cannot be exported, so everyone must sign up again.',
+  },
+  {
+    id: 'identity-pool-removed',
+    resourceTypes: ['AWS::Cognito::IdentityPool'],
+    reason:
+      'Replacing or deleting an identity pool gives every user a new identity id: data stored under the old ids is orphaned.',
+  },
+  {
+    id: 'file-system-removed',
+    resourceTypes: [
+      'AWS::EFS::FileSystem',
+      'AWS::FSx::FileSystem',
+      'AWS::FSx::Volume',
+      'AWS::FSx::FileCache',
+      'AWS::EC2::Volume',
+      'AWS::Lightsail::Disk',
+    ],
+    reason: 'Replacing or deleting a file system or volume deletes every file on it.',
+  },
+  {
+    id: 'bucket-removed',
+    resourceTypes: [
+      'AWS::S3::Bucket',
+      'AWS::S3Express::DirectoryBucket',
+      'AWS::S3Tables::TableBucket',
+      'AWS::S3Tables::Table',
+      'AWS::Lightsail::Bucket',
+    ],
+    reason:
+      'Replacing or deleting a bucket loses its objects (or, if the bucket is not empty, fails the deployment half-way).',
+  },
+  {
+    id: 'table-removed',
+    resourceTypes: [
+      'AWS::DynamoDB::Table',
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::Cassandra::Keyspace',
+      'AWS::Cassandra::Table',
+      'AWS::Timestream::Database',
+      'AWS::Timestream::Table',
+    ],
+    reason:
+      'Replacing or deleting a table or keyspace deletes every item in it; only a backup brings them back, into a new table.',
+  },
+  {
+    id: 'database-removed',
+    resourceTypes: [
+      'AWS::RDS::DBInstance',
+      'AWS::RDS::DBCluster',
+      'AWS::RDS::GlobalCluster',
+      'AWS::RDS::DBShardGroup',
+      'AWS::DocDB::DBCluster',
+      'AWS::DocDB::GlobalCluster',
+      'AWS::DocDBElastic::Cluster',
+      'AWS::Neptune::DBCluster',
+      'AWS::Neptune::GlobalCluster',
+      'AWS::NeptuneGraph::Graph',
+      'AWS::MemoryDB::Cluster',
+      'AWS::MemoryDB::MultiRegionCluster',
+      'AWS::DSQL::Cluster',
+      'AWS::QLDB::Ledger',
+      'AWS::Timestream::InfluxDBInstance',
+      'AWS::Timestream::InfluxDBCluster',
+      'AWS::Lightsail::Database',
+    ],
+    reason:
+      'Replacing or deleting a database (any engine) creates an empty one: data is lost unless restored from a snapshot.',
+  },
+  {
+    id: 'cluster-instance-removed',
+    resourceTypes: ['AWS::DocDB::DBInstance', 'AWS::Neptune::DBInstance'],
+    reason:
+      "Replacing a cluster's instance drops its connections; if it is the only one, the database is unreachable until the new one is up.",
+  },
+  {
+    id: 'warehouse-removed',
+    resourceTypes: ['AWS::Redshift::Cluster', 'AWS::RedshiftServerless::Namespace'],
+    reason:
+      'Replacing or deleting a data warehouse or namespace deletes its databases: data is lost unless restored from a snapshot.',
+  },
+  {
+    id: 'backup-vault-removed',
+    resourceTypes: ['AWS::Backup::BackupVault', 'AWS::Backup::LogicallyAirGappedBackupVault'],
+    reason:
+      'A backup vault holds the recovery points every restore depends on; a new vault starts with none.',
+  },
+  {
+    id: 'secret-removed',
+    resourceTypes: ['AWS::SecretsManager::Secret'],
+    reason: 'A deleted or replaced secret loses its value; tasks that read it fail to start.',
+  },
+  {
+    id: 'kms-key-removed',
+    resourceTypes: ['AWS::KMS::Key', 'AWS::KMS::ReplicaKey'],
+    reason:
+      'Data encrypted with a replaced or deleted key can no longer be decrypted once its scheduled deletion runs.',
+  },
+  {
+    id: 'log-group-removed',
+    resourceTypes: ['AWS::Logs::LogGroup', 'AWS::Logs::LogStream', 'AWS::CloudTrail::EventDataStore'],
+    reason:
+      'Replacing or deleting a log group, stream or event data store deletes the logs and audit events in it.',
+  },
+  {
+    id: 'image-repository-removed',
+    resourceTypes: ['AWS::ECR::Repository', 'AWS::ECR::PublicRepository'],
+    reason:
+      'Replacing or deleting an image repository deletes its images: running tasks cannot restart and rollbacks have nothing to return to.',
+  },
+  {
+    id: 'source-repository-removed',
+    resourceTypes: ['AWS::CodeCommit::Repository'],
+    reason: 'Replacing or deleting a Git repository deletes its history, branches and pull requests.',
+  },
 ] as const;
+
+const statefulTypes = dataFamilies.flatMap((family) => family.resourceTypes);
 
 export const diffRules: readonly DiffRule[] = [
   {
@@ -115,43 +292,7 @@ export const diffRules: readonly DiffRule[] = [
     severity: 'blocking',
     reason: 'Replacing the VPC or a subnet moves or deletes everything placed in it.',
   },
-  {
-    id: 'database-removed',
-    resourceTypes: ['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster'],
-    changes: removed,
-    severity: 'blocking',
-    reason:
-      'Replacing or deleting the database creates an empty one (data lost unless restored from a snapshot).',
-  },
-  {
-    id: 'secret-removed',
-    resourceTypes: ['AWS::SecretsManager::Secret'],
-    changes: removed,
-    severity: 'blocking',
-    reason: 'A deleted or replaced secret loses its value; tasks that read it fail to start.',
-  },
-  {
-    id: 'kms-key-removed',
-    resourceTypes: ['AWS::KMS::Key'],
-    changes: removed,
-    severity: 'blocking',
-    reason: 'Data encrypted with a deleted or replaced key can no longer be decrypted.',
-  },
-  {
-    id: 'data-store-removed',
-    resourceTypes: [
-      'AWS::S3::Bucket',
-      'AWS::DynamoDB::Table',
-      'AWS::DynamoDB::GlobalTable',
-      'AWS::EFS::FileSystem',
-      'AWS::Logs::LogGroup',
-      'AWS::ECR::Repository',
-    ],
-    changes: removed,
-    severity: 'blocking',
-    reason:
-      'Replacing or deleting a bucket, table, file system, log group or image repository loses its data.',
-  },
+  ...dataFamilies.map((family) => ({ ...family, changes: removed, severity: 'blocking' as const })),
   {
     id: 'iam-changed',
     resourceTypes: [
@@ -196,6 +337,7 @@ export const diffRules: readonly DiffRule[] = [
   {
     id: 'stateful-changed',
     resourceTypes: statefulTypes,
+    typesInDocs: 'every type of the data rules above, from `queue-removed` to `source-repository-removed`',
     changes: ['modify'],
     severity: 'warning',
     reason: 'An in-place change to a resource holding data may restart it or change who can read it.',
@@ -292,7 +434,7 @@ export function renderRulesTable(rules: readonly DiffRule[] = diffRules): string
       `\`${r.id}\``,
       severityLabel[r.severity],
       r.changes.join(', '),
-      r.resourceTypes.map((t) => (t === '*' ? 'any other type' : `\`${t}\``)).join(', '),
+      r.typesInDocs ?? r.resourceTypes.map((t) => (t === '*' ? 'any other type' : `\`${t}\``)).join(', '),
       r.reason.replace(/\|/g, '\\|'),
     ]),
   ];

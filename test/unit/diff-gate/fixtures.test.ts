@@ -124,12 +124,50 @@ const expectations: Record<string, Expected> = {
     verdict: 'BLOCKED',
     blocking: [
       'kms-key-removed: AWS::KMS::Key DataKey17AFBB84 destroy',
-      'data-store-removed: AWS::S3::Bucket ArtifactsBucket2AAC5544 destroy',
-      'data-store-removed: AWS::DynamoDB::Table Sessions8896A56D destroy',
+      'bucket-removed: AWS::S3::Bucket ArtifactsBucket2AAC5544 destroy',
+      'table-removed: AWS::DynamoDB::Table Sessions8896A56D destroy',
       'secret-removed: AWS::SecretsManager::Secret GithubSecretDC384340 destroy',
-      'data-store-removed: AWS::EFS::FileSystem Workspace destroy',
-      'data-store-removed: AWS::Logs::LogGroup AuditLogsB945E340 destroy',
+      'file-system-removed: AWS::EFS::FileSystem Workspace destroy',
+      'log-group-removed: AWS::Logs::LogGroup AuditLogsB945E340 destroy',
     ],
+  },
+  'stores-replace': {
+    verdict: 'BLOCKED',
+    blocking: [
+      'queue-removed: AWS::SQS::Queue JobsQueue replace',
+      'stream-removed: AWS::Kinesis::Stream Events replace',
+      'cache-removed: AWS::ElastiCache::ServerlessCache Sessions replace',
+    ],
+    // CDK prints a change of the user pool's sign-in attributes as in place: CloudFormation refuses
+    // that update (Cognito cannot change them) rather than replacing the pool, so it is a warning.
+    warnings: ['stateful-changed: AWS::Cognito::UserPool Users modify'],
+  },
+  'stores-queue-modify': {
+    verdict: 'WARN',
+    warnings: ['stateful-changed: AWS::SQS::Queue JobsQueue modify'],
+  },
+  'stores-destroy': {
+    verdict: 'BLOCKED',
+    blocking: [
+      'queue-removed: AWS::SQS::Queue JobsQueue destroy',
+      'user-pool-removed: AWS::Cognito::UserPool Users destroy',
+      'identity-pool-removed: AWS::Cognito::IdentityPool Identities destroy',
+      'stream-removed: AWS::Kinesis::Stream Events destroy',
+      'stream-removed: AWS::KinesisFirehose::DeliveryStream AuditDelivery destroy',
+      'kafka-removed: AWS::MSK::ServerlessCluster Kafka destroy',
+      'message-broker-removed: AWS::AmazonMQ::Broker Broker destroy',
+      'event-archive-removed: AWS::Events::Archive EventArchive destroy',
+      'cache-removed: AWS::ElastiCache::ServerlessCache Sessions destroy',
+      'search-domain-removed: AWS::OpenSearchService::Domain Search destroy',
+      'database-removed: AWS::DocDB::DBCluster Documents destroy',
+      'cluster-instance-removed: AWS::DocDB::DBInstance DocumentsInstance destroy',
+      'warehouse-removed: AWS::RedshiftServerless::Namespace Analytics destroy',
+      'backup-vault-removed: AWS::Backup::BackupVault Backups destroy',
+      'image-repository-removed: AWS::ECR::Repository ControlCenterImages destroy',
+      'source-repository-removed: AWS::CodeCommit::Repository Runbooks destroy',
+    ],
+    // An app client holds no data: CDK recreates it from the template.
+    warnings: ['unlisted-removal: AWS::Cognito::UserPoolClient UsersClient destroy'],
   },
   'dns-record-certificate-replace': {
     verdict: 'BLOCKED',

@@ -279,8 +279,8 @@ describe('diff gate properties', () => {
     }
 
     const unlistedTypes = [
-      'AWS::SQS::Queue',
       'AWS::SNS::Topic',
+      'AWS::SSM::Parameter',
       'AWS::Lambda::Function',
       'AWS::RDS::DBSubnetGroup',
       'AWS::SecretsManager::SecretTargetAttachment',
