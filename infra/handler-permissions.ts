@@ -194,6 +194,21 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
     );
   }
 
+  // SmokeTest reads the containers' own health: which containers of the new revision define a health
+  // check, and how ECS reports them in the service's running tasks. Read-only, the configured clusters.
+  const smokeTest = fn(HandlerName.smokeTest);
+  smokeTest.addToRolePolicy(allow(['ecs:ListTasks'], ['*'], { ArnEquals: { 'ecs:cluster': clusters } }));
+  smokeTest.addToRolePolicy(allow(['ecs:DescribeTasks'], tasks, { ArnEquals: { 'ecs:cluster': clusters } }));
+  smokeTest.addToRolePolicy(allow(['ecs:DescribeTaskDefinition'], ['*']));
+  acknowledgeTaskDefinitionCalls(HandlerName.smokeTest);
+  for (const taskPattern of tasks) {
+    acknowledgeWildcardResource(
+      smokeTest.role!,
+      taskPattern,
+      'Task ids are assigned by ECS at launch; the pattern and the ecs:cluster condition keep it to the AFU-9 cluster.',
+    );
+  }
+
   const rollback = fn(HandlerName.rollback);
   rollback.addToRolePolicy(describeServices);
   rollback.addToRolePolicy(updateServices);

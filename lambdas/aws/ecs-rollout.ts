@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { AwsErrorKind, classifyAwsError, describeAwsError } from '../domain/aws-error-kind';
 import { RolloutFailed, TransientAwsError, type DeploymentError } from '../domain/errors';
+import type { TaskHealthObservation } from '../domain/smoke';
 import type {
   DeploymentObservation,
   ServiceObservation,
@@ -167,5 +168,70 @@ async function essentialFlags(
     );
   } catch (error) {
     throw toDomainError(error, 'DescribeTaskDefinition', taskDefinitionArn);
+  }
+}
+
+/** The containers of a revision with a health check, and its running tasks' container health. */
+export interface RevisionHealthObservation {
+  /** Containers whose task definition entry has a `healthCheck`: ECS judges only these. */
+  readonly healthChecked: readonly string[];
+  readonly tasks: readonly TaskHealthObservation[];
+}
+
+/**
+ * The running tasks of the service that run `taskDefinitionArn`, with each container's health as
+ * ECS reports it, and which containers of that revision define a health check at all (ECS reports
+ * `UNKNOWN` for the others, which says nothing).
+ */
+export async function observeRevisionHealth(
+  clients: Pick<AwsClients, 'ecs'>,
+  ref: ServiceRef & { readonly taskDefinitionArn: string },
+): Promise<RevisionHealthObservation> {
+  let healthChecked: string[];
+  try {
+    const result = await clients.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: ref.taskDefinitionArn }),
+    );
+    healthChecked = (result.taskDefinition?.containerDefinitions ?? [])
+      .filter((container) => container.healthCheck?.command?.length)
+      .map((container) => container.name ?? '');
+  } catch (error) {
+    throw toDomainError(error, 'DescribeTaskDefinition', ref.taskDefinitionArn);
+  }
+  if (healthChecked.length === 0) return { healthChecked, tasks: [] };
+
+  const label = serviceLabel(ref);
+  let taskArns: string[];
+  try {
+    const listed = await clients.ecs.send(
+      new ListTasksCommand({
+        cluster: ref.clusterName,
+        serviceName: ref.serviceName,
+        desiredStatus: 'RUNNING',
+        maxResults: 100,
+      }),
+    );
+    taskArns = listed.taskArns ?? [];
+  } catch (error) {
+    throw toDomainError(error, 'ListTasks', label);
+  }
+  if (taskArns.length === 0) return { healthChecked, tasks: [] };
+  try {
+    const described = await clients.ecs.send(
+      new DescribeTasksCommand({ cluster: ref.clusterName, tasks: taskArns }),
+    );
+    const tasks = (described.tasks ?? [])
+      .filter((task) => task.taskDefinitionArn === ref.taskDefinitionArn)
+      .map((task) => ({
+        taskArn: task.taskArn ?? '',
+        lastStatus: task.lastStatus ?? 'UNKNOWN',
+        containers: (task.containers ?? []).map((container) => ({
+          name: container.name ?? '',
+          ...(container.healthStatus !== undefined && { healthStatus: container.healthStatus }),
+        })),
+      }));
+    return { healthChecked, tasks };
+  } catch (error) {
+    throw toDomainError(error, 'DescribeTasks', label);
   }
 }

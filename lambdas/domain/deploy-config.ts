@@ -105,6 +105,15 @@ const smokeSchema = z
       .min(0)
       .describe('How long failing checks are retried while the new tasks warm up.'),
     checks: z.array(smokeCheckSchema).min(1).describe('The requests made, in order; every one must pass.'),
+    versionReportedBy: z
+      .string()
+      .regex(ECS_NAME, 'expected an ECS name: letters, digits, - and _, at most 255')
+      .optional()
+      .describe(
+        'The container whose version the `version` check reads (one of `containers[].name`; the primary one when ' +
+          "absent). A deployment that does not change this container skips the version check: another container's " +
+          'tag says nothing about what the endpoint reports.',
+      ),
   })
   .describe('The smoke test run after the rollout is complete.');
 
@@ -191,6 +200,14 @@ const environmentSchema = z
         code: 'custom',
         path: ['containers'],
         message: `expected unique container names, received "${repeated}" twice`,
+      });
+    }
+    const reporter = environment.smoke.versionReportedBy;
+    if (reporter !== undefined && !names.includes(reporter)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['smoke', 'versionReportedBy'],
+        message: `expected the name of one of the containers (${names.map((name) => `"${name}"`).join(', ')}), received "${reporter}"`,
       });
     }
   })

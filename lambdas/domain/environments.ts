@@ -25,3 +25,18 @@ export function environmentNamed(environments: Environments, name: unknown): Env
     ? environments[name]
     : undefined;
 }
+
+/**
+ * The container whose version the smoke test's `version` check reads: `smoke.versionReportedBy`,
+ * or the primary container when the configuration names none.
+ */
+export function versionReporterOf(environment: EnvironmentConfig): string {
+  const named = environment.smoke.versionReportedBy;
+  if (named !== undefined) return named;
+  const primary = environment.containers.find((container) => container.primary);
+  if (!primary) {
+    // The schema accepts no environment without exactly one primary container.
+    throw new Error(`Environment ${environment.name} names no primary container; mark one "primary": true.`);
+  }
+  return primary.name;
+}

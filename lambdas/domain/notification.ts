@@ -412,8 +412,17 @@ function rolloutLines(
 function smokeLines(state: State): string[] {
   const smoke = state.smoke;
   if (!smoke) return [];
-  const failed = smoke.checks.filter((check) => check.status !== 'PASS');
-  if (failed.length === 0) return [`Smoke checks: ${smoke.checks.length} passed.`];
+  const failed = smoke.checks.filter((check) => check.status === 'FAIL');
+  const skipped = smoke.checks
+    .filter((check) => check.status === 'SKIP')
+    .map((check) => `  SKIP ${check.name}${check.reason ? ` - ${clip(check.reason, 200)}` : ''}`);
+  if (failed.length === 0) {
+    const passed = smoke.checks.length - skipped.length;
+    return [
+      `Smoke checks: ${passed} passed${skipped.length > 0 ? `, ${skipped.length} skipped:` : '.'}`,
+      ...skipped,
+    ];
+  }
   return [
     `Smoke checks: ${failed.length} of ${smoke.checks.length} failed:`,
     ...listed(failed, (check) =>
@@ -518,7 +527,7 @@ export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
       .filter((check) => check.status !== 'OK')
       .map((check) => `${check.status} ${check.kind} ${check.subject}`),
     ...(smoke?.checks ?? [])
-      .filter((check) => check.status !== 'PASS')
+      .filter((check) => check.status === 'FAIL')
       .map(
         (check) =>
           `smoke ${check.name} failed` +

@@ -209,7 +209,7 @@ export function describeRollbackCause(state: RollbackCauseState): string {
     return `${state.error.Error}${cause ? `: ${cause.slice(0, 300)}` : ''}`;
   }
   if (state.smoke && !state.smoke.passed) {
-    const failed = state.smoke.checks.filter((check) => check.status !== 'PASS').map((check) => check.name);
+    const failed = state.smoke.checks.filter((check) => check.status === 'FAIL').map((check) => check.name);
     return `the smoke test failed (${failed.join(', ') || 'no check passed'})`;
   }
   if (state.rollout && state.rollout.status !== 'COMPLETED') {

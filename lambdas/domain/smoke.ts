@@ -247,3 +247,82 @@ export function redirectTarget(
 export function retryDelayMs(attempt: number): number {
   return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 15_000);
 }
+
+/** Whether the version check applies to a deployment, and against which version. */
+export type VersionCheckScope =
+  | { readonly applies: true; readonly deployedVersion: string }
+  | { readonly applies: false; readonly reason: string };
+
+/**
+ * The version check compares what the endpoint reports with the image deployed to the container
+ * that reports it (`reporter`). A deployment that leaves that container alone (a sidecar's image
+ * alone) has no version the endpoint could report, so the check is skipped and says why; another
+ * container's tag is never compared with it.
+ */
+export function versionCheckScope(
+  deployed: readonly { readonly container: string; readonly tag?: string; readonly digest?: string }[],
+  reporter: string,
+  checkPath: string,
+): VersionCheckScope {
+  const image = deployed.find((candidate) => candidate.container === reporter);
+  const version = image?.tag ?? image?.digest;
+  if (version !== undefined) return { applies: true, deployedVersion: version };
+  const names = deployed.map((candidate) => candidate.container);
+  return {
+    applies: false,
+    reason: `${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} deployed; ${checkPath} reports ${reporter}'s version`,
+  };
+}
+
+/** One running task as DescribeTasks shows its containers' health. */
+export interface TaskHealthObservation {
+  readonly taskArn: string;
+  readonly lastStatus: string;
+  readonly containers: readonly {
+    readonly name: string;
+    /** `HEALTHY`, `UNHEALTHY` or `UNKNOWN`; ECS reports `UNKNOWN` for a container without a health check. */
+    readonly healthStatus?: string;
+  }[];
+}
+
+/**
+ * The containers' own health, as ECS judges it from the health checks in the task definition:
+ * every container of the new revision that defines one must be HEALTHY in every running task of
+ * that revision. `UNKNOWN` (still in its start period) and no running task yet may heal during the
+ * warm-up; `UNHEALTHY` means ECS's retries are spent, so it does not. Sidecars listen on the task's
+ * network, not behind the load balancer, so this is the check they can be judged by.
+ */
+export function judgeContainerHealth(
+  healthChecked: readonly string[],
+  tasks: readonly TaskHealthObservation[],
+  taskDefinitionArn: string,
+): CheckVerdict {
+  const running = tasks.filter((task) => task.lastStatus === 'RUNNING');
+  if (running.length === 0) {
+    return {
+      passed: false,
+      reason: `no task of ${taskDefinitionArn} is RUNNING, so its containers' health cannot be read`,
+      retryable: true,
+    };
+  }
+  const problems: string[] = [];
+  let healable = true;
+  for (const task of running) {
+    for (const name of healthChecked) {
+      const status = task.containers.find((container) => container.name === name)?.healthStatus ?? 'UNKNOWN';
+      if (status === 'HEALTHY') continue;
+      if (status === 'UNHEALTHY') healable = false;
+      problems.push(`${name} is ${status} in task ${taskIdOf(task.taskArn)}`);
+    }
+  }
+  if (problems.length === 0) return { passed: true };
+  return {
+    passed: false,
+    reason: `${problems.join('; ')} (ECS container health checks of ${taskDefinitionArn})`,
+    retryable: healable,
+  };
+}
+
+function taskIdOf(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}

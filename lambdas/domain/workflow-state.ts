@@ -226,8 +226,10 @@ export interface RolloutTarget {
 
 export interface SmokeCheckResult {
   readonly name: string;
+  /** What was asked: the check's URL, or for `container-health` the new revision's task definition ARN. */
   readonly url: string;
-  readonly status: 'PASS' | 'FAIL';
+  /** SKIP: the check does not apply to this deployment (`reason` says why); it never fails the test. */
+  readonly status: 'PASS' | 'FAIL' | 'SKIP';
   readonly httpStatus?: number;
   readonly latencyMs: number;
   readonly attempts: number;

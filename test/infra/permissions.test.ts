@@ -74,7 +74,7 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ecs:DescribeTasks',
     'ecs:ListTasks',
   ],
-  [HandlerName.smokeTest]: [],
+  [HandlerName.smokeTest]: ['ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:ListTasks'],
   [HandlerName.rollback]: ['dynamodb:GetItem', 'dynamodb:Query', 'ecs:DescribeServices', 'ecs:UpdateService'],
   [HandlerName.notify]: [
     'dynamodb:DeleteItem',

@@ -103,7 +103,11 @@ describe('deployment state machine, before the service is changed', () => {
       },
     ]);
     expect(calls.SmokeTest).toEqual([
-      { executionId: fixtures.executionId, request: { ...request, skipReason: '' } },
+      {
+        executionId: fixtures.executionId,
+        request: { ...request, skipReason: '' },
+        update: fixtures.update(),
+      },
     ]);
     expect(calls.NotifySucceeded).toEqual([
       {

@@ -13,6 +13,7 @@ import {
   parseDeployConfig,
   parseDeployConfigText,
 } from '../../../lambdas/domain/deploy-config';
+import { versionReporterOf } from '../../../lambdas/domain/environments';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- edited fixtures
 
@@ -163,6 +164,31 @@ describe('the deployment configuration', () => {
     expect(problemsOf(file)).toEqual([
       'environments.staging.containers: expected exactly one container with "primary": true, received 2',
     ]);
+  });
+
+  it('GIVEN smoke.versionReportedBy naming no configured container THEN it lists the containers', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.smoke.versionReportedBy = 'control';
+
+    // Act / Assess
+    expect(problemsOf(file)).toEqual([
+      'environments.staging.smoke.versionReportedBy: expected the name of one of the containers ("control-center", ' +
+        '"mcp-github", "mcp-deploy", "mcp-observability"), received "control"',
+    ]);
+  });
+
+  it('GIVEN smoke.versionReportedBy naming a configured container THEN it is accepted, and the primary one is the default', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.smoke.versionReportedBy = 'mcp-github';
+
+    // Act
+    const config = parseDeployConfig(file, 'deploy.config.json');
+
+    // Assess
+    expect(versionReporterOf(config.environments.staging!)).toBe('mcp-github');
+    expect(versionReporterOf(config.environments.production!)).toBe('control-center');
   });
 
   it('GIVEN environments in two regions THEN it refuses, since the rules see one region', () => {

@@ -1,11 +1,14 @@
 import {
   checkUrl,
+  judgeContainerHealth,
   judgeSmokeResponse,
   parseSmokeBaseUrl,
   redirectTarget,
   retryDelayMs,
+  versionCheckScope,
   versionsMatch,
   type SmokeExpectations,
+  type TaskHealthObservation,
 } from '../../../lambdas/domain/smoke';
 import { environments } from '../../support/afu9-config';
 
@@ -147,5 +150,117 @@ describe('redirectTarget', () => {
 describe('retryDelayMs', () => {
   it('backs off exponentially up to 15 s', () => {
     expect([1, 2, 3, 4, 5, 6].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 15000, 15000]);
+  });
+});
+
+describe('versionCheckScope', () => {
+  const digest = `sha256:${'5e'.repeat(32)}`;
+
+  it('applies when the reporting container was deployed, against its own tag', () => {
+    expect(
+      versionCheckScope(
+        [
+          { container: 'mcp-github', tag: 'stage-5e6f7a8', digest },
+          { container: 'control-center', tag: 'stage-3f9c2ab', digest },
+        ],
+        'control-center',
+        '/api/health',
+      ),
+    ).toEqual({ applies: true, deployedVersion: 'stage-3f9c2ab' });
+  });
+
+  it("is skipped, with its reason, when only a sidecar was deployed: never another container's tag", () => {
+    expect(
+      versionCheckScope(
+        [{ container: 'mcp-github', tag: 'stage-5e6f7a8', digest }],
+        'control-center',
+        '/api/health',
+      ),
+    ).toEqual({
+      applies: false,
+      reason: "mcp-github was deployed; /api/health reports control-center's version",
+    });
+  });
+
+  it('names every container deployed when several sidecars were', () => {
+    const scope = versionCheckScope(
+      [
+        { container: 'mcp-github', tag: 'stage-5e6f7a8' },
+        { container: 'mcp-deploy', tag: 'stage-5e6f7a8' },
+      ],
+      'control-center',
+      '/api/health',
+    );
+    expect(scope).toMatchObject({
+      reason: "mcp-github, mcp-deploy were deployed; /api/health reports control-center's version",
+    });
+  });
+
+  it('applies to an image given by digest alone (the version judgement then explains why it cannot pass)', () => {
+    expect(
+      versionCheckScope([{ container: 'control-center', digest }], 'control-center', '/api/health'),
+    ).toEqual({
+      applies: true,
+      deployedVersion: digest,
+    });
+  });
+});
+
+describe('judgeContainerHealth (DescribeTasks containers[].healthStatus)', () => {
+  const revision = 'arn:aws:ecs:eu-central-1:123456789012:task-definition/afu9-control-center-staging:43';
+  const task = (
+    id: string,
+    health: Record<string, string>,
+    lastStatus = 'RUNNING',
+  ): TaskHealthObservation => ({
+    taskArn: `arn:aws:ecs:eu-central-1:123456789012:task/afu9-cluster/${id}`,
+    lastStatus,
+    containers: Object.entries(health).map(([name, healthStatus]) => ({ name, healthStatus })),
+  });
+  const checked = ['control-center', 'mcp-github'];
+
+  it('passes when every health-checked container is HEALTHY in every running task', () => {
+    const tasks = [
+      task('a1', { 'control-center': 'HEALTHY', 'mcp-github': 'HEALTHY', 'mcp-deploy': 'UNKNOWN' }),
+      task('b2', { 'control-center': 'HEALTHY', 'mcp-github': 'HEALTHY', 'mcp-deploy': 'UNKNOWN' }),
+    ];
+    expect(judgeContainerHealth(checked, tasks, revision)).toEqual({ passed: true });
+  });
+
+  it('fails for good on UNHEALTHY, naming the container and the task', () => {
+    const verdict = judgeContainerHealth(
+      checked,
+      [task('a1', { 'control-center': 'HEALTHY', 'mcp-github': 'UNHEALTHY' })],
+      revision,
+    );
+    expect(verdict).toEqual({
+      passed: false,
+      reason: `mcp-github is UNHEALTHY in task a1 (ECS container health checks of ${revision})`,
+      retryable: false,
+    });
+  });
+
+  it('may heal while a container is UNKNOWN (its start period) or missing from the answer', () => {
+    const verdict = judgeContainerHealth(checked, [task('a1', { 'control-center': 'UNKNOWN' })], revision);
+    expect(verdict).toEqual({
+      passed: false,
+      reason:
+        'control-center is UNKNOWN in task a1; mcp-github is UNKNOWN in task a1 ' +
+        `(ECS container health checks of ${revision})`,
+      retryable: true,
+    });
+  });
+
+  it('may heal when no task of the revision is RUNNING yet', () => {
+    const verdict = judgeContainerHealth(
+      checked,
+      [task('a1', { 'control-center': 'HEALTHY', 'mcp-github': 'HEALTHY' }, 'PENDING')],
+      revision,
+    );
+    expect(verdict).toMatchObject({
+      passed: false,
+      retryable: true,
+      reason: expect.stringContaining('no task of'),
+    });
   });
 });
