@@ -54,12 +54,27 @@ function tagFor(tag: string, scenario: Scenario, words: Vocabulary): string {
   return tag;
 }
 
-function inputFor(input: StartDeploymentInput, scenario: Scenario, words: Vocabulary): StartDeploymentInput {
+function inputFor(
+  input: StartDeploymentInput,
+  scenario: Scenario,
+  words: Vocabulary,
+  names: Readonly<Record<string, string>>,
+): StartDeploymentInput {
   const word = input.environment === 'production' ? 'production' : 'staging';
   return {
     ...input,
     environment: environmentFor(scenario, word, words).name,
     ...(input.imageTag !== undefined ? { imageTag: tagFor(input.imageTag, scenario, words) } : {}),
+    ...(input.images !== undefined
+      ? {
+          images: Object.fromEntries(
+            Object.entries(input.images).map(([container, reference]) => [
+              withNames(container, names),
+              tagFor(reference, scenario, words),
+            ]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -72,10 +87,12 @@ function namesOf(words: Vocabulary): Readonly<Record<string, string>> {
   const primary = words.staging.containers.find((container) => container.primary);
   const secret = words.staging.secrets.at(-1);
   const readiness = readinessCheck(words.staging);
+  const sidecar = words.staging.containers.find((container) => !container.primary);
   return {
     [ConfiguredName.primaryRepository]: primary?.repository ?? ConfiguredName.primaryRepository,
     [ConfiguredName.secret]: secret?.name ?? ConfiguredName.secret,
     [ConfiguredName.readinessPath]: readiness?.path ?? ConfiguredName.readinessPath,
+    [ConfiguredName.sidecarContainer]: sidecar?.name ?? ConfiguredName.sidecarContainer,
   };
 }
 
@@ -94,6 +111,19 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
       );
     }
   }
+  const inputs = [
+    ...(scenario.trigger.kind === 'start' ? [scenario.trigger.input] : []),
+    ...(scenario.followUps ?? []).map((followUp) => followUp.input),
+  ];
+  const namesSidecar = inputs.some((input) =>
+    Object.keys(input.images ?? {}).includes(ConfiguredName.sidecarContainer),
+  );
+  if (namesSidecar && !words.staging.containers.some((container) => !container.primary)) {
+    throw new Error(
+      `Scenario ${scenario.name} deploys a sidecar's image alone; ${words.staging.name} configures only its primary ` +
+        'container. Pick another scenario.',
+    );
+  }
   if (scenario.world.newRevision?.kind === 'not-ready' && !readinessCheck(words.staging)) {
     throw new Error(
       `Scenario ${scenario.name} makes the new revision answer "not ready"; the smoke checks of ${words.staging.name} ` +
@@ -102,7 +132,7 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
   }
   const trigger: Scenario['trigger'] =
     scenario.trigger.kind === 'start'
-      ? { kind: 'start', input: inputFor(scenario.trigger.input, scenario, words) }
+      ? { kind: 'start', input: inputFor(scenario.trigger.input, scenario, words, names) }
       : {
           kind: 'push',
           repository: withNames(scenario.trigger.repository, names),
@@ -129,7 +159,7 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
       ? {
           followUps: scenario.followUps.map((followUp) => ({
             ...followUp,
-            input: inputFor(followUp.input, scenario, words),
+            input: inputFor(followUp.input, scenario, words, names),
           })),
         }
       : {}),

@@ -25,6 +25,8 @@ export const ConfiguredName = {
   secret: '{secret}',
   /** The path of its first readiness check (`"expectBody": "ready"`). */
   readinessPath: '{readiness-path}',
+  /** Its first container that is not the primary one (a sidecar). */
+  sidecarContainer: '{sidecar-container}',
 } as const;
 
 /** How the simulated account differs from a healthy staging account. */
@@ -313,6 +315,22 @@ export const scenarios: readonly Scenario[] = [
     world: { diffFixture: safeDiff, ledgerHistory: false },
     trigger: { kind: 'start', input: rollbackStaging },
     expected: { status: 'FAILED', outcome: 'rollback-failed', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'sidecar-deploy',
+    summary:
+      `only ${ConfiguredName.sidecarContainer}'s image is deployed: verified by health, readiness, identity and ` +
+      "the containers' health; the version check is skipped (the endpoint reports another container's version)",
+    world: { diffFixture: safeDiff },
+    trigger: {
+      kind: 'start',
+      input: {
+        environment: 'staging',
+        images: { [ConfiguredName.sidecarContainer]: NEW_STAGING_TAG },
+        requestedBy: 'jane.doe',
+      },
+    },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
   },
   {
     name: 'prod-guard',

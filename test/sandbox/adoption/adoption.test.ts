@@ -112,18 +112,36 @@ describe('adopting it for another service with a configuration file', () => {
     expect(notification).toContain('shop-api-staging');
   });
 
-  it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
-    'plays scenario %s in the shop and reaches its expected outcome',
-    async (_name, scenario) => {
-      // Act
-      const run = await runSimulation({ scenario, configPath: shopConfig, templatePath });
+  /** The shop runs one container: a scenario deploying a sidecar alone cannot be played there. */
+  const needsSidecar = new Set(['sidecar-deploy']);
 
-      // Assess
-      expect(run.document).toMatchObject({
-        status: scenario.expected.status,
-        outcome: scenario.expected.outcome,
-        accessDenied: [],
-      });
+  it.each(
+    scenarios
+      .filter((scenario) => !needsSidecar.has(scenario.name))
+      .map((scenario) => [scenario.name, scenario] as const),
+  )('plays scenario %s in the shop and reaches its expected outcome', async (_name, scenario) => {
+    // Act
+    const run = await runSimulation({ scenario, configPath: shopConfig, templatePath });
+
+    // Assess
+    expect(run.document).toMatchObject({
+      status: scenario.expected.status,
+      outcome: scenario.expected.outcome,
+      accessDenied: [],
+    });
+  });
+
+  it.each([...needsSidecar])(
+    'refuses to play %s in the shop, which has no sidecar, saying why',
+    async (name) => {
+      // Act / Assess
+      await expect(
+        runSimulation({
+          scenario: scenarios.find((scenario) => scenario.name === name)!,
+          configPath: shopConfig,
+          templatePath,
+        }),
+      ).rejects.toThrow("deploys a sidecar's image alone; staging configures only its primary container");
     },
   );
 });

@@ -2,7 +2,12 @@
  * Every scenario of the sandbox runs the real definition with the real handlers and ends where it
  * must: its outcome, the states it went through, the revision the service ends on, the messages sent.
  */
-import type { DiffGateResult, RollbackResult } from '../../../lambdas/domain/workflow-state';
+import type {
+  DiffGateResult,
+  RollbackResult,
+  SmokeResult,
+  UpdateResult,
+} from '../../../lambdas/domain/workflow-state';
 import type { SimulatedExecution } from '../../../sandbox/run/execution';
 import { runSimulation, type SimulationRun } from '../../../sandbox/runner';
 import { findScenario, scenarios } from '../../../sandbox/scenarios';
@@ -80,6 +85,10 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
   'rollback-no-target': {
     states: ['ResolveRequest', 'Rollback', 'NotifyRollbackFailed', 'RollbackFailed'],
     subject: /ROLLBACK FAILED/,
+  },
+  'sidecar-deploy': {
+    states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
+    subject: /Deployed/,
   },
   'prod-guard': {
     states: ['ResolveRequest', 'NotifyRejected', 'DeploymentFailed'],
@@ -192,6 +201,61 @@ describe('sandbox scenarios', () => {
     expect(smoke.passed).toBe(true);
     expect(smoke.baseUrl.startsWith(run.liveServiceUrl)).toBe(true);
     expect(run.document.virtualSeconds).toBeGreaterThan(300);
+  });
+
+  it("sidecar-deploy: the sidecar's image alone is verified without the version check, and not rolled back", async () => {
+    // Act
+    const run = await runOf('sidecar-deploy');
+    const smoke = taskOutput<SmokeResult>(run.executions[0]!, 'SmokeTest');
+
+    // Assess
+    expect(smoke.passed).toBe(true);
+    expect(smoke.checks.map((check) => [check.name, check.status])).toEqual([
+      ['health', 'PASS'],
+      ['readiness', 'PASS'],
+      ['root-page', 'PASS'],
+      ['service-identity', 'PASS'],
+      ['version', 'SKIP'],
+      ['container-health', 'PASS'],
+    ]);
+    expect(smoke.checks.find((check) => check.name === 'version')?.reason).toBe(
+      "mcp-github was deployed; /api/health reports control-center's version",
+    );
+    expect(run.document.rolledBack).toBe(false);
+  });
+
+  it('a sidecar-only deployment that fails is rolled back to the whole previous revision: every container as before', async () => {
+    // Prepare: the sidecar's new image crashes on boot; ECS leaves the rollback to the orchestrator.
+    const sidecarDeploy = findScenario('sidecar-deploy')!;
+    const scenario = {
+      ...sidecarDeploy,
+      world: {
+        ...sidecarDeploy.world,
+        newRevision: { kind: 'crash-on-boot', exitCode: 1 } as const,
+        ecsRollback: false,
+      },
+      expected: { status: 'FAILED', outcome: 'rolled-back', serviceEndsOn: 'previous-revision' } as const,
+    };
+
+    // Act
+    const run = await runSimulation({ scenario });
+    const main = run.executions[0]!;
+    const update = taskOutput<UpdateResult>(main, 'UpdateService');
+    const rollback = taskOutput<RollbackResult>(main, 'Rollback');
+
+    // Assess
+    expect({ status: run.document.status, outcome: run.document.outcome }).toEqual({
+      status: 'FAILED',
+      outcome: 'rolled-back',
+    });
+    // A task definition revision is immutable: returning to the one that ran before returns the
+    // primary and every sidecar to the images they had, not only the sidecar that was deployed.
+    expect(rollback).toMatchObject({
+      action: 'started',
+      targetTaskDefinitionArn: update.previousTaskDefinitionArn,
+    });
+    expect(run.document.taskDefinitionAfter).toBe(run.document.taskDefinitionBefore);
+    expect(run.servingTaskDefinition).toBe(run.document.taskDefinitionBefore);
   });
 
   it('diff-error: a diff job that printed a synth failure is judged ERROR, never PASS', async () => {

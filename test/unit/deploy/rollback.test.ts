@@ -2,11 +2,13 @@ import {
   DescribeServicesCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type Deployment,
 } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { nextRevision } from '../../../lambdas/domain/task-definition';
 import { createRollbackHandler, type RollbackState } from '../../../lambdas/handlers/rollback';
 import { testDeps } from '../../support/deps';
 import failedEvent from '../../../events/ecs-deployment-failed.json';
@@ -15,6 +17,7 @@ import {
   deployment,
   executionId,
   requestStartedAt,
+  runningTaskDefinition,
   service,
   stagingRequest,
   taskDefinitionArn,
@@ -103,6 +106,40 @@ describe('Rollback', () => {
       taskDefinition: good,
       forceNewDeployment: true,
     });
+  });
+
+  it("returns a sidecar-only deployment to the whole previous revision: every container's image as before", async () => {
+    // Prepare: revision 42 is 41 with only mcp-github's image changed, as UpdateService builds it.
+    const before = runningTaskDefinition(41);
+    const sidecarImage = {
+      container: 'mcp-github',
+      repository: 'afu9/mcp-github',
+      tag: 'stage-5e6f7a8',
+      digest: `sha256:${'5e'.repeat(32)}`,
+    };
+    const plan = nextRevision(before, [sidecarImage], { running: [], own: [] });
+    if (!plan.ok) throw new Error(plan.problems.join('; '));
+    const imagesOf = (containers: readonly { name?: string; image?: string }[] | undefined) =>
+      Object.fromEntries((containers ?? []).map((container) => [container.name, container.image]));
+    const changed = Object.entries(imagesOf(plan.input.containerDefinitions))
+      .filter(([name, image]) => imagesOf(before.containerDefinitions)[name!] !== image)
+      .map(([name]) => name);
+    expect(changed).toEqual(['mcp-github']);
+    givenDeployments([ours, lastGood]);
+    givenRollbackAccepted();
+
+    // Act
+    const result = await rollBack({
+      request: stagingRequest({ images: [sidecarImage], version: 'stage-5e6f7a8' }),
+      update: recordedUpdate,
+      smoke: { passed: false, baseUrl: 'https://stage.afu-9.com', checks: [] },
+    });
+
+    // Assess: the service goes back to revision 41 itself (revisions are immutable), so the primary
+    // and every sidecar run the images of 41 again, not a copy with only the sidecar reverted.
+    expect(result.targetTaskDefinitionArn).toBe(before.taskDefinitionArn);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: before.taskDefinitionArn });
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
   it('starts nothing when ECS already rolled back, and watches the deployment ECS started', async () => {
