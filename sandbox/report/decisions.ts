@@ -166,11 +166,12 @@ function describeOutput(stateName: string, invocation: Invocation): string[] {
       const smoke = output as SmokeResult;
       return [
         `smoke test ${smoke.passed ? 'PASSED' : 'FAILED'} against ${smoke.baseUrl}`,
-        ...smoke.checks.map(
-          (c) =>
-            `${c.status} ${c.name} ${c.httpStatus ?? '-'} in ${c.latencyMs} ms` +
-            (c.attempts > 1 ? `, ${c.attempts} attempts` : '') +
-            (c.reason ? `: ${c.reason}` : ''),
+        ...smoke.checks.map((c) =>
+          c.status === 'SKIP'
+            ? `SKIP ${c.name}: ${c.reason ?? 'does not apply to this deployment'}`
+            : `${c.status} ${c.name} ${c.httpStatus ?? '-'} in ${c.latencyMs} ms` +
+              (c.attempts > 1 ? `, ${c.attempts} attempts` : '') +
+              (c.reason ? `: ${c.reason}` : ''),
         ),
       ];
     }

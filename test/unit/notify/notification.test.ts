@@ -297,6 +297,43 @@ describe('composeNotification', () => {
     );
   });
 
+  it('lists a skipped smoke check with its reason in a success, never as a failure', () => {
+    // Prepare
+    const reason = "mcp-github was deployed; /api/health reports control-center's version";
+    const state = {
+      ...succeededState(),
+      smoke: {
+        passed: true,
+        baseUrl: 'https://stage.afu-9.com/',
+        checks: [
+          {
+            name: 'health',
+            url: 'https://stage.afu-9.com/api/health',
+            status: 'PASS',
+            httpStatus: 200,
+            latencyMs: 41,
+            attempts: 1,
+          },
+          {
+            name: 'version',
+            url: 'https://stage.afu-9.com/api/health',
+            status: 'SKIP',
+            latencyMs: 0,
+            attempts: 0,
+            reason,
+          },
+        ],
+      },
+    };
+
+    // Act
+    const notification = compose(Outcome.succeeded, state);
+
+    // Assess
+    expect(notification.message).toContain(`Smoke checks: 1 passed, 1 skipped:\n  SKIP version - ${reason}`);
+    expect(notification.message).not.toContain('failed');
+  });
+
   it('words an ECS-event rollback that has no update slot', () => {
     // Prepare
     const request = requestFrom('ecs-deployment-failed.json');
