@@ -224,6 +224,7 @@ describe('every grant the happy path uses', () => {
         'update-service',
         'register-wait',
         'poll-stabilization',
+        'smoke-test',
         'notify',
         'deployment-event',
       ]),
