@@ -136,7 +136,7 @@ export interface GatePolicy {
 function reviewRequired(environment: string): string {
   return (
     `The approval policy of environment ${environment} (approval.warn: "stop") requires a person's review ` +
-    'for warnings, so nothing was changed. Review the warnings above; to deploy them, start the deployment ' +
+    'for warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ' +
     'again with skipDiffGate: true and a reason (it is recorded in the notification).'
   );
 }
@@ -209,8 +209,14 @@ export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): Di
   const dropped =
     Math.max(0, judgement.blocking.length - FINDINGS_CAP) +
     Math.max(0, judgement.warnings.length - FINDINGS_CAP);
+  // A WARN stops only under an approval policy: the reason it stopped leads, so a clipped
+  // notification line still says what the policy asks and how to go ahead.
+  const policyStop = judgement.verdict === 'WARN' && !decision.proceed;
   const parts = [judgement.message];
-  if (decision.notice) parts.push(decision.notice);
+  if (decision.notice) {
+    if (policyStop) parts.unshift(decision.notice);
+    else parts.push(decision.notice);
+  }
   if (dropped > 0)
     parts.push(`(${dropped} more finding(s) are counted but not listed here; the diff object has them all.)`);
   return {

@@ -135,11 +135,12 @@ describe('decide under an approval policy', () => {
 
     expect(decision.notice).toBe(
       'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for ' +
-        'warnings, so nothing was changed. Review the warnings above; to deploy them, start the deployment again ' +
+        'warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment again ' +
         'with skipDiffGate: true and a reason (it is recorded in the notification).',
     );
+    // The reason it stopped leads: a notification clips the message, never its start.
     expect(toDiffGateResult(decision).message).toMatch(
-      /^WARN: .*\nThe approval policy of environment production/s,
+      /^The approval policy of environment production .*\nWARN: 3 changes in 3 stacks/s,
     );
   });
 
