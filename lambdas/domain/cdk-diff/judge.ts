@@ -137,7 +137,8 @@ function reviewRequired(environment: string): string {
   return (
     `The approval policy of environment ${environment} (approval.warn: "stop") requires a person's review ` +
     'for warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ' +
-    'again with skipDiffGate: true and a reason (it is recorded in the notification).'
+    'again with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the ' +
+    'reason is recorded in the notification.'
   );
 }
 

@@ -136,7 +136,8 @@ describe('decide under an approval policy', () => {
     expect(decision.notice).toBe(
       'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for ' +
         'warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment again ' +
-        'with skipDiffGate: true and a reason (it is recorded in the notification).',
+        'with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the reason is ' +
+        'recorded in the notification.',
     );
     // The reason it stopped leads: a notification clips the message, never its start.
     expect(toDiffGateResult(decision).message).toMatch(
