@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { verifyDeployment } from '../lambdas/aws/deployment-verification';
 import { decide, judgeDiffText, type GateDecision } from '../lambdas/domain/cdk-diff';
 import { environmentOfRequest } from '../lambdas/domain/environment-lookup';
-import type { Environments } from '../lambdas/domain/environments';
+import type { EnvironmentConfig, Environments } from '../lambdas/domain/environments';
 import type { DeploymentRequest, VerificationCheck } from '../lambdas/domain/workflow-state';
 import { resolveStateMachineArn, type AwsTarget, type CliAwsDeps } from './aws-context';
 import { ExitCode, paintFor, UsageError, type CliIo } from './command';
@@ -39,18 +39,25 @@ async function readDiff(file: string): Promise<string> {
   }
 }
 
-function gateFor(request: DeploymentRequest, diffText: string): GateDecision {
+/** The gate as AnalyzeDiff decides it: with the skip asked for and the environment's approval policy. */
+function gateFor(request: DeploymentRequest, diffText: string, environment: EnvironmentConfig): GateDecision {
   const skip = request.skipDiffGate
     ? { source: '--skip-diff-gate', reason: request.skipReason, reasonRequired: true }
     : undefined;
-  return decide(judgeDiffText(diffText), skip);
+  return decide(judgeDiffText(diffText), skip, {
+    environment: environment.name,
+    approval: environment.approval,
+  });
 }
 
 function refusalReasons(checks: readonly VerificationCheck[], gate: GateDecision | undefined): string[] {
   const reasons = checks
     .filter((check) => check.status === 'NG')
     .map((check) => `${check.subject}: ${check.detail ?? 'NG'}`);
-  if (gate && !gate.proceed) reasons.push(`diff gate ${gate.judgement.verdict}: ${gate.judgement.message}`);
+  if (gate && !gate.proceed) {
+    const notice = gate.notice ? ` ${gate.notice}` : '';
+    reasons.push(`diff gate ${gate.judgement.verdict}: ${gate.judgement.message}${notice}`);
+  }
   return reasons;
 }
 
@@ -73,7 +80,7 @@ export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest
     environment,
     images: request.images,
   });
-  const gate = diffText === undefined ? undefined : gateFor(request, diffText);
+  const gate = diffText === undefined ? undefined : gateFor(request, diffText, environment);
   const reasons = refusalReasons(verification.checks, gate);
   const outcome = reasons.length === 0 ? 'OK' : 'REFUSED';
 

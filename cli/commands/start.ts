@@ -38,7 +38,7 @@ Options:
   --image-tag <tag>         tag of the primary container's image, e.g. stage-3f9c2ab
   --image-digest <digest>   digest of the primary container's image (sha256:...); exclusive with --image-tag
   --image <container=ref>   another container's image by tag or digest (repeatable)
-  --skip-diff-gate          let a BLOCKED diff through; needs --reason
+  --skip-diff-gate          let a BLOCKED diff (or a WARN the approval policy stops) through; needs --reason
   --reason <text>           why the diff gate is skipped (goes into the notification)
   --allow-production        required for --env production
   --redeploy                deploy an image again that was already deployed

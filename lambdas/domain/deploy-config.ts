@@ -140,6 +140,26 @@ const rolloutSchema = z
   })
   .describe('How long a rollout may take and what ends it early.');
 
+/** What a diff verdict does to a deployment in an environment, until a person can approve in the workflow. */
+const approvalSchema = z
+  .strictObject({
+    warn: z
+      .enum(['proceed', 'stop'])
+      .default('proceed')
+      .describe(
+        'A WARN diff (changes a person should review): `proceed` deploys it; `stop` ends the deployment before ' +
+          'any change, like a BLOCKED diff, until it is started again with `skipDiffGate: true` and a `reason`.',
+      ),
+    blocked: z
+      .enum(['stop'])
+      .default('stop')
+      .describe(
+        'A BLOCKED diff always stops the deployment; only `skipDiffGate` with a `reason` lets it through.',
+      ),
+  })
+  .default({ warn: 'proceed', blocked: 'stop' })
+  .describe('The approval policy: which diff verdicts need a person before this environment is changed.');
+
 const environmentSchema = z
   .strictObject({
     region: z
@@ -183,6 +203,7 @@ const environmentSchema = z
     secrets: z.array(secretSchema).default([]).describe('The secrets the task definition reads.'),
     smoke: smokeSchema,
     rollout: rolloutSchema,
+    approval: approvalSchema,
   })
   .superRefine((environment, context) => {
     const primaries = environment.containers.filter((container) => container.primary).length;
@@ -254,6 +275,7 @@ export type ContainerConfig = Readonly<z.output<typeof containerSchema>>;
 export type SecretConfig = Readonly<z.output<typeof secretSchema>>;
 export type SmokeConfig = Readonly<z.output<typeof smokeSchema>>;
 export type RolloutConfig = Readonly<z.output<typeof rolloutSchema>>;
+export type ApprovalPolicy = Readonly<z.output<typeof approvalSchema>>;
 
 /** An environment as the orchestrator uses it: its settings and its name (the key it has in the file). */
 export type EnvironmentConfig = Readonly<ParsedEnvironment> & { readonly name: string };

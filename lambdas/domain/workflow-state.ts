@@ -116,9 +116,12 @@ export interface Finding {
 /** AnalyzeDiff output: compact (lists capped, counts kept) so it fits any Step Functions payload. */
 export interface DiffGateResult {
   readonly verdict: DiffVerdict;
-  /** False when the deployment must stop here (BLOCKED or ERROR without an honoured skip). */
+  /**
+   * False when the deployment must stop here: ERROR, or BLOCKED (or WARN under the environment's
+   * approval policy `warn: "stop"`) without an honoured skip.
+   */
   readonly proceed: boolean;
-  /** True when a BLOCKED verdict was let through by skipDiffGate with a reason. */
+  /** True when a BLOCKED verdict (or a WARN the policy stops) was let through by skipDiffGate with a reason. */
   readonly skipped: boolean;
   readonly skipReason?: string;
   readonly stacks: readonly string[];

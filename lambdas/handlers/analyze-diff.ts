@@ -1,7 +1,8 @@
 /**
  * AnalyzeDiff: judges the `cdk diff` output the RunCdkDiff job wrote (an S3 object, or small inline
- * text) and returns a compact `DiffGateResult` for `$.diffGate`. `proceed` is false on ERROR and on
- * BLOCKED unless the request skips the gate with a reason; the skipped findings stay in the result.
+ * text) and returns a compact `DiffGateResult` for `$.diffGate`. `proceed` is false on ERROR, on
+ * BLOCKED, and on WARN where the environment's approval policy says `warn: "stop"`, unless the request
+ * skips the gate with a reason (never for ERROR); the skipped findings stay in the result.
  * An unreadable diff (missing object, no permission) is an ERROR verdict, not an exception, so the
  * workflow stops through NotifyBlocked with the reason; throttling surfaces as TransientAwsError.
  */
@@ -11,14 +12,18 @@ import {
   parseCdkDiff,
   toDiffGateResult,
   type DiffJudgement,
+  type GatePolicy,
   type SkipRequest,
 } from '../domain/cdk-diff';
+import { environmentNamed } from '../domain/environments';
 import type { DiffGateResult } from '../domain/workflow-state';
 import { readDiffObject } from '../aws/diff-store';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 export interface AnalyzeDiffEvent {
   readonly executionId: string;
+  /** The request's environment (`$.request.environment`): its approval policy decides whether a WARN stops. */
+  readonly environment?: string;
   readonly bucket?: string;
   readonly key?: string;
   /** The diff itself, for small diffs passed inline instead of through S3. */
@@ -64,8 +69,19 @@ export function createAnalyzeDiffHandler(
       ? { source: 'skipDiffGate', reason: event.skipReason, reasonRequired: true }
       : undefined;
 
-    const judgement = await judgeEvent(event, deps);
-    const decision = decide(judgement, skip);
+    const environment = environmentNamed(deps.environments, event.environment);
+    const policy: GatePolicy | undefined = environment
+      ? { environment: environment.name, approval: environment.approval }
+      : undefined;
+    // Fail closed: without its environment the gate cannot know whether a WARN needs a review.
+    const judgement = environment
+      ? await judgeEvent(event, deps)
+      : errorJudgement(
+          `AnalyzeDiff got no configured environment (received ${event.environment === undefined ? 'nothing' : JSON.stringify(event.environment)}), ` +
+            "so it cannot apply that environment's approval policy. The state machine must pass " +
+            '"environment.$": "$.request.environment"; check the AnalyzeDiff Parameters.',
+        );
+    const decision = decide(judgement, skip, policy);
     const result = toDiffGateResult(decision, skip);
     const summary = {
       verdict: result.verdict,
@@ -75,7 +91,7 @@ export function createAnalyzeDiffHandler(
       counts: result.counts,
     };
     if (decision.skipped)
-      logger.warn('Diff gate skipped: blocking changes let through', {
+      logger.warn('Diff gate skipped: held changes let through', {
         ...summary,
         skipReason: result.skipReason,
       });

@@ -62,6 +62,7 @@ describe('deployment state machine, before the service is changed', () => {
     expect(calls.AnalyzeDiff).toEqual([
       {
         executionId: fixtures.executionId,
+        environment: 'staging',
         bucket: fixtures.fakeSubstitutions.DiffBucketName,
         key: `diffs/${fixtures.executionName}.txt`,
         skipDiffGate: false,

@@ -11,5 +11,6 @@ export {
   toDiffGateResult,
   type DiffJudgement,
   type GateDecision,
+  type GatePolicy,
   type SkipRequest,
 } from './judge';

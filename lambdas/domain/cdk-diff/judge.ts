@@ -1,9 +1,11 @@
 /**
  * Judges a parsed `cdk diff`: every resource change becomes a finding under the rule that matches it
  * (`rules.ts`). Verdict: ERROR if the text is not a complete diff, else BLOCKED if any finding is
- * blocking, else WARN if any is a warning, else PASS. A skip lets BLOCKED through, loudly; it never
- * turns an ERROR into anything else and never drops a finding.
+ * blocking, else WARN if any is a warning, else PASS. The environment's approval policy decides
+ * whether a WARN stops. A skip lets BLOCKED (and a stopped WARN) through, loudly; it never turns an
+ * ERROR into anything else and never drops a finding.
  */
+import type { ApprovalPolicy } from '../deploy-config';
 import type { DiffGateResult, DiffVerdict, Finding } from '../workflow-state';
 import type { ParsedDiff, ResourceChange } from './model';
 import { parseCdkDiff } from './parse';
@@ -18,7 +20,7 @@ export interface DiffJudgement {
   readonly message: string;
 }
 
-/** A request to let a BLOCKED diff through: `SKIP_DIFF_GATE=true` (CLI) or `skipDiffGate` (workflow). */
+/** A request to let a BLOCKED diff (or a WARN the approval policy stops) through: `SKIP_DIFF_GATE=true` (CLI) or `skipDiffGate` (workflow). */
 export interface SkipRequest {
   /** How the skip was asked for, quoted in the warning. */
   readonly source: string;
@@ -29,7 +31,10 @@ export interface SkipRequest {
 
 export interface GateDecision {
   readonly judgement: DiffJudgement;
-  /** False when the deployment must stop: BLOCKED without an honoured skip, or ERROR. */
+  /**
+   * False when the deployment must stop: ERROR, or BLOCKED (or WARN under an approval policy with
+   * `warn: "stop"`) without an honoured skip.
+   */
   readonly proceed: boolean;
   readonly skipped: boolean;
   /** The loud warning to show when a skip was honoured, or why a skip request was refused. */
@@ -118,10 +123,41 @@ export function judgeDiffText(text: string): DiffJudgement {
   return judgeDiff(parseCdkDiff(text));
 }
 
-/** Applies a skip request (if any) to a judgement: who may proceed, and what to say about it. */
-export function decide(judgement: DiffJudgement, skip?: SkipRequest): GateDecision {
-  const stop = judgement.verdict === 'ERROR' || judgement.verdict === 'BLOCKED';
-  if (!skip) return { judgement, proceed: !stop, skipped: false };
+/**
+ * The environment whose approval policy applies, for the workflow. The CLI judges a diff for no
+ * environment, so it passes none and the default policy (WARN proceeds, BLOCKED stops) applies.
+ */
+export interface GatePolicy {
+  readonly environment: string;
+  readonly approval: ApprovalPolicy;
+}
+
+/** Why a WARN stops where the policy asks for a review, and how to go ahead today. */
+function reviewRequired(environment: string): string {
+  return (
+    `The approval policy of environment ${environment} (approval.warn: "stop") requires a person's review ` +
+    'for warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ' +
+    'again with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the ' +
+    'reason is recorded in the notification.'
+  );
+}
+
+/**
+ * Applies the environment's approval policy and a skip request (if any) to a judgement: who may
+ * proceed, and what to say about it. ERROR always stops; BLOCKED stops unless skipped with a reason;
+ * WARN stops the same way when the policy says `warn: "stop"`.
+ */
+export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: GatePolicy): GateDecision {
+  // Without a policy (the CLI) a WARN proceeds, as the default policy has it.
+  const reviewing = judgement.verdict === 'WARN' && policy?.approval.warn === 'stop' ? policy : undefined;
+  const warnStops = reviewing !== undefined;
+  const held: readonly Finding[] =
+    judgement.verdict === 'BLOCKED' ? judgement.blocking : warnStops ? judgement.warnings : [];
+  const policyNotice = reviewing ? reviewRequired(reviewing.environment) : undefined;
+  if (!skip) {
+    const proceed = judgement.verdict !== 'ERROR' && held.length === 0;
+    return { judgement, proceed, skipped: false, ...(policyNotice ? { notice: policyNotice } : {}) };
+  }
   if (judgement.verdict === 'ERROR') {
     return {
       judgement,
@@ -132,31 +168,34 @@ export function decide(judgement: DiffJudgement, skip?: SkipRequest): GateDecisi
         'Fix the diff run so the gate can read it.',
     };
   }
-  if (judgement.verdict !== 'BLOCKED') return { judgement, proceed: true, skipped: false };
+  if (held.length === 0) return { judgement, proceed: true, skipped: false };
   const reason = skip.reason?.trim();
   if (skip.reasonRequired && !reason) {
     return {
       judgement,
       proceed: false,
       skipped: false,
-      notice: `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
+      notice: [
+        ...(policyNotice ? [policyNotice] : []),
+        `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
+      ].join('\n'),
     };
   }
-  const lines = judgement.blocking
-    .slice(0, FINDINGS_CAP)
-    .map((f) => `  - ${describeFinding(f)}: ${f.reason}`);
-  if (judgement.blocking.length > FINDINGS_CAP) {
-    lines.push(
-      `  - and ${judgement.blocking.length - FINDINGS_CAP} more blocking change(s), all in the findings`,
-    );
+  const kind = warnStops ? 'warning' : 'blocking change';
+  const lines = held.slice(0, FINDINGS_CAP).map((f) => `  - ${describeFinding(f)}: ${f.reason}`);
+  if (held.length > FINDINGS_CAP) {
+    lines.push(`  - and ${held.length - FINDINGS_CAP} more ${kind}(s), all in the findings`);
   }
+  const without = reviewing
+    ? `WITHOUT the review the approval policy of environment ${reviewing.environment} requires`
+    : 'WITHOUT the gate';
   return {
     judgement,
     proceed: true,
     skipped: true,
     notice: [
       `!!! DIFF GATE SKIPPED (${skip.source})${reason ? `, reason: ${reason}` : ''}.`,
-      `!!! ${plural(judgement.blocking.length, 'blocking change')} will be deployed WITHOUT the gate:`,
+      `!!! ${plural(held.length, kind)} will be deployed ${without}:`,
       ...lines,
     ].join('\n'),
   };
@@ -171,8 +210,14 @@ export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): Di
   const dropped =
     Math.max(0, judgement.blocking.length - FINDINGS_CAP) +
     Math.max(0, judgement.warnings.length - FINDINGS_CAP);
+  // A WARN stops only under an approval policy: the reason it stopped leads, so a clipped
+  // notification line still says what the policy asks and how to go ahead.
+  const policyStop = judgement.verdict === 'WARN' && !decision.proceed;
   const parts = [judgement.message];
-  if (decision.notice) parts.push(decision.notice);
+  if (decision.notice) {
+    if (policyStop) parts.unshift(decision.notice);
+    else parts.push(decision.notice);
+  }
   if (dropped > 0)
     parts.push(`(${dropped} more finding(s) are counted but not listed here; the diff object has them all.)`);
   return {

@@ -204,6 +204,37 @@ describe('afu9-deploy start --dry-run', () => {
     expect(cli.stdout()).toContain('diff gate: BLOCKED (skipped with --skip-diff-gate)');
   });
 
+  it("refuses a production WARN as the orchestrator would: production's approval policy asks for a review", async () => {
+    // Prepare
+    givenAccount();
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        { repositoryName: 'afu9/control-center', imageDigest: newDigest, imageTags: ['prod-3f9c2ab'] },
+      ],
+    });
+    const production = [
+      '--env',
+      'production',
+      '--image-tag',
+      'prod-3f9c2ab',
+      '--allow-production',
+      '--dry-run',
+    ];
+    const cli = io();
+
+    // Act
+    const code = await start.run([...production, '--diff-file', diffFixture('multi-stack-deployed')], cli.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const out = cli.stdout();
+    expect(out).toContain('diff gate: WARN (0 blocking, 3 warnings, 1 safe)');
+    expect(out).toContain('DRY RUN REFUSED: the orchestrator would stop this deployment:');
+    expect(out).toMatch(
+      / {2}- diff gate WARN: WARN: 3 changes .* The approval policy of environment production \(approval\.warn: "stop"\) requires a person's review for warnings/,
+    );
+  });
+
   it('prints one JSON document with --json', async () => {
     givenAccount();
     const cli = io();

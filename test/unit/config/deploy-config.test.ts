@@ -50,6 +50,13 @@ describe('the deployment configuration', () => {
     expect(config.environments.production).toMatchObject({ name: 'production', requiresAllowFlag: true });
   });
 
+  it("stops a production WARN for a person's review, and lets staging's proceed", () => {
+    const { environments } = loadDeployConfig(repositoryConfigPath);
+
+    expect(environments.production?.approval).toEqual({ warn: 'stop', blocked: 'stop' });
+    expect(environments.staging?.approval).toEqual({ warn: 'proceed', blocked: 'stop' });
+  });
+
   it('writes back the document it read (environments keyed by name, without a name field)', () => {
     // Prepare
     const { $schema: _schema, ...file } = repositoryFile();
@@ -68,6 +75,7 @@ describe('the deployment configuration', () => {
     delete staging.forbiddenImageTagPrefixes;
     delete staging.requiresAllowFlag;
     delete staging.secrets;
+    delete staging.approval;
     staging.containers = [{ name: 'api', repository: 'shop/api', primary: true }];
 
     // Act
@@ -79,7 +87,37 @@ describe('the deployment configuration', () => {
       requiresAllowFlag: false,
       secrets: [],
       containers: [{ name: 'api', repository: 'shop/api', primary: true }],
+      approval: { warn: 'proceed', blocked: 'stop' },
     });
+  });
+
+  it('fills the approval policy field by field: a policy naming only warn keeps BLOCKED stopping', () => {
+    const file = repositoryFile();
+    file.environments.staging.approval = { warn: 'stop' };
+
+    const { environments } = parseDeployConfig(file, 'deploy.config.json');
+
+    expect(environments.staging?.approval).toEqual({ warn: 'stop', blocked: 'stop' });
+  });
+
+  it('GIVEN an approval policy that lets BLOCKED proceed, an unknown verdict or a misspelt warn THEN each is named with its path', () => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.production.approval = { warn: 'stop', blocked: 'proceed' };
+    file.environments.staging.approval = { warn: 'approve', error: 'proceed' };
+
+    // Act
+    const problems = problemsOf(file);
+
+    // Assess
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'environments.production.approval.blocked: expected one of "stop", received "proceed"',
+        'environments.staging.approval.warn: expected one of "proceed", "stop", received "approve"',
+        'environments.staging.approval: unknown key "error"; remove or rename it',
+      ]),
+    );
+    expect(problems).toHaveLength(3);
   });
 
   it('GIVEN a smoke base URL that is not https THEN it names the path, what is expected and what it got', () => {

@@ -13,6 +13,7 @@ const s3 = mockClient(S3Client);
 
 const location = {
   executionId: 'arn:aws:states:eu-central-1:123456789012:execution:afu9-deploy:stage-9d1e0f4-1',
+  environment: 'staging',
   bucket: 'afu9-diffs',
   key: 'diffs/stage-9d1e0f4-1.txt',
 };
@@ -65,13 +66,69 @@ describe('analyze-diff handler', () => {
     ).toBe(true);
   });
 
-  it('proceeds on WARN with the warnings listed', async () => {
+  it('proceeds on a staging WARN with the warnings listed: staging lets warnings proceed', async () => {
     s3.on(GetObjectCommand).resolves(objectBody(readFixture('multi-stack-deployed')));
 
     const { result } = await analyze();
 
     expect(result).toMatchObject({ verdict: 'WARN', proceed: true, skipped: false });
     expect(result.warnings.map((f) => f.rule)).toContain('security-group-rules-changed');
+  });
+
+  it("stops a production WARN: production's approval policy asks for a person's review of warnings", async () => {
+    // Prepare
+    s3.on(GetObjectCommand).resolves(objectBody(readFixture('multi-stack-deployed')));
+
+    // Act
+    const { result, deps } = await analyze({ environment: 'production' });
+
+    // Assess
+    expect(result).toMatchObject({ verdict: 'WARN', proceed: false, skipped: false });
+    expect(result.counts.warnings).toBe(3);
+    expect(result.message).toContain(
+      'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for warnings',
+    );
+    expect(result.message).toContain('start the deployment again with skipDiffGate: true and a reason');
+    expect(deps.logLines.some((l) => l.includes('Diff gate stopped the deployment'))).toBe(true);
+  });
+
+  it('lets a production WARN through a skip with a reason, keeping the warnings and the reason', async () => {
+    s3.on(GetObjectCommand).resolves(objectBody(readFixture('multi-stack-deployed')));
+
+    const { result, deps } = await analyze({
+      environment: 'production',
+      skipDiffGate: true,
+      skipReason: 'CHG-7: security group rules reviewed by jane.doe',
+    });
+
+    expect(result).toMatchObject({
+      verdict: 'WARN',
+      proceed: true,
+      skipped: true,
+      skipReason: 'CHG-7: security group rules reviewed by jane.doe',
+      counts: { blocking: 0, warnings: 3, safe: 1 },
+    });
+    expect(result.message).toContain('DIFF GATE SKIPPED (skipDiffGate)');
+    expect(deps.logLines.some((l) => l.includes('Diff gate skipped'))).toBe(true);
+  });
+
+  it.each([
+    ['no environment', {}],
+    ['an environment the configuration does not have', { environment: 'qa' }],
+  ])('stops with an ERROR when the event names %s: no policy, no proceeding', async (_, environment) => {
+    s3.on(GetObjectCommand).resolves(objectBody(readFixture('ecs-new-image')));
+
+    const result = await createAnalyzeDiffHandler(testDeps())({
+      executionId: location.executionId,
+      bucket: location.bucket,
+      key: location.key,
+      ...environment,
+    });
+
+    expect(result).toMatchObject({ verdict: 'ERROR', proceed: false, skipped: false });
+    expect(result.message).toContain('AnalyzeDiff got no configured environment');
+    expect(result.message).toContain('"environment.$": "$.request.environment"');
+    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 0);
   });
 
   it('stops on BLOCKED and names the blocking findings', async () => {

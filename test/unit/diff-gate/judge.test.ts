@@ -1,8 +1,10 @@
 import {
   decide,
+  describeFinding,
   FINDINGS_CAP,
   judgeDiffText,
   toDiffGateResult,
+  type GatePolicy,
   type SkipRequest,
 } from '../../../lambdas/domain/cdk-diff';
 import { buildLargeDiff } from '../../../bench/diff-gate';
@@ -95,6 +97,97 @@ describe('decide', () => {
       proceed: true,
       skipped: false,
     });
+  });
+});
+
+describe('decide under an approval policy', () => {
+  const policies = {
+    stop: { environment: 'production', approval: { warn: 'stop', blocked: 'stop' } },
+    proceed: { environment: 'staging', approval: { warn: 'proceed', blocked: 'stop' } },
+  } as const satisfies Record<string, GatePolicy>;
+  const reviewWarnings = policies.stop;
+  const warningsProceed = policies.proceed;
+  const diffs = {
+    PASS: 'ecs-new-image',
+    WARN: 'multi-stack-deployed',
+    BLOCKED: 'ecs-service-replace',
+    ERROR: 'error-synth-failure',
+  } as const;
+
+  it.each([
+    ['PASS', 'proceed', true],
+    ['WARN', 'proceed', true],
+    ['BLOCKED', 'proceed', false],
+    ['ERROR', 'proceed', false],
+    ['PASS', 'stop', true],
+    ['WARN', 'stop', false],
+    ['BLOCKED', 'stop', false],
+    ['ERROR', 'stop', false],
+  ] as const)('decides a %s diff under warn: "%s" → proceed %s', (verdict, warn, proceed) => {
+    const decision = decide(judgeDiffText(readFixture(diffs[verdict])), undefined, policies[warn]);
+
+    expect(decision.judgement.verdict).toBe(verdict);
+    expect(decision).toMatchObject({ proceed, skipped: false });
+  });
+
+  it('stops a WARN where warnings need a review, saying so and how to go ahead today', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), undefined, reviewWarnings);
+
+    expect(decision.notice).toBe(
+      'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for ' +
+        'warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment again ' +
+        'with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the reason is ' +
+        'recorded in the notification.',
+    );
+    // The reason it stopped leads: a notification clips the message, never its start.
+    expect(toDiffGateResult(decision).message).toMatch(
+      /^The approval policy of environment production .*\nWARN: 3 changes in 3 stacks/s,
+    );
+  });
+
+  it('lets a stopped WARN through a skip with a reason, loudly naming every warning', () => {
+    const decision = decide(
+      judgeDiffText(readFixture(diffs.WARN)),
+      workflowSkip('CHG-7: IAM change reviewed by jane.doe'),
+      reviewWarnings,
+    );
+
+    expect(decision).toMatchObject({ proceed: true, skipped: true });
+    expect(decision.notice).toContain(
+      'DIFF GATE SKIPPED (skipDiffGate), reason: CHG-7: IAM change reviewed by jane.doe',
+    );
+    expect(decision.notice).toContain(
+      `will be deployed WITHOUT the review the approval policy of environment production requires:`,
+    );
+    for (const warning of decision.judgement.warnings) {
+      expect(decision.notice).toContain(`  - ${describeFinding(warning)}: ${warning.reason}`);
+    }
+    expect(toDiffGateResult(decision, workflowSkip('CHG-7: IAM change reviewed by jane.doe'))).toMatchObject({
+      verdict: 'WARN',
+      proceed: true,
+      skipped: true,
+      skipReason: 'CHG-7: IAM change reviewed by jane.doe',
+    });
+  });
+
+  it('refuses to skip a stopped WARN without a reason, and still says what the policy asks', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), workflowSkip(''), reviewWarnings);
+
+    expect(decision).toMatchObject({ proceed: false, skipped: false });
+    expect(decision.notice).toMatch(/requires a person's review for warnings/);
+    expect(decision.notice).toMatch(/skipDiffGate was ignored: a skip needs a reason/);
+  });
+
+  it('never lets a skip turn an ERROR into anything else, whatever the policy', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.ERROR)), workflowSkip('urgent'), reviewWarnings);
+
+    expect(decision).toMatchObject({ proceed: false, skipped: false });
+  });
+
+  it('does not mark a WARN skipped where warnings proceed anyway', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), workflowSkip('x'), warningsProceed);
+
+    expect(decision).toEqual({ judgement: decision.judgement, proceed: true, skipped: false });
   });
 });
 
