@@ -361,7 +361,7 @@ function diffGateLines(state: State): string[] {
     if (diffGate.skipped) {
       lines.push(
         `  SKIPPED on request, reason: ${clip(diffGate.skipReason ?? request?.skipReason ?? 'none given')}. ` +
-          'These blocking findings were let through:',
+          `These ${diffGate.verdict === 'WARN' ? 'warnings, which the approval policy holds for review,' : 'blocking findings'} were let through:`,
       );
     }
     lines.push(...listed(diffGate.blocking, (f) => findingLine('BLOCKING', f), counts.blocking));

@@ -132,6 +132,29 @@ describe('composeNotification', () => {
     expect(notification.message).toContain('  BLOCKING AWS::ECS::Service ServiceD69D759B');
   });
 
+  it('names what a skip let through as warnings when the approval policy held a WARN for review', () => {
+    // Prepare
+    const request = { ...requestFrom('ecr-push.json'), skipDiffGate: true, skipReason: 'reviewed in CHG-88' };
+    const diffGate = {
+      ...blockedDiffGate,
+      verdict: 'WARN',
+      counts: { ...blockedDiffGate.counts, blocking: 0 },
+      blocking: [],
+      proceed: true,
+      skipped: true,
+      skipReason: 'reviewed in CHG-88',
+    };
+
+    // Act
+    const notification = compose(Outcome.succeeded, { ...succeededState(), request, diffGate });
+
+    // Assess
+    expect(notification.message).toContain(
+      '  SKIPPED on request, reason: reviewed in CHG-88. These warnings, which the approval policy holds for review, were let through:',
+    );
+    expect(notification.message).not.toContain('blocking findings were let through');
+  });
+
   it('notes a requested skip even when the gate has not run', () => {
     // Prepare
     const request = { ...requestFrom('ecr-push.json'), skipDiffGate: true, skipReason: 'INC-231 hotfix' };
