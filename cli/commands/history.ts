@@ -69,7 +69,7 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
     ...configFlags,
     ...awsFlags,
   });
-  const environment = environmentFlag(values.env, configFlag(values.config)).name;
+  const { name: environment, region } = environmentFlag(values.env, configFlag(values.config));
   const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new UsageError(`--limit takes a whole number from 1 to ${MAX_LIMIT}. Received: ${values.limit}`);
@@ -83,7 +83,8 @@ function parseOptions(argv: readonly string[]): HistoryOptions {
     limit,
     json: values.json === true,
     ...(values.table !== undefined && { table: values.table }),
-    ...(values.region !== undefined && { region: values.region }),
+    // Without --region, the region the environment (and so the orchestrator's table) lives in.
+    region: values.region ?? region,
     ...(values.profile !== undefined && { profile: values.profile }),
   };
 }

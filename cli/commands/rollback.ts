@@ -44,10 +44,11 @@ function parseRollbackFlags(argv: readonly string[]) {
     ...awsFlags,
   });
   const config = configFlag(values.config);
-  const environment = environmentFlag(values.env, config).name;
+  const { name: environment, region } = environmentFlag(values.env, config);
   if (!values.reason?.trim())
     throw new UsageError('--reason "<why>" is required: it goes into the notification.');
-  return { ...values, environment, config };
+  // Without --region, the region the environment (and so the orchestrator) lives in.
+  return { ...values, environment, config, region: values.region ?? region };
 }
 
 export function createRollbackCommand(deps: CliAwsDeps): CliCommand {

@@ -92,7 +92,7 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     ...awsFlags,
   });
   const config = configFlag(values.config);
-  const environment = environmentFlag(values.env, config).name;
+  const { name: environment, region } = environmentFlag(values.env, config);
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
@@ -123,7 +123,8 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     ...(values.redeploy && { redeploy: true }),
     requestedBy: values['requested-by'] ?? env.USER ?? 'afu9-deploy',
   };
-  return { input, values, config };
+  // Without --region, the region the environment (and so the orchestrator) lives in.
+  return { input, values: { ...values, region: values.region ?? region }, config };
 }
 
 export interface StartOptions {

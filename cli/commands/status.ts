@@ -1,18 +1,20 @@
 /** `afu9-deploy status <execution>`: where a real deployment is, and how it ended. */
 import { describeExecution, executionArnFor, historySince } from '../../lambdas/aws/step-functions';
-import { awsFlags, awsFlagsUsage, parseFlags } from '../args';
+import { awsFlags, awsFlagsUsage, configFlag, configFlagUsage, configFlags, parseFlags } from '../args';
 import { awsTargetFrom, realAwsDeps, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
 import { exitCodeFor, timelineOf } from '../execution-progress';
 
-const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--profile <p>] [--region <r>]
+const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--config <path>] [--profile <p>] [--region <r>]
 
 Shows one execution of the orchestrator: its status and every state it went through, in the
 rehearsal's timeline format. A name (as printed by \`afu9-deploy start\`) is turned into an ARN with
 the state machine ARN.
 
 Options:
+${configFlagUsage}
+                            (its region is where the orchestrator runs, unless --region says otherwise)
 ${awsFlagsUsage}
 
 Exit codes: 0 succeeded, 1 failed / timed out / aborted, 2 usage error, 3 AWS unreachable or
@@ -27,17 +29,26 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
     summary: 'show a real deployment execution: status and the states it went through',
     usage,
     async run(argv, io) {
-      let values: { json?: boolean; region?: string; profile?: string; 'state-machine-arn'?: string };
+      let values: {
+        json?: boolean;
+        region?: string;
+        profile?: string;
+        config?: string;
+        'state-machine-arn'?: string;
+      };
       let positionals: string[];
       try {
         ({ values, positionals } = parseFlags(
           argv,
-          { json: { type: 'boolean' }, 'state-machine-arn': { type: 'string' }, ...awsFlags },
+          { json: { type: 'boolean' }, 'state-machine-arn': { type: 'string' }, ...configFlags, ...awsFlags },
           { allowPositionals: true },
         ));
         if (positionals.length !== 1) {
           throw new UsageError('name exactly one execution (its ARN or its name).');
         }
+        // Every environment of a configuration shares one region: the orchestrator's.
+        const [configured] = Object.values(configFlag(values.config).environments);
+        values = { ...values, region: values.region ?? configured?.region };
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         io.stderr(`afu9-deploy status: ${error.message}\n\n${usage}\n`);

@@ -89,7 +89,8 @@ function parse(argv: readonly string[]) {
       'Give either --image-tag or --image-digest, not both: they could name different images.',
     );
   }
-  return { ...values, environment };
+  // Without --region, the region the environment lives in: where its secrets and images are.
+  return { ...values, environment, region: values.region ?? environment.region };
 }
 
 export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {

@@ -11,11 +11,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { realAwsDeps, type CliAwsDeps } from '../../../cli/aws-context';
+import { realAwsDeps, type AwsTarget, type CliAwsDeps } from '../../../cli/aws-context';
 import type { CliIo } from '../../../cli/command';
 import { createHistoryCommand } from '../../../cli/commands/history';
 import { createRollbackCommand } from '../../../cli/commands/rollback';
 import { createStartCommand } from '../../../cli/commands/start';
+import { createStatusCommand } from '../../../cli/commands/status';
 import { createVerifySecretsCommand } from '../../../cli/commands/verify-secrets';
 import { main } from '../../../cli/main';
 
@@ -155,5 +156,61 @@ describe('--config', () => {
     expect(listed.find((scenario) => scenario.name === 'secret-missing')?.summary).toBe(
       'the secret shop/db is scheduled for deletion: refused before the service is touched',
     );
+  });
+});
+
+describe('the region, with --config', () => {
+  function recordingDeps(targets: AwsTarget[]): CliAwsDeps {
+    return {
+      ...deps,
+      clients: (target) => {
+        targets.push(target);
+        return realAwsDeps.clients(target);
+      },
+      cloudFormation: (target) => {
+        targets.push(target);
+        return realAwsDeps.cloudFormation(target);
+      },
+    };
+  }
+
+  beforeEach(() => {
+    ecs.onAnyCommand().rejects(Object.assign(new Error('not here'), { name: 'ClusterNotFoundException' }));
+    sfn.onAnyCommand().rejects(Object.assign(new Error('not here'), { name: 'ExecutionDoesNotExist' }));
+  });
+
+  it.each([
+    ['verify-secrets', (d: CliAwsDeps) => createVerifySecretsCommand(d), ['--env', 'staging']],
+    ['history', (d: CliAwsDeps) => createHistoryCommand(d), ['--env', 'staging', '--table', 'deployments']],
+    ['status', (d: CliAwsDeps) => createStatusCommand(d), ['staging-rc-3f9c2ab']],
+  ] as const)(
+    '%s talks to the region the configured environments live in, not a default one',
+    async (_name, command, args) => {
+      // Prepare
+      const targets: AwsTarget[] = [];
+
+      // Act
+      // The mocked account has nothing: each command fails after its first call, which is all this needs.
+      await command(recordingDeps(targets))
+        .run(['--config', shopConfig, ...args], io().io)
+        .catch(() => undefined);
+
+      // Assess
+      expect(targets.length).toBeGreaterThan(0);
+      expect(new Set(targets.map((target) => target.region))).toEqual(new Set(['eu-west-1']));
+    },
+  );
+
+  it('--region still wins over the configured region', async () => {
+    // Prepare
+    const targets: AwsTarget[] = [];
+
+    // Act
+    await createVerifySecretsCommand(recordingDeps(targets))
+      .run(['--config', shopConfig, '--env', 'staging', '--region', 'us-east-1'], io().io)
+      .catch(() => undefined);
+
+    // Assess
+    expect(new Set(targets.map((target) => target.region))).toEqual(new Set(['us-east-1']));
   });
 });
