@@ -182,6 +182,8 @@ async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknow
       );
       return event;
     }
+    // Notify publishes the images of the revision the state names as live: it must exist here.
+    case 'notify':
     case 'rollback': {
       const deployed = deployNewRevision(sandbox, job.startInput.imageTag);
       const state = event.state as Json;
