@@ -16,6 +16,7 @@ import * as s3 from '@aws-sdk/client-s3';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
+import * as ssm from '@aws-sdk/client-ssm';
 import * as dynamodb from '@aws-sdk/lib-dynamodb';
 import { loadDeployConfig } from '../infra/deploy-config-file';
 import type { AwsClients } from '../lambdas/aws/clients';
@@ -62,6 +63,7 @@ const namespaces: Readonly<Record<keyof AwsClients, CommandNamespace>> = {
   sfn,
   sns,
   dynamodb,
+  ssm,
 };
 
 function operationName(schema: unknown): string | undefined {
@@ -180,6 +182,8 @@ async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknow
       );
       return event;
     }
+    // Notify publishes the images of the revision the state names as live: it must exist here.
+    case 'notify':
     case 'rollback': {
       const deployed = deployNewRevision(sandbox, job.startInput.imageTag);
       const state = event.state as Json;

@@ -49,6 +49,29 @@ export interface DiffBuildProps {
 }
 
 /**
+ * The context the diff build gives the infrastructure app, so `cdk diff` shows the change CDK would
+ * make with the images being released (the app reads them instead of the SSM image parameters).
+ */
+export const DiffContextKeys = {
+  /** The primary image's tag (the deployment's version), as before. */
+  imageTag: 'imageTag',
+  /** JSON: container → `<repository>@sha256:<hex>` of every image of the release pinned by digest. */
+  images: 'images',
+} as const;
+
+/**
+ * The release's images (RELEASE_IMAGES, the request's image list as the state machine sends it) as
+ * the `images` context: only images pinned by digest (one the orchestrator could not pin is refused
+ * by VerifySecrets later, and the app falls back to the live image parameter for it). Single-quote
+ * free, as it runs inside `node -e '...'`.
+ */
+const RELEASE_IMAGES_TO_CONTEXT =
+  'const pinned = {}; ' +
+  'for (const image of JSON.parse(process.env.RELEASE_IMAGES)) ' +
+  'if (image.digest) pinned[image.container] = image.repository + "@" + image.digest; ' +
+  'process.stdout.write(JSON.stringify(pinned));';
+
+/**
  * Runs the diff, keeps its exit code, and uploads the text whatever happened: a failed synth prints
  * an error instead of a diff, and the gate judges that text as ERROR (never PASS). The build itself
  * fails only when the text cannot be stored, so the workflow never judges a stale object.
@@ -77,8 +100,10 @@ function diffBuildSpec(): codebuild.BuildSpec {
           [
             ': "${STACK_NAME:?STACK_NAME is set by the state machine}"',
             ': "${IMAGE_TAG:?IMAGE_TAG is set by the state machine}"',
+            ': "${RELEASE_IMAGES:?RELEASE_IMAGES is set by the state machine}"',
             ': "${DIFF_OBJECT_KEY:?DIFF_OBJECT_KEY is set by the state machine}"',
-            'npx --no-install cdk diff "$STACK_NAME" -c imageTag="$IMAGE_TAG" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
+            `IMAGES_CONTEXT=$(node -e '${RELEASE_IMAGES_TO_CONTEXT}') || { echo "RELEASE_IMAGES is not the image list the state machine sends: $RELEASE_IMAGES"; exit 1; }`,
+            `npx --no-install cdk diff "$STACK_NAME" -c ${DiffContextKeys.imageTag}="$IMAGE_TAG" -c ${DiffContextKeys.images}="$IMAGES_CONTEXT" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt`,
             'CDK_DIFF_EXIT_CODE=${PIPESTATUS[0]}',
             'echo "cdk diff exited with $CDK_DIFF_EXIT_CODE"',
             'aws s3 cp cdk-diff.txt "s3://$DIFF_BUCKET/$DIFF_OBJECT_KEY" --content-type "text/plain; charset=utf-8" --metadata "cdk-diff-exit-code=$CDK_DIFF_EXIT_CODE"',

@@ -15,6 +15,7 @@ import { HandlerName, type HandlerFunctions } from './handler-functions';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
 import {
   clusterArns,
+  imageParameterArns,
   rdsManagedSecretArns,
   repositoryArns,
   secretArns,
@@ -218,10 +219,29 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   props.table.grant(rollback, 'dynamodb:GetItem', 'dynamodb:Query');
 
   // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.
-  props.table.grant(fn(HandlerName.notify), ...ledgerItemActions);
-  props.topic.grantPublish(fn(HandlerName.notify));
+  const notify = fn(HandlerName.notify);
+  props.table.grant(notify, ...ledgerItemActions);
+  // It then publishes the live revision's images as the environment's SSM parameters (the ECS stack
+  // reads them): the revision's containers, the digest of an image it names by tag, and the writes.
+  notify.addToRolePolicy(allow(['ssm:PutParameter'], imageParameterArns(stack, props.environments)));
+  notify.addToRolePolicy(allow(['ecs:DescribeTaskDefinition'], ['*']));
+  notify.addToRolePolicy(allow(['ecr:DescribeImages'], repositoryArns(stack, props.environments)));
+  acknowledgeWildcardResource(
+    notify.role!,
+    '*',
+    'ECS DescribeTaskDefinition has no resource-level permissions (it reads which images the live revision runs).',
+  );
+  for (const arn of imageParameterArns(stack, props.environments)) {
+    acknowledgeWildcardResource(
+      notify.role!,
+      arn,
+      "One parameter per container of the environment's task definition (`<container>/image`), written only " +
+        "after a verified deployment or a completed rollback; nothing outside the environment's path.",
+    );
+  }
+  props.topic.grantPublish(notify);
   acknowledgeWildcardAction(
-    fn(HandlerName.notify).role!,
+    notify.role!,
     'kms:GenerateDataKey*',
     'Publishing to the KMS-encrypted topic needs a data key from the topic key; the grant is on that one key.',
   );

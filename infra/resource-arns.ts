@@ -5,6 +5,7 @@
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
+import { imageParameterPath } from '../lambdas/domain/image-parameters';
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
@@ -19,6 +20,23 @@ export function serviceArns(stack: Stack, environments: readonly EnvironmentConf
         region: env.region,
         resource: 'service',
         resourceName: `${env.clusterName}/${env.serviceName}`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The SSM parameters each environment's live images are published as: everything below
+ * `<prefix>/<environment>/` (the ARN drops the name's leading slash).
+ */
+export function imageParameterArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.map((env) =>
+      stack.formatArn({
+        service: 'ssm',
+        region: env.region,
+        resource: 'parameter',
+        resourceName: `${imageParameterPath(env.imageParameterPrefix, env.name).replace(/^\//, '')}*`,
       }),
     ),
   );

@@ -26,6 +26,7 @@ import {
   type SimulationDocument,
   type SimulationRun,
 } from './run/result';
+import { imageParametersOf, imagesServedBy } from './run/images-after';
 import { Simulation } from './run/simulation';
 import type { TaskFaults } from './run/task-faults';
 import type { Scenario } from './scenarios';
@@ -131,10 +132,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     });
     const taskDefinitionAfter = taskDefinitionOf(sandbox, env);
+    const images = {
+      imagesAfter: await imagesServedBy(account, env.name),
+      imageParameters: imageParametersOf(account),
+    };
     return {
       document: buildDocument(scenario.name, simulation, sandbox, startedAt.getTime(), {
         taskDefinitionBefore,
         taskDefinitionAfter,
+        ...images,
       }),
       definition: simulation.definition,
       executions: simulation.executions,
@@ -162,7 +168,10 @@ function buildDocument(
   simulation: Simulation,
   sandbox: SandboxAccount,
   startMs: number,
-  taskDefinitions: { taskDefinitionBefore: string | null; taskDefinitionAfter: string | null },
+  end: Pick<
+    SimulationDocument,
+    'taskDefinitionBefore' | 'taskDefinitionAfter' | 'imagesAfter' | 'imageParameters'
+  >,
 ): SimulationDocument {
   const main = simulation.executions[0];
   // A start Step Functions refused ran nothing, and the person's request failed.
@@ -174,9 +183,9 @@ function buildDocument(
     status: status === 'RUNNING' ? 'FAILED' : status,
     outcome: outcome === 'running' ? 'failed' : outcome,
     rolledBack: outcome === 'rolled-back',
-    taskDefinitionBefore: taskDefinitions.taskDefinitionBefore,
+    taskDefinitionBefore: end.taskDefinitionBefore,
     taskDefinitionDeployed: main ? deployedTaskDefinition(main) : null,
-    taskDefinitionAfter: taskDefinitions.taskDefinitionAfter,
+    taskDefinitionAfter: end.taskDefinitionAfter,
     states: main ? stateEntries(main) : [],
     notifications: sandbox.account.published.map((message) => ({
       subject: message.subject ?? '',
@@ -197,5 +206,7 @@ function buildDocument(
           ],
     ),
     alarms: simulation.cloudwatch.statuses(),
+    imagesAfter: end.imagesAfter,
+    imageParameters: end.imageParameters,
   };
 }

@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Only `send` is used, so a simulated account can stand in for a real client. */
@@ -24,6 +25,7 @@ export interface AwsClients {
   readonly sns: SendOnly<SNSClient>;
   readonly s3: SendOnly<S3Client>;
   readonly sfn: SendOnly<SFNClient>;
+  readonly ssm: SendOnly<SSMClient>;
   readonly dynamodb: SendOnly<DynamoDBDocumentClient>;
 }
 
@@ -52,6 +54,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     sns: new SNSClient(config),
     s3: new S3Client(config),
     sfn: new SFNClient(config),
+    ssm: new SSMClient(config),
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
       marshallOptions: { removeUndefinedValues: true },
     }),

@@ -7,6 +7,7 @@
  * Pure: parsing text, never reading a file.
  */
 import { z } from 'zod';
+import { DEFAULT_IMAGE_PARAMETER_PREFIX, imageParameterPrefixProblem } from './image-parameters';
 import { BodyExpectation } from './smoke';
 
 /** Environment names are data: lower case, digits and dashes, starting with a letter. */
@@ -182,6 +183,18 @@ const environmentSchema = z
       .string()
       .regex(STACK_NAME, 'expected a CloudFormation stack name: a letter, then letters, digits and -')
       .describe('The CDK stack whose `cdk diff` the diff gate judges.'),
+    imageParameterPrefix: z
+      .string()
+      .default(DEFAULT_IMAGE_PARAMETER_PREFIX)
+      .superRefine((prefix, context) => {
+        const problem = imageParameterPrefixProblem(prefix);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
+      .describe(
+        'SSM path under which each verified image is published, one String parameter per container: ' +
+          '`<prefix>/<environment>/<container>/image` = `<repository>@sha256:<hex>`. The ECS stack reads them, ' +
+          'so a `cdk deploy` keeps the images the orchestrator verified.',
+      ),
     imageTagPrefix: z
       .string()
       .min(1)

@@ -9,10 +9,17 @@
  * that fails does not hold the message back; once the message is out, the step fails with
  * NotificationFailed (not retried, so the message is not sent twice) and the notify function's error
  * alarm tells an operator that the ledger missed an outcome.
+ *
+ * Once the ledger knows what is live (a verified deployment or a completed rollback), the image of
+ * every container of that revision is published as its SSM parameter, so a later `cdk deploy` of the
+ * ECS stack keeps what runs. A parameter that could not be written is named in the message, and the
+ * step then fails the same way (NotificationFailed, the notify error alarm): the outcome still goes out.
  */
+import { publishImageParameters } from '../aws/image-parameters';
 import { finishDeploymentRecord, getLive, ledgerTable, releaseServiceLock, setLive } from '../aws/ledger';
 import { publishNotification } from '../aws/notifier';
 import { describeAwsError } from '../domain/aws-error-kind';
+import { environmentNamed } from '../domain/environments';
 import { NotificationFailed } from '../domain/errors';
 import { deploymentIdOf, ledgerEnding, type LedgerEnding } from '../domain/ledger';
 import { composeNotification } from '../domain/notification';
@@ -77,6 +84,50 @@ async function recordEnding(deps: HandlerDeps, executionId: string, ending: Ledg
   return failures;
 }
 
+function ledgerProblem(
+  deps: HandlerDeps,
+  ledgerFailures: readonly string[],
+  environment: string | undefined,
+): string {
+  return (
+    `the deployment ledger in table ${deps.settings.tableName} was not updated: ${ledgerFailures.join('; ')}. ` +
+    'Check the notify function role (dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the table) and ' +
+    `\`afu9-deploy history --env ${environment ?? '<env>'}\`; a lock left behind is taken over by the next ` +
+    'deployment once this execution has ended.'
+  );
+}
+
+/**
+ * Publishes the live revision's images as the environment's SSM parameters; returns what failed. The
+ * SDK client already retried throttling and 5xx, so what is left needs an operator.
+ */
+async function publishLiveImages(
+  deps: HandlerDeps,
+  environment: string,
+  live: NonNullable<LedgerEnding['live']>,
+): Promise<readonly string[]> {
+  const config = environmentNamed(deps.environments, environment);
+  if (!config) return [];
+  const { published, failures } = await publishImageParameters(deps.clients, {
+    prefix: config.imageParameterPrefix,
+    environment,
+    taskDefinitionArn: live.taskDefinitionArn,
+  });
+  deps.logger.info('Image parameters published', { taskDefinitionArn: live.taskDefinitionArn, published });
+  for (const failure of failures) deps.logger.error(`Image parameter not published: ${failure}`);
+  return failures;
+}
+
+/** Why the SSM image parameters may not point at what runs, and what to do. */
+function parameterWarning(failures: readonly string[]): string {
+  return (
+    `the image parameters were NOT all published: ${failures.join('; ')}. Until they are, a \`cdk deploy\` of the ` +
+    'ECS stack may put back older images for these containers. Check the notify function role (ssm:PutParameter ' +
+    "on the environment's image parameters, ecs:DescribeTaskDefinition, ecr:DescribeImages), then write the " +
+    'parameters by hand (`aws ssm put-parameter --overwrite`) or redeploy the live image.'
+  );
+}
+
 export function createNotifyHandler(deps: HandlerDeps) {
   return async (event: NotifyEvent): Promise<NotificationResult> => {
     deps.logger.resetKeys();
@@ -89,6 +140,9 @@ export function createNotifyHandler(deps: HandlerDeps) {
       now,
     });
     const ledgerFailures = ending ? await recordEnding(deps, event.executionId, ending) : [];
+    const parameterFailures = ending?.live
+      ? await publishLiveImages(deps, ending.environment, ending.live)
+      : [];
 
     const notification = composeNotification({
       outcome: event.outcome,
@@ -99,20 +153,27 @@ export function createNotifyHandler(deps: HandlerDeps) {
       region: deps.settings.region,
       knownEnvironments: Object.keys(deps.environments),
     });
-    const messageId = await publishNotification(deps.clients, deps.settings.topicArn, notification);
+    const sent =
+      parameterFailures.length === 0
+        ? notification
+        : {
+            ...notification,
+            message: `${notification.message}\n\nWarning: ${parameterWarning(parameterFailures)}`,
+          };
+    const messageId = await publishNotification(deps.clients, deps.settings.topicArn, sent);
     deps.logger.info('Notification published', {
       outcome: event.outcome,
       environment: notification.attributes.environment,
       subject: notification.subject,
       messageId,
     });
-    if (ledgerFailures.length > 0) {
+    const problems = [
+      ...(ledgerFailures.length > 0 ? [ledgerProblem(deps, ledgerFailures, ending?.environment)] : []),
+      ...(parameterFailures.length > 0 ? [parameterWarning(parameterFailures)] : []),
+    ];
+    if (problems.length > 0) {
       throw new NotificationFailed(
-        `The "${event.outcome}" notification was published (message ${messageId}), but the deployment ledger in ` +
-          `table ${deps.settings.tableName} was not updated: ${ledgerFailures.join('; ')}. ` +
-          'Check the notify function role (dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the table) and ' +
-          `\`afu9-deploy history --env ${ending?.environment ?? '<env>'}\`; a lock left behind is taken over by the next ` +
-          'deployment once this execution has ended.',
+        `The "${event.outcome}" notification was published (message ${messageId}), but ${problems.join(' And ')}`,
       );
     }
     return { messageId, subject: notification.subject };

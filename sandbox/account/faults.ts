@@ -5,7 +5,7 @@
  */
 import type { BusEvent } from './simulated-account';
 
-export type SimulatedService = 'ecs' | 'ecr' | 'secretsManager' | 'sns' | 's3' | 'sfn' | 'dynamodb';
+export type SimulatedService = 'ecs' | 'ecr' | 'secretsManager' | 'sns' | 's3' | 'sfn' | 'dynamodb' | 'ssm';
 
 export interface ApiFault {
   readonly service: SimulatedService;

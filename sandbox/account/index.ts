@@ -1,5 +1,5 @@
 /**
- * `createSimulatedAccount`: one simulated AWS account (ECS, ECR, Secrets Manager, SNS, S3, Step
+ * `createSimulatedAccount`: one simulated AWS account (ECS, ECR, Secrets Manager, SNS, S3, SSM, Step
  * Functions task tokens, DynamoDB, EventBridge) on one virtual clock, seeded from the deployment
  * configuration's environments, with SDK-shaped clients for the real handlers and a live local service for smoke tests.
  */
@@ -21,6 +21,7 @@ import { SimulatedSecretsManager, type SecretCondition } from './secrets-manager
 import { SimulatedSfn } from './sfn';
 import type { RevisionBehaviour, SimulatedAccount } from './simulated-account';
 import { SimulatedSns } from './sns';
+import { SimulatedSsm } from './ssm';
 import { VirtualClock } from './virtual-clock';
 
 export interface SimulatedAccountOptions {
@@ -91,6 +92,7 @@ export async function createSimulatedAccount(
   );
   const s3 = new SimulatedS3(options.buckets ?? ['afu9-deploy-diffs'], clock, faults);
   const sfn = new SimulatedSfn(ids, clock, faults);
+  const ssm = new SimulatedSsm(account, clock, faults);
   const dynamodb = new SimulatedDynamoDb(
     faults,
     options.tables ?? [{ name: 'afu9-deployments', partitionKey: 'pk', sortKey: 'sk' }],
@@ -121,6 +123,7 @@ export async function createSimulatedAccount(
     s3: s3.client,
     sfn: sfn.client,
     dynamodb: dynamodb.client,
+    ssm: ssm.client,
   };
 
   return {
@@ -136,6 +139,7 @@ export async function createSimulatedAccount(
       s3: asClient(clients.s3),
       sfn: asClient(clients.sfn),
       dynamodb: asClient(clients.dynamodb),
+      ssm: asClient(clients.ssm),
     } satisfies AwsClients,
     supportedCommands: {
       ecs: clients.ecs.supportedCommands,
@@ -145,6 +149,7 @@ export async function createSimulatedAccount(
       s3: clients.s3.supportedCommands,
       sfn: clients.sfn.supportedCommands,
       dynamodb: clients.dynamodb.supportedCommands,
+      ssm: clients.ssm.supportedCommands,
     },
     bus,
     published: sns.published,
@@ -195,6 +200,7 @@ export async function createSimulatedAccount(
       executionExists: (executionArn) => sfn.executionExists(executionArn),
     },
     dynamodb: { items: (tableName) => dynamodb.items(tableName) },
+    ssm: { parameters: () => ssm.all() },
     close: async () => {
       clock.clear();
       await liveService.close();

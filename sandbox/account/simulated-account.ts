@@ -1,6 +1,6 @@
 /**
  * The surface of the simulated AWS account that the sandbox runner drives. Implemented in
- * `sandbox/account/` (ECS, ECR, Secrets Manager, SNS, S3, DynamoDB, Step Functions task tokens,
+ * `sandbox/account/` (ECS, ECR, Secrets Manager, SNS, S3, DynamoDB, SSM Parameter Store, Step Functions task tokens,
  * EventBridge) on one VirtualClock; handlers reach it only through `clients` (the same `send`
  * surface as the SDK), never through these extra methods.
  */
@@ -9,6 +9,7 @@ import type { EnvironmentName, Environments } from '../../lambdas/domain/environ
 import type { Item } from './dynamodb/expressions';
 import type { ApiFault, CallHook, EventFault } from './faults';
 import type { SecretCondition } from './secrets-manager';
+import type { StoredParameter } from './ssm';
 import type { ExecutionRecord } from './sfn';
 import type { VirtualClock } from './virtual-clock';
 
@@ -91,6 +92,7 @@ export interface SimulatedAccount {
   readonly s3: S3Control;
   readonly sfn: SfnControl;
   readonly dynamodb: { items(tableName: string): Item[] };
+  readonly ssm: SsmControl;
   /** Per client, the SDK command class names it answers (e.g. `DescribeServicesCommand`). */
   readonly supportedCommands: Readonly<Record<keyof AwsClients, readonly string[]>>;
 }
@@ -161,6 +163,11 @@ export interface SecretsControl {
   arnOf(name: string): string;
   /** The full ARN of the secret a SecretId (name, ARN, ARN without suffix) names; undefined when none. */
   arnFor(secretId: string): string | undefined;
+}
+
+export interface SsmControl {
+  /** Every parameter Parameter Store holds, by name. */
+  parameters(): readonly StoredParameter[];
 }
 
 export interface S3Control {

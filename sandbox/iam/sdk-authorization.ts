@@ -56,6 +56,7 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   'com.amazonaws.s3': 's3',
   'com.amazonaws.sfn': 'states',
   'com.amazonaws.dynamodb': 'dynamodb',
+  'com.amazonaws.ssm': 'ssm',
 };
 
 export interface IdentifiedCommand {
@@ -549,6 +550,36 @@ const dynamodb: Readonly<Record<string, RequestBuilder>> = {
   Scan: tableAction('dynamodb:Scan', { index: true }),
 };
 
+// ---- SSM Parameter Store ----
+
+/**
+ * A parameter's ARN from its name (`/a/b` → `parameter/a/b`) or from an ARN given as the name; a
+ * `:<version>` or `:<label>` selector is not part of the resource.
+ */
+function parameterArn(input: Input, operation: string, lookups: AccountLookups): string {
+  const name = text(input, 'Name', operation);
+  if (name.startsWith('arn:')) return name.replace(/(:parameter\/[^:]*):.*$/, '$1');
+  const [path = ''] = name.split(':');
+  return `arn:${PARTITION}:ssm:${lookups.region}:${lookups.accountId}:parameter/${path.replace(/^\//, '')}`;
+}
+
+const ssm: Readonly<Record<string, RequestBuilder>> = {
+  PutParameter: (input, lookups) => {
+    if (input.Type === 'SecureString' || input.KeyId !== undefined) {
+      throw new UnsupportedCommand('PutParameter of a SecureString (a KMS key check) is not modelled.');
+    }
+    if (input.Tags !== undefined) {
+      throw new UnsupportedCommand(
+        'PutParameter with Tags (an ssm:AddTagsToResource check) is not modelled.',
+      );
+    }
+    return [request('ssm:PutParameter', parameterArn(input, 'PutParameter', lookups), lookups)];
+  },
+  GetParameter: (input, lookups) => [
+    request('ssm:GetParameter', parameterArn(input, 'GetParameter', lookups), lookups),
+  ],
+};
+
 const BUILDERS: Readonly<Record<string, Readonly<Record<string, RequestBuilder>>>> = {
   ecs,
   ecr,
@@ -557,6 +588,7 @@ const BUILDERS: Readonly<Record<string, Readonly<Record<string, RequestBuilder>>
   s3,
   states,
   dynamodb,
+  ssm,
 };
 
 /** Every `service:Operation` this map knows, for tests and for the sandbox's own checks. */
@@ -618,6 +650,7 @@ export function accessDeniedError(
     case 'com.amazonaws.ecr':
     case 'com.amazonaws.sfn':
     case 'com.amazonaws.dynamodb':
+    case 'com.amazonaws.ssm':
     case 'com.amazonaws.kms':
       return {
         name: 'AccessDeniedException',

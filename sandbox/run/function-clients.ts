@@ -11,6 +11,7 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { SNSServiceException } from '@aws-sdk/client-sns';
+import { SSMServiceException } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../lambdas/aws/clients';
 import type { DeployedFunction } from '../assembly/cloud-assembly';
 import { awsErrorByName, type ServiceExceptionBase } from '../account/sdk-errors';
@@ -48,6 +49,7 @@ const exceptionBases: Readonly<Record<keyof AwsClients, ServiceExceptionBase>> =
   sns: SNSServiceException,
   s3: S3ServiceException,
   sfn: SFNServiceException,
+  ssm: SSMServiceException,
   dynamodb: DynamoDBServiceException,
 };
 

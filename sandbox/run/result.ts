@@ -75,6 +75,10 @@ export interface SimulationDocument {
   readonly accessDenied: readonly AccessDeniedEntry[];
   /** Every alarm of the template at the end of the run; one the sandbox cannot evaluate says why. */
   readonly alarms: readonly AlarmStatus[];
+  /** What the service runs at the end: container → `<repository>@sha256:<hex>` of the serving revision. */
+  readonly imagesAfter: Readonly<Record<string, string>>;
+  /** The SSM parameters at the end (name → value): the image pointers notify published for the ECS stack. */
+  readonly imageParameters: Readonly<Record<string, string>>;
 }
 
 /** The whole record of a run. */

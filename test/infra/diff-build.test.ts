@@ -3,7 +3,10 @@
  * the role may do, and that its limits end a build before Step Functions gives up on it. Bundling is
  * skipped.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { definitionPath } from '../../statemachine/definition';
 import { actionsOf, resourcesOf, roleOf, statementsOfRole, synthTemplate } from './synth';
@@ -67,8 +70,84 @@ describe('DiffBuild', () => {
     it('GIVEN cdk diff WHEN it runs THEN it uses the CLI of the lock file, creates no change set and prints no notices', () => {
       // Assess
       expect(buildSpec).toContain(
-        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
+        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" -c images=\\"$IMAGES_CONTEXT\\" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
       );
+    });
+
+    describe('the images being released', () => {
+      /** Runs the build commands in bash with `npx` and `aws` standing in; returns what cdk was given. */
+      function runBuild(releaseImages: string): {
+        status: number | null;
+        cdkArguments: string[];
+        output: string;
+      } {
+        const { build } = (JSON.parse(buildSpec) as { phases: { build: { commands: string[] } } }).phases;
+        const stubs = ['npx() { printf "%s\\n" "$@" > "$CDK_ARGS"; echo "Stack $2"; }', 'aws() { :; }'].join(
+          '\n',
+        );
+        const directory = mkdtempSync(join(tmpdir(), 'diff-build-'));
+        const argsFile = join(directory, 'cdk-args');
+        const result = spawnSync('bash', ['-c', `${stubs}\n${build.commands.join('\n')}`], {
+          cwd: directory,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            CDK_ARGS: argsFile,
+            STACK_NAME: 'Afu9EcsStack',
+            IMAGE_TAG: 'stage-3f9c2ab',
+            RELEASE_IMAGES: releaseImages,
+            DIFF_OBJECT_KEY: 'diffs/x.txt',
+            DIFF_BUCKET: 'bucket',
+          },
+        });
+        const cdkArguments = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split('\n') : [];
+        rmSync(directory, { recursive: true });
+        return { status: result.status, cdkArguments, output: result.stdout + result.stderr };
+      }
+
+      it('GIVEN the request images WHEN the build runs THEN cdk diff gets each pinned image as container → repository@digest', () => {
+        // Prepare
+        const digest = 'sha256:4f1c2b7a9e0d3c6b5a4f8e7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5c4b3a2';
+        const images = [
+          { container: 'control-center', repository: 'afu9/control-center', tag: 'stage-3f9c2ab', digest },
+          { container: 'mcp-github', repository: 'afu9/mcp-github', tag: 'stage-3f9c2ab', digest },
+          // Not pinned (its lookup failed): left to the app's fallback, the live image parameter.
+          { container: 'mcp-deploy', repository: 'afu9/mcp-deploy', tag: 'stage-3f9c2ab' },
+        ];
+
+        // Act
+        const { status, cdkArguments } = runBuild(JSON.stringify(images));
+
+        // Assess
+        expect(status).toBe(0);
+        expect(cdkArguments).toEqual([
+          '--no-install',
+          'cdk',
+          'diff',
+          'Afu9EcsStack',
+          '-c',
+          'imageTag=stage-3f9c2ab',
+          '-c',
+          `images=${JSON.stringify({
+            'control-center': `afu9/control-center@${digest}`,
+            'mcp-github': `afu9/mcp-github@${digest}`,
+          })}`,
+          '--no-change-set',
+          '--no-notices',
+        ]);
+      });
+
+      it('GIVEN an image list that is not JSON WHEN the build runs THEN it fails before cdk diff, naming what it got', () => {
+        // Act
+        const { status, cdkArguments, output } = runBuild('stage-3f9c2ab');
+
+        // Assess
+        expect(status).not.toBe(0);
+        expect(cdkArguments).toEqual([]);
+        expect(output).toContain(
+          'RELEASE_IMAGES is not the image list the state machine sends: stage-3f9c2ab',
+        );
+      });
     });
 
     it('GIVEN the build environment WHEN synthesized THEN it holds no secret or parameter, only plain settings', () => {

@@ -81,9 +81,12 @@ const expectedActions: Record<HandlerName, string[]> = {
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
+    'ecr:DescribeImages',
+    'ecs:DescribeTaskDefinition',
     'kms:Decrypt',
     'kms:GenerateDataKey*',
     'sns:Publish',
+    'ssm:PutParameter',
   ],
   [HandlerName.deploymentEvent]: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
 };
@@ -318,6 +321,22 @@ describe('OrchestratorStack permissions', () => {
     // Assess
     expect(JSON.stringify(resourcesOf(statement!))).toContain('repository/afu9/control-center');
     expect(resourcesOf(statement!)).toHaveLength(4);
+  });
+
+  it("GIVEN the environments WHEN synthesized THEN only notify may write image parameters, exactly below each environment's path", () => {
+    // Act
+    const writers = Object.values(HandlerName).filter(
+      (name) => statementsFor(statementsOfFunction(template, name), 'ssm:PutParameter').length > 0,
+    );
+    const [statement] = statementsFor(statementsOfFunction(template, HandlerName.notify), 'ssm:PutParameter');
+
+    // Assess
+    expect(writers).toEqual([HandlerName.notify]);
+    expect(actionsOf(statement!)).toEqual(['ssm:PutParameter']);
+    expect(JSON.stringify(resourcesOf(statement!))).toContain(':parameter/deploy/staging/*');
+    expect(JSON.stringify(resourcesOf(statement!))).toContain(':parameter/deploy/production/*');
+    expect(resourcesOf(statement!)).toHaveLength(allEnvironments.length);
+    expect(statement!.Condition).toBeUndefined();
   });
 
   it('GIVEN the wait halves WHEN synthesized THEN only they may complete task tokens, and only of this state machine', () => {

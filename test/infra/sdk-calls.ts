@@ -17,6 +17,7 @@ const servicePrefix: Record<string, string> = {
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/lib-dynamodb': 'dynamodb',
 };
 

@@ -55,6 +55,8 @@ describe('deployment state machine, before the service is changed', () => {
         EnvironmentVariablesOverride: [
           { Name: 'STACK_NAME', Type: 'PLAINTEXT', Value: 'Afu9EcsStack' },
           { Name: 'IMAGE_TAG', Type: 'PLAINTEXT', Value: 'stage-3f9c2ab' },
+          // The images being released, for the `images` context of `cdk diff`.
+          { Name: 'RELEASE_IMAGES', Type: 'PLAINTEXT', Value: JSON.stringify(request.images) },
           { Name: 'DIFF_OBJECT_KEY', Type: 'PLAINTEXT', Value: `diffs/${fixtures.executionName}.txt` },
         ],
       },

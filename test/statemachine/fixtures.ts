@@ -110,6 +110,7 @@ export function codeBuildResult(buildStatus: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT
         EnvironmentVariables: [
           { Name: 'STACK_NAME', Type: 'PLAINTEXT', Value: staging.stackName },
           { Name: 'IMAGE_TAG', Type: 'PLAINTEXT', Value: 'stage-3f9c2ab' },
+          { Name: 'RELEASE_IMAGES', Type: 'PLAINTEXT', Value: JSON.stringify(deploymentRequest().images) },
           { Name: 'DIFF_OBJECT_KEY', Type: 'PLAINTEXT', Value: `diffs/${executionName}.txt` },
         ],
         Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',

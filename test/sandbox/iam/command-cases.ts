@@ -14,6 +14,7 @@ import {
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -40,6 +41,7 @@ export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachi
 export const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:Afu9Deployment:deploy-staging-1`;
 export const GITHUB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/github-Ab12Cd`;
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/database-Xy98Zw`;
+export const IMAGE_PARAMETER_ARN = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/deploy/staging/mcp-github/image`;
 export const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-token-of-an-Afu9Deployment-execution';
 export const TASK_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/afu9-control-center-task`;
 export const EXECUTION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/afu9-control-center-execution`;
@@ -428,5 +430,26 @@ export const COMMAND_CASES: readonly CommandCase[] = [
         'dynamodb:Select': 'ALL_PROJECTED_ATTRIBUTES',
       }),
     ],
+  },
+  {
+    name: 'SSM PutParameter of an image parameter (the ARN drops the leading slash)',
+    command: new PutParameterCommand({
+      Name: '/deploy/staging/mcp-github/image',
+      Value: 'afu9/mcp-github@sha256:1b2c3d4e5f60718293a4b5c6d7e8f9010a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      Type: 'String',
+      Tier: 'Standard',
+      Overwrite: true,
+    }),
+    expected: [check('ssm:PutParameter', IMAGE_PARAMETER_ARN)],
+  },
+  {
+    name: 'SSM GetParameter of a version (the selector is not part of the resource)',
+    command: new GetParameterCommand({ Name: '/deploy/staging/mcp-github/image:3' }),
+    expected: [check('ssm:GetParameter', IMAGE_PARAMETER_ARN)],
+  },
+  {
+    name: 'SSM GetParameter by ARN',
+    command: new GetParameterCommand({ Name: IMAGE_PARAMETER_ARN }),
+    expected: [check('ssm:GetParameter', IMAGE_PARAMETER_ARN)],
   },
 ];

@@ -9,6 +9,7 @@ import * as s3Sdk from '@aws-sdk/client-s3';
 import * as secretsManagerSdk from '@aws-sdk/client-secrets-manager';
 import * as sfnSdk from '@aws-sdk/client-sfn';
 import * as snsSdk from '@aws-sdk/client-sns';
+import * as ssmSdk from '@aws-sdk/client-ssm';
 import * as documentClientSdk from '@aws-sdk/lib-dynamodb';
 import { DeleteServiceCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -122,6 +123,7 @@ const SDK_PACKAGES: Readonly<Record<string, Record<string, unknown>>> = {
   '@aws-sdk/client-ecr': ecrSdk,
   '@aws-sdk/client-secrets-manager': secretsManagerSdk,
   '@aws-sdk/client-sns': snsSdk,
+  '@aws-sdk/client-ssm': ssmSdk,
   '@aws-sdk/client-s3': s3Sdk,
   '@aws-sdk/client-sfn': sfnSdk,
   '@aws-sdk/client-dynamodb': dynamoDbSdk,

@@ -134,6 +134,47 @@ describe('the deployment configuration', () => {
     ]);
   });
 
+  it.each([
+    [
+      'deploy',
+      'expected an SSM path such as /deploy: starts with /, levels of letters, digits, _ . and -, no trailing /',
+    ],
+    [
+      '/deploy/',
+      'expected an SSM path such as /deploy: starts with /, levels of letters, digits, _ . and -, no trailing /',
+    ],
+    [
+      '/deploy images',
+      'expected an SSM path such as /deploy: starts with /, levels of letters, digits, _ . and -, no trailing /',
+    ],
+    ['/aws/images', 'expected a path that does not start with /aws or /ssm (reserved by SSM)'],
+    ['/SSM', 'expected a path that does not start with /aws or /ssm (reserved by SSM)'],
+    [
+      '/a/b/c/d/e/f/g/h/i/j/k/l/m',
+      'expected at most 12 levels (SSM allows 15, the orchestrator adds /<environment>/<container>/image)',
+    ],
+  ])('GIVEN the image parameter prefix %j THEN it says what SSM accepts', (prefix, expected) => {
+    // Prepare
+    const file = repositoryFile();
+    file.environments.staging.imageParameterPrefix = prefix;
+
+    // Act / Assess
+    expect(problemsOf(file)).toEqual([
+      `environments.staging.imageParameterPrefix: ${expected}, received "${prefix}"`,
+    ]);
+  });
+
+  it('GIVEN no image parameter prefix THEN the parameters live below /deploy', () => {
+    // Prepare
+    const file = repositoryFile();
+    delete file.environments.staging.imageParameterPrefix;
+
+    // Act / Assess
+    expect(parseDeployConfig(file, 'deploy.config.json').environments.staging!.imageParameterPrefix).toBe(
+      '/deploy',
+    );
+  });
+
   it('GIVEN an environment name with capitals THEN it says which names are allowed', () => {
     // Prepare
     const file = repositoryFile();

@@ -8,6 +8,9 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotificationFailed, TransientAwsError } from '../../../lambdas/domain/errors';
 import { Outcome } from '../../../lambdas/domain/workflow-state';
@@ -25,9 +28,14 @@ import {
   update,
   verification,
 } from './states';
+import { answerForLiveRevision } from './live-revision';
 
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBDocumentClient);
+// The image parameters are specified in notify-image-parameters.test.ts; here every write succeeds.
+const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
+const ssm = mockClient(SSMClient);
 
 const NOW = new Date('2026-11-27T09:01:00.000Z');
 const STARTED_AT = '2026-11-27T08:55:00.000Z';
@@ -75,12 +83,16 @@ function livePuts() {
 
 beforeEach(() => {
   dynamodb.onAnyCommand().resolves({});
+  answerForLiveRevision({ ecs, ecr, ssm });
   sns.on(PublishCommand).resolves({ MessageId: 'f3b6c1de-5d2a-5b7e-9a41-1c3e8d0b7a52' });
 });
 
 afterEach(() => {
   sns.reset();
   dynamodb.reset();
+  ecs.reset();
+  ecr.reset();
+  ssm.reset();
 });
 
 describe('notify and the deployment ledger', () => {

@@ -8,6 +8,9 @@ import {
   ThrottledException,
 } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotificationFailed, TransientAwsError } from '../../../lambdas/domain/errors';
 import { Outcome } from '../../../lambdas/domain/workflow-state';
@@ -15,18 +18,29 @@ import { createNotifyHandler } from '../../../lambdas/handlers/notify';
 import { testDeps } from '../../support/deps';
 import { loadSampleEvent } from '../request/sample-events';
 import { executionArn, succeededState } from './states';
+import { answerForLiveRevision } from './live-revision';
 
 const sns = mockClient(SNSClient);
 // The ledger's side of notify is specified in notify-ledger.test.ts; here every ledger write succeeds.
 const dynamodb = mockClient(DynamoDBDocumentClient);
+// The image parameters are specified in notify-image-parameters.test.ts; here every write succeeds.
+const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
+const ssm = mockClient(SSMClient);
 const topicArn = 'arn:aws:sns:eu-central-1:123456789012:afu9-deployments';
 const metadata = { httpStatusCode: 400, requestId: 'b2c9a0e1-0000-4000-8000-000000000001' };
 
-beforeEach(() => dynamodb.onAnyCommand().resolves({}));
+beforeEach(() => {
+  dynamodb.onAnyCommand().resolves({});
+  answerForLiveRevision({ ecs, ecr, ssm });
+});
 
 afterEach(() => {
   sns.reset();
   dynamodb.reset();
+  ecs.reset();
+  ecr.reset();
+  ssm.reset();
 });
 
 function notify(outcome: Outcome, state: unknown, deps = testDeps()) {
