@@ -108,32 +108,7 @@ export async function observeStoppedTasks(
   clients: Pick<AwsClients, 'ecs'>,
   ref: ServiceRef & { readonly taskDefinitionArn: string },
 ): Promise<StoppedTaskObservation[]> {
-  const label = serviceLabel(ref);
-  let taskArns: string[];
-  try {
-    const listed = await clients.ecs.send(
-      new ListTasksCommand({
-        cluster: ref.clusterName,
-        serviceName: ref.serviceName,
-        desiredStatus: 'STOPPED',
-        maxResults: 100,
-      }),
-    );
-    taskArns = listed.taskArns ?? [];
-  } catch (error) {
-    throw toDomainError(error, 'ListTasks', label);
-  }
-  if (taskArns.length === 0) return [];
-
-  let tasks: Task[];
-  try {
-    const described = await clients.ecs.send(
-      new DescribeTasksCommand({ cluster: ref.clusterName, tasks: taskArns }),
-    );
-    tasks = (described.tasks ?? []).filter((task) => task.taskDefinitionArn === ref.taskDefinitionArn);
-  } catch (error) {
-    throw toDomainError(error, 'DescribeTasks', label);
-  }
+  const tasks = await tasksOfRevision(clients, ref, 'STOPPED');
   if (tasks.length === 0) return [];
 
   const essential = await essentialFlags(clients, ref.taskDefinitionArn);
@@ -200,6 +175,26 @@ export async function observeRevisionHealth(
   }
   if (healthChecked.length === 0) return { healthChecked, tasks: [] };
 
+  const tasks = (await tasksOfRevision(clients, ref, 'RUNNING')).map((task) => ({
+    taskArn: task.taskArn ?? '',
+    lastStatus: task.lastStatus ?? 'UNKNOWN',
+    containers: (task.containers ?? []).map((container) => ({
+      name: container.name ?? '',
+      ...(container.healthStatus !== undefined && { healthStatus: container.healthStatus }),
+    })),
+  }));
+  return { healthChecked, tasks };
+}
+
+/**
+ * The service's tasks of one revision with the given desired status: ListTasks' newest page (up to
+ * 100, plenty to judge one rollout), then DescribeTasks for them.
+ */
+async function tasksOfRevision(
+  clients: Pick<AwsClients, 'ecs'>,
+  ref: ServiceRef & { readonly taskDefinitionArn: string },
+  desiredStatus: 'RUNNING' | 'STOPPED',
+): Promise<Task[]> {
   const label = serviceLabel(ref);
   let taskArns: string[];
   try {
@@ -207,7 +202,7 @@ export async function observeRevisionHealth(
       new ListTasksCommand({
         cluster: ref.clusterName,
         serviceName: ref.serviceName,
-        desiredStatus: 'RUNNING',
+        desiredStatus,
         maxResults: 100,
       }),
     );
@@ -215,22 +210,12 @@ export async function observeRevisionHealth(
   } catch (error) {
     throw toDomainError(error, 'ListTasks', label);
   }
-  if (taskArns.length === 0) return { healthChecked, tasks: [] };
+  if (taskArns.length === 0) return [];
   try {
     const described = await clients.ecs.send(
       new DescribeTasksCommand({ cluster: ref.clusterName, tasks: taskArns }),
     );
-    const tasks = (described.tasks ?? [])
-      .filter((task) => task.taskDefinitionArn === ref.taskDefinitionArn)
-      .map((task) => ({
-        taskArn: task.taskArn ?? '',
-        lastStatus: task.lastStatus ?? 'UNKNOWN',
-        containers: (task.containers ?? []).map((container) => ({
-          name: container.name ?? '',
-          ...(container.healthStatus !== undefined && { healthStatus: container.healthStatus }),
-        })),
-      }));
-    return { healthChecked, tasks };
+    return (described.tasks ?? []).filter((task) => task.taskDefinitionArn === ref.taskDefinitionArn);
   } catch (error) {
     throw toDomainError(error, 'DescribeTasks', label);
   }
