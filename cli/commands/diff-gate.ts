@@ -10,14 +10,16 @@ import {
   judgeDiffText,
   type DiffJudgement,
   type GateDecision,
+  type GatePolicy,
   type SkipRequest,
 } from '../../lambdas/domain/cdk-diff';
 import type { Finding } from '../../lambdas/domain/workflow-state';
+import { configFlag, environmentFlag } from '../args';
 import type { Paint } from '../colour';
 import { paintFor, USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy diff-gate --file <path>|- [--json]
+const usage = `Usage: afu9-deploy diff-gate --file <path>|- [--env <name> [--config <path>]] [--json]
 
 Judges the text \`cdk diff\` printed (one or several stacks, with or without colours, any line
 endings) by the diff gate rules (docs/diff-gate.md).
@@ -25,11 +27,15 @@ endings) by the diff gate rules (docs/diff-gate.md).
   --file <path>   the saved diff; \`-\` reads standard input, e.g.
                   npx cdk diff Afu9EcsStack 2>&1 | npx afu9-deploy diff-gate --file -
                   (CDK prints the diff on stderr: capture both streams)
+  --env <name>    judge as the workflow judges for that environment of the configuration: its
+                  approval policy (approval.warn: "stop") holds a WARN for a person's review
+  --config <path> the deployment configuration --env reads (default: ./deploy.config.json, else
+                  the repository's)
   --json          print exactly one JSON document on stdout:
                   {verdict, stacks, blocking, warnings, safe, message}
 
-Exit codes: 0 PASS or WARN, 1 BLOCKED, 2 ERROR (not a complete cdk diff: empty, cut off, a synth
-or CLI failure) or a usage error.
+Exit codes: 0 PASS or WARN, 1 BLOCKED (or a WARN the --env policy holds for review), 2 ERROR (not
+a complete cdk diff: empty, cut off, a synth or CLI failure) or a usage error.
 
 SKIP_DIFF_GATE=true lets a BLOCKED diff pass (exit 0) with a loud warning listing every skipped
 finding; SKIP_DIFF_GATE_REASON says why. It never applies to ERROR.`;
@@ -39,29 +45,50 @@ export const VerdictExit = { PASS: 0, WARN: 0, BLOCKED: 1, ERROR: 2 } as const;
 interface DiffGateOptions {
   readonly file: string;
   readonly json: boolean;
+  /** The approval policy of `--env`, as AnalyzeDiff applies it; none without `--env`. */
+  readonly policy?: GatePolicy;
 }
 
+const VALUE_FLAGS = ['file', 'env', 'config'] as const;
+
 function parseOptions(argv: readonly string[]): DiffGateOptions {
-  let file: string | undefined;
+  const values: Partial<Record<(typeof VALUE_FLAGS)[number], string>> = {};
   let json = false;
   for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [undefined, undefined];
+    const valueFlag = VALUE_FLAGS.find((name) => name === flag);
     if (arg === '--json') json = true;
-    else if (arg === '--file') {
-      file = argv[i + 1];
-      if (file === undefined) throw new UsageError('--file needs a value: a path, or - for standard input.');
-      i += 1;
-    } else if (arg.startsWith('--file=')) file = arg.slice('--file='.length);
-    else {
-      const flag = arg.replace(/^--?/, '').split('=')[0]!;
+    else if (valueFlag) {
+      const value = inline ?? argv[i + 1];
+      if (value === undefined) {
+        throw new UsageError(
+          valueFlag === 'file'
+            ? '--file needs a value: a path, or - for standard input.'
+            : `--${valueFlag} needs a value.`,
+        );
+      }
+      values[valueFlag] = value;
+      if (inline === undefined) i += 1;
+    } else {
+      const name = arg.replace(/^--?/, '').split('=')[0]!;
       throw new UsageError(
-        `Unknown argument '${arg}'.${didYouMean(flag, ['file', 'json'], (n) => `--${n}`)}`,
+        `Unknown argument '${arg}'.${didYouMean(name, [...VALUE_FLAGS, 'json'], (n) => `--${n}`)}`,
       );
     }
   }
-  if (!file)
+  if (!values.file)
     throw new UsageError('--file is required: the path of the saved `cdk diff` output, or - for stdin.');
-  return { file, json };
+  if (values.config !== undefined && values.env === undefined) {
+    throw new UsageError('--config names the file whose --env policy applies: give --env <name> too.');
+  }
+  if (values.env === undefined) return { file: values.file, json };
+  const environment = environmentFlag(values.env, configFlag(values.config));
+  return {
+    file: values.file,
+    json,
+    policy: { environment: environment.name, approval: environment.approval },
+  };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -109,12 +136,19 @@ function formatReport(judgement: DiffJudgement, colours: Paint): string {
 }
 
 function exitCodeOf(decision: GateDecision): number {
-  return decision.skipped ? 0 : VerdictExit[decision.judgement.verdict];
+  if (decision.skipped) return 0;
+  // A WARN the environment's approval policy holds for review stops the deployment, as BLOCKED does.
+  if (decision.judgement.verdict === 'WARN' && !decision.proceed) return VerdictExit.BLOCKED;
+  return VerdictExit[decision.judgement.verdict];
 }
 
 /** Judges one diff text and reports it; returns the exit code. Shared with `validate:diff`. */
-export function gateDiffText(text: string, options: { readonly json: boolean }, io: CliIo): number {
-  const decision = decide(judgeDiffText(text), skipFromEnvironment(io.env, io));
+export function gateDiffText(
+  text: string,
+  options: { readonly json: boolean; readonly policy?: GatePolicy },
+  io: CliIo,
+): number {
+  const decision = decide(judgeDiffText(text), skipFromEnvironment(io.env, io), options.policy);
   const { judgement } = decision;
   if (decision.notice) io.stderr(`\n${decision.notice}\n\n`);
   if (options.json) {

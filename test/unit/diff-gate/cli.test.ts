@@ -47,6 +47,60 @@ describe('afu9-deploy diff-gate', () => {
     expect(captured.stdout()).toContain(`Diff gate: ${verdict}`);
   });
 
+  describe("--env: the environment's approval policy, as the workflow applies it", () => {
+    it.each([
+      ['production', 1, "requires a person's review"],
+      ['staging', 0, undefined],
+    ] as const)('a WARN diff for %s exits %i', async (environment, exitCode, notice) => {
+      // Prepare
+      const captured = captureIo();
+
+      // Act
+      const code = await main(
+        ['diff-gate', '--file', fixturePath('iam-changes'), '--env', environment],
+        captured.io,
+      );
+
+      // Assess
+      expect(code).toBe(exitCode);
+      expect(captured.stdout()).toContain('Diff gate: WARN');
+      if (notice) expect(captured.stderr()).toContain(notice);
+      else expect(captured.stderr()).not.toContain('approval policy');
+    });
+
+    it("lets a held WARN through with SKIP_DIFF_GATE=true and a reason, as the workflow's skip does", async () => {
+      // Prepare
+      const captured = captureIo({
+        env: { SKIP_DIFF_GATE: 'true', SKIP_DIFF_GATE_REASON: 'reviewed in CHG-88' },
+      });
+
+      // Act
+      const code = await main(
+        ['diff-gate', '--file', fixturePath('iam-changes'), '--env=production'],
+        captured.io,
+      );
+
+      // Assess
+      expect(code).toBe(0);
+    });
+
+    it.each([
+      [['--env', 'prodution'], /Unknown environment 'prodution'.*production/s],
+      [['--config', 'deploy.config.json'], /give --env <name> too/],
+      [['--env'], /--env needs a value/],
+    ])('refuses %j as a usage error (exit 2)', async (flags, message) => {
+      // Prepare
+      const captured = captureIo();
+
+      // Act
+      const code = await main(['diff-gate', '--file', fixturePath('iam-changes'), ...flags], captured.io);
+
+      // Assess
+      expect(code).toBe(2);
+      expect(captured.stderr()).toMatch(message);
+    });
+  });
+
   it('prints findings grouped by severity, each with its rule and reason', async () => {
     const captured = captureIo();
 
