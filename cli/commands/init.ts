@@ -21,7 +21,7 @@ import {
   parseDeployConfig,
   type DeployConfig,
 } from '../../lambdas/domain/deploy-config';
-import { awsFlags, awsFlagsUsage, parseFlags } from '../args';
+import { awsFlags, awsFlagsUsage, configFlags, parseFlags } from '../args';
 import { awsTargetFrom, realAwsDeps, regionFrom, type CliAwsDeps } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { ExitCode, UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
@@ -38,7 +38,7 @@ validated before it is written; review it, then \`afu9-deploy simulate --config 
 Options:
   --base-url <url>          https URL of the service the smoke test checks (required)
   --env <name>              the environment's name (default: staging)
-  --output <path>           where to write (default: ./${DEFAULT_CONFIG_FILE})
+  --output <path>           where to write (default: ./${DEFAULT_CONFIG_FILE}); --config <path> says the same
   --force                   overwrite the file when it exists
   --from-service <c>/<s>    read cluster <c>, service <s> from your AWS account
   --cluster <name>          ECS cluster (without --from-service)
@@ -127,6 +127,7 @@ function parseInitFlags(argv: readonly string[]) {
     'base-url': { type: 'string' },
     env: { type: 'string' },
     output: { type: 'string' },
+    ...configFlags,
     force: { type: 'boolean' },
     'from-service': { type: 'string' },
     cluster: { type: 'string' },
@@ -178,7 +179,18 @@ function parseInitFlags(argv: readonly string[]) {
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
     throw new UsageError(`--port takes a whole number from 1 to 65535. Received: ${values.port}`);
   }
-  return { ...values, environment, port, secrets: (values.secret ?? []).map(parseSecretFlag) };
+  // --config is the file every other command reads, so here it is the file to write.
+  if (values.config !== undefined && values.output !== undefined && values.config !== values.output) {
+    throw new UsageError('--config and --output both name the file to write; give one of them.');
+  }
+  const output = values.output ?? values.config;
+  return {
+    ...values,
+    ...(output !== undefined && { output }),
+    environment,
+    port,
+    secrets: (values.secret ?? []).map(parseSecretFlag),
+  };
 }
 
 type InitFlags = ReturnType<typeof parseInitFlags>;

@@ -146,6 +146,23 @@ describe('afu9-deploy init', () => {
       expect(resolve(dirname(output), $schema)).toBe(schemaFilePath);
     });
 
+    it('takes --config, as every command does, as the file to write; --config and --output naming two files is a usage error', async () => {
+      // Prepare
+      const output = outputPath();
+      const accepted = io();
+      const clashing = io();
+
+      // Act
+      const code = await init.run([...flags, '--config', output], accepted.io);
+      const clashCode = await init.run([...flags, '--config', output, '--output', outputPath()], clashing.io);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(loadDeployConfig(output).environments.staging?.clusterName).toBe('shop-cluster');
+      expect(clashCode).toBe(2);
+      expect(clashing.stderr()).toContain('--config and --output both name the file to write');
+    });
+
     it('adds the health, identity and version checks for --health-path, and names the environment --env', async () => {
       // Prepare
       const output = outputPath();
