@@ -30,6 +30,7 @@ describe('deployment state machine, after the service is changed', () => {
         ...visits.rollout,
         ...visits.rollback,
         'NotifyRolledBack',
+        'RollbackRequested',
         'RolledBack',
       ]);
       expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -115,6 +116,7 @@ describe('deployment state machine, after the service is changed', () => {
       ...visits.rollout,
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expect(result.calls.Rollback?.[0]?.state).toMatchObject({
@@ -147,6 +149,7 @@ describe('deployment state machine, after the service is changed', () => {
       ...visits.rollout,
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -173,6 +176,7 @@ describe('deployment state machine, after the service is changed', () => {
       ...smokeVisits,
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -235,7 +239,13 @@ describe('deployment state machine, after the service is changed', () => {
       });
 
       // Assess
-      expect(result.visited).toEqual([...upToRollout, ...visits.rollback, 'NotifyRolledBack', 'RolledBack']);
+      expect(result.visited).toEqual([
+        ...upToRollout,
+        ...visits.rollback,
+        'NotifyRolledBack',
+        'RollbackRequested',
+        'RolledBack',
+      ]);
       expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
       const rollbackState = result.calls.Rollback?.[0]?.state;
       expect(rollbackState).not.toHaveProperty('update');
@@ -262,6 +272,7 @@ describe('deployment state machine, after the service is changed', () => {
       'WaitForDeploymentEvent',
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -288,6 +299,7 @@ describe('deployment state machine, after the service is changed', () => {
       'PollStabilization',
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -305,6 +317,7 @@ describe('deployment state machine, after the service is changed', () => {
       ...visits.acceptRollback,
       ...visits.rollback,
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });
@@ -313,6 +326,35 @@ describe('deployment state machine, after the service is changed', () => {
     });
     expect(result.calls.RunCdkDiff).toBeUndefined();
     expect(result.calls.UpdateService).toBeUndefined();
+  });
+
+  it('ends a rollback a person asked for SUCCEEDED in RolledBackAsRequested, after notifying "rolled-back" once', async () => {
+    // Prepare
+    const requested = fixtures.deploymentRequest({
+      kind: 'rollback',
+      trigger: 'manual',
+      deploymentKey: 'staging#rollback#requested',
+    });
+
+    // Act
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: { ResolveRequest: [returns(fixtures.accepted(requested))], ...replies.rollback },
+    });
+
+    // Assess
+    expect(result.visited).toEqual([
+      ...visits.acceptRollback,
+      ...visits.rollback,
+      'NotifyRolledBack',
+      'RollbackRequested',
+      'RolledBackAsRequested',
+    ]);
+    expectEnd(result, {
+      status: 'SUCCEEDED',
+      terminalState: 'RolledBackAsRequested',
+      notified: 'rolled-back',
+    });
   });
 
   it('waits out a slow rollback with the safety-net poll before reporting "rolled-back"', async () => {
@@ -341,6 +383,7 @@ describe('deployment state machine, after the service is changed', () => {
       'PollRollback',
       'JudgeRollbackRollout',
       'NotifyRolledBack',
+      'RollbackRequested',
       'RolledBack',
     ]);
     expectEnd(result, { status: 'FAILED', terminalState: 'RolledBack', notified: 'rolled-back' });

@@ -102,7 +102,8 @@ const notifyEnds: Record<string, { outcome: string; terminal: string }> = {
   NotifyRejected: { outcome: Outcome.rejected, terminal: 'DeploymentFailed' },
   NotifyBlocked: { outcome: Outcome.blocked, terminal: 'DeploymentFailed' },
   NotifyFailed: { outcome: Outcome.failedBeforeChange, terminal: 'DeploymentFailed' },
-  NotifyRolledBack: { outcome: Outcome.rolledBack, terminal: 'RolledBack' },
+  // A rollback a person asked for succeeds; one after a failed deployment fails (RollbackRequested chooses).
+  NotifyRolledBack: { outcome: Outcome.rolledBack, terminal: 'RollbackRequested' },
   NotifyRollbackFailed: { outcome: Outcome.rollbackFailed, terminal: 'RollbackFailed' },
 };
 
@@ -399,7 +400,14 @@ describe('statemachine/deployment.asl.json', () => {
       else expect({ terminal, notified: notified.length }).toEqual({ terminal, notified: 1 });
     }
     expect(new Set(paths.map(([terminal]) => terminal))).toEqual(
-      new Set(['Deployed', 'Ignored', 'DeploymentFailed', 'RolledBack', 'RollbackFailed']),
+      new Set([
+        'Deployed',
+        'Ignored',
+        'DeploymentFailed',
+        'RolledBack',
+        'RolledBackAsRequested',
+        'RollbackFailed',
+      ]),
     );
   });
 

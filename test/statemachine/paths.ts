@@ -57,7 +57,8 @@ export const throughUpdate: Replies = {
 
 export interface ExpectedEnd {
   readonly status: ScenarioResult['status'];
-  readonly terminalState: 'Deployed' | 'Ignored' | 'DeploymentFailed' | 'RolledBack' | 'RollbackFailed';
+  readonly terminalState:
+    'Deployed' | 'Ignored' | 'DeploymentFailed' | 'RolledBack' | 'RolledBackAsRequested' | 'RollbackFailed';
   /** The one outcome notified, or null for none. */
   readonly notified: string | null;
 }

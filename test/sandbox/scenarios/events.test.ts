@@ -35,7 +35,8 @@ const expected: Readonly<
   // The failed deployment first happens on the service; ECS rolled it back, the branch confirms it.
   'ecs-deployment-failed.json': { code: 1, outcome: 'rolled-back', executions: 1 },
   // The ledger holds the previous verified release: the service returns to it.
-  'rollback-staging.json': { code: 1, outcome: 'rolled-back', executions: 1 },
+  // A rollback a person asked for, done: success.
+  'rollback-staging.json': { code: 0, outcome: 'rolled-back', executions: 1 },
 };
 
 async function simulateInput(

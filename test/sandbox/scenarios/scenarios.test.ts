@@ -79,7 +79,8 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     subject: /Deployed/,
   },
   rollback: {
-    states: ['ResolveRequest', ...rollbackPath],
+    // A rollback a person asked for succeeds once it is done.
+    states: ['ResolveRequest', ...rollbackPath.slice(0, -1), 'RolledBackAsRequested'],
     subject: /ROLLED BACK to the last good revision/,
   },
   'rollback-no-target': {
