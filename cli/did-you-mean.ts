@@ -22,9 +22,15 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The candidates nearest to `typed`, if they are close: at most a third of its length away (min 1, max 3). */
+/**
+ * The one candidate `typed` is the beginning of; else the candidates nearest to `typed`, if they are
+ * close: at most a third of its length away (min 1, max 3).
+ */
 export function closestMatches(typed: string, candidates: readonly string[]): string[] {
   const needle = typed.toLowerCase();
+  // A word cut short is meant as the word it begins (`stat` is `status`, not `start`).
+  const completions = candidates.filter((candidate) => candidate.toLowerCase().startsWith(needle));
+  if (needle.length >= 3 && completions.length === 1) return completions;
   const limit = Math.min(3, Math.max(1, Math.floor(needle.length / 3)));
   const scored = candidates
     .map((candidate) => ({ candidate, distance: editDistance(needle, candidate.toLowerCase()) }))

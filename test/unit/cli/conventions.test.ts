@@ -93,6 +93,12 @@ describe('did you mean', () => {
     expect(editDistance('', 'abc')).toBe(3);
   });
 
+  it('takes a word cut short for the one word it begins, before any nearer-looking one', () => {
+    expect(closestMatches('stat', ['start', 'status', 'simulate'])).toEqual(['status']);
+    expect(closestMatches('prod', ['staging', 'production'])).toEqual(['production']);
+    expect(closestMatches('st', ['start', 'status'])).toEqual([]);
+  });
+
   it('suggests only close matches', () => {
     expect(closestMatches('stagign', ['staging', 'production'])).toEqual(['staging']);
     expect(closestMatches('qa', ['staging', 'production'])).toEqual([]);
