@@ -65,6 +65,26 @@ export interface DeploymentRecord {
   readonly finishedAt?: string;
 }
 
+/** The record ResolveRequest opens for an accepted request: in progress, at its first slot. */
+export function openedDeploymentRecord(
+  request: DeploymentRequest,
+  ids: { readonly deploymentId: string; readonly executionId: string; readonly startedAt: string },
+): DeploymentRecord {
+  return {
+    ...ids,
+    environment: request.environment,
+    serviceName: request.serviceName,
+    kind: request.kind,
+    trigger: request.trigger,
+    requestedBy: request.requestedBy,
+    images: request.images,
+    version: request.version,
+    statesReached: ['resolution'],
+    outcome: 'in-progress',
+    reasons: request.failureReason ? [request.failureReason] : [],
+  };
+}
+
 /**
  * The revision an execution registered and the one the service ran then. UpdateService writes it
  * once, before it calls ECS UpdateService, so every retry of the step (and the rollback) knows

@@ -33,6 +33,7 @@ import {
   failureOwnedByRunningExecution,
   imageClaimKey,
   LedgerKeys,
+  openedDeploymentRecord,
   type RestartContext,
 } from '../domain/ledger';
 import { resolveTrigger, withPinnedDigests } from '../domain/request-validation';
@@ -218,21 +219,7 @@ async function enterLedger(
     await putDeploymentRecord(
       deps.clients,
       table,
-      {
-        deploymentId,
-        executionId,
-        environment,
-        serviceName: request.serviceName,
-        kind: request.kind,
-        trigger: request.trigger,
-        requestedBy: request.requestedBy,
-        images: request.images,
-        version: request.version,
-        startedAt,
-        statesReached: ['resolution'],
-        outcome: 'in-progress',
-        reasons: request.failureReason ? [request.failureReason] : [],
-      },
+      openedDeploymentRecord(request, { deploymentId, executionId, startedAt }),
       now,
     );
     return { status: 'accepted', request: { ...request, startedAt } };

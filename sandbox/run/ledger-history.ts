@@ -23,7 +23,7 @@ import {
 } from '../../lambdas/aws/ledger';
 import type { EnvironmentConfig } from '../../lambdas/domain/environments';
 import { executionNameFor } from '../../lambdas/domain/execution-name';
-import { imageClaimKey, LedgerKeys, ledgerEnding } from '../../lambdas/domain/ledger';
+import { imageClaimKey, LedgerKeys, ledgerEnding, openedDeploymentRecord } from '../../lambdas/domain/ledger';
 import { requestFromStartInput, withPinnedDigests } from '../../lambdas/domain/request-validation';
 import type {
   DeploymentRequest,
@@ -190,21 +190,7 @@ async function recordVerifiedRelease(
   await putDeploymentRecord(
     clients,
     table,
-    {
-      deploymentId,
-      executionId,
-      environment: env.name,
-      serviceName: request.serviceName,
-      kind: request.kind,
-      trigger: request.trigger,
-      requestedBy: request.requestedBy,
-      images: request.images,
-      version: request.version,
-      startedAt: since,
-      statesReached: ['resolution'],
-      outcome: 'in-progress',
-      reasons: [],
-    },
+    openedDeploymentRecord(request, { deploymentId, executionId, startedAt: since }),
     startedAt,
   );
   // UpdateService
