@@ -25,8 +25,14 @@ export const HandlerName = {
   smokeTest: 'smoke-test',
   rollback: 'rollback',
   notify: 'notify',
+  /** RequestApproval: records a held diff's pending approval with its task token, tells people. */
+  requestApproval: 'request-approval',
+  /** ExpireApproval: records an approval nobody decided in time as expired. */
+  expireApproval: 'expire-approval',
   /** Not a state: the EventBridge target that wakes a waiting execution. */
   deploymentEvent: 'deployment-event',
+  /** Not a state: behind the IAM-authenticated function URL, records a person's approve/deny. */
+  decideApproval: 'decide-approval',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

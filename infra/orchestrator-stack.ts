@@ -16,6 +16,8 @@ import { repositoryDeployConfig } from './deploy-config-file';
 import { AsyncInvocationFailures } from './async-invocation-failures';
 import { DiffBuild, type InfraSourceLocation } from './diff-build';
 import { HandlerFunctions, HandlerName } from './handler-functions';
+import { ApprovalEndpoint } from './approval-endpoint';
+import { grantApprovalPermissions } from './approval-permissions';
 import { grantHandlerPermissions } from './handler-permissions';
 import { acknowledgeWildcardResource } from './nag';
 import { NotificationTopic } from './notification-topic';
@@ -161,6 +163,8 @@ const functionPlaceholders: Readonly<Record<string, HandlerName>> = {
   SmokeTestFunctionArn: HandlerName.smokeTest,
   RollbackFunctionArn: HandlerName.rollback,
   NotifyFunctionArn: HandlerName.notify,
+  RequestApprovalFunctionArn: HandlerName.requestApproval,
+  ExpireApprovalFunctionArn: HandlerName.expireApproval,
 };
 
 export class OrchestratorStack extends Stack {
@@ -171,6 +175,7 @@ export class OrchestratorStack extends Stack {
   readonly diffBuild: DiffBuild;
   readonly triggers: DeploymentTriggers;
   readonly alarms: OrchestratorAlarms;
+  readonly approvals: ApprovalEndpoint;
   /** The functions invoked asynchronously (by EventBridge), each with its on-failure queue. */
   readonly asyncFailures: readonly AsyncInvocationFailures[];
 
@@ -233,7 +238,18 @@ export class OrchestratorStack extends Stack {
       taskRoleArns: props.taskRoleArns ?? defaultTaskRoleArns(this, environments),
     });
 
+    grantApprovalPermissions(this.functions, {
+      table: this.table,
+      topic: this.notifications.topic,
+      stateMachineArn,
+    });
+
     this.stateMachine = this.createStateMachine(logRetention);
+
+    // People approve or deny a held diff through this URL, with their IAM identity (docs/approvals.md).
+    this.approvals = new ApprovalEndpoint(this, 'Approvals', {
+      decideFunction: this.functions.get(HandlerName.decideApproval),
+    });
 
     this.triggers = new DeploymentTriggers(this, 'Triggers', {
       stateMachine: this.stateMachine,

@@ -23,11 +23,13 @@ import {
   outcomeOf,
   stateEntries,
   summarize,
+  type ApprovalEntry,
   type SimulationDocument,
   type SimulationRun,
 } from './run/result';
 import { imageParametersOf, imagesServedBy } from './run/images-after';
 import { Simulation } from './run/simulation';
+import { ledgerApprovals, type ApproverOptions } from './run/approvals';
 import type { TaskFaults } from './run/task-faults';
 import type { Scenario } from './scenarios';
 import { scenarioForConfig } from './scenarios/configured';
@@ -61,6 +63,11 @@ export interface SimulationOptions {
    * @default the repository's deploy.config.json
    */
   readonly configPath?: string;
+  /**
+   * `simulate --approve|--deny "<reason>"`: a person decides every approval the run asks for, through
+   * the approval URL as the sandbox approver (sandbox/run/approvals.ts). @default nobody: approvals expire
+   */
+  readonly approver?: ApproverOptions;
 }
 
 /**
@@ -115,6 +122,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       usesInput ? [] : scenario.followUps,
       onProgress,
       options.taskFaults,
+      options.approver,
     );
     for (const text of history) simulation.note(text);
     await simulation.run(() => {
@@ -135,6 +143,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const images = {
       imagesAfter: await imagesServedBy(account, env.name),
       imageParameters: imageParametersOf(account),
+      approvals: await approvalsOf(simulation, sandbox),
     };
     return {
       document: buildDocument(scenario.name, simulation, sandbox, startedAt.getTime(), {
@@ -148,6 +157,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       logLines: simulation.logLines,
       requests: simulation.requests,
       authorizations: simulation.authorizations,
+      approvalAttempts: simulation.approvalAttempts,
       busEvents: [...account.bus.history],
       ledgerItems: account.dynamodb.items(sandbox.resources.tableName),
       servingTaskDefinition: account.ecs.servingRevision(env.name)?.taskDefinitionArn ?? null,
@@ -170,7 +180,7 @@ function buildDocument(
   startMs: number,
   end: Pick<
     SimulationDocument,
-    'taskDefinitionBefore' | 'taskDefinitionAfter' | 'imagesAfter' | 'imageParameters'
+    'taskDefinitionBefore' | 'taskDefinitionAfter' | 'imagesAfter' | 'imageParameters' | 'approvals'
   >,
 ): SimulationDocument {
   const main = simulation.executions[0];
@@ -208,5 +218,18 @@ function buildDocument(
     alarms: simulation.cloudwatch.statuses(),
     imagesAfter: end.imagesAfter,
     imageParameters: end.imageParameters,
+    approvals: end.approvals,
   };
+}
+
+/** The approvals each execution of the run asked for, as the ledger keeps them at the end. */
+async function approvalsOf(simulation: Simulation, sandbox: SandboxAccount): Promise<ApprovalEntry[]> {
+  const entries: ApprovalEntry[] = [];
+  for (const execution of simulation.executions) {
+    const records = await ledgerApprovals(sandbox.account, sandbox.resources.tableName, execution.arn);
+    for (const { executionArn: _arn, findings, ...record } of records) {
+      entries.push({ execution: execution.name, verdict: findings.verdict, ...record });
+    }
+  }
+  return entries;
 }

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { TemplateResolutionError } from '../../sandbox/assembly/intrinsics';
 import { currentAssembly } from '../../sandbox/assembly/current-assembly';
 import { renderHtmlReport } from '../../sandbox/html-report';
+import type { ApproverOptions } from '../../sandbox/run/approvals';
 import { runSimulation } from '../../sandbox/runner';
 import { findScenario, scenarios, type Scenario } from '../../sandbox/scenarios';
 import { scenarioForConfig } from '../../sandbox/scenarios/configured';
@@ -19,7 +20,7 @@ import { configFlag, configFlagUsage, parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--config <path>] [--template <file>] [--json] [--report <file.html>]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--approve <reason> | --deny <reason>] [--config <path>] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--config <path>] [--json]
 
 Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
@@ -38,6 +39,11 @@ Options:
                      an execution input names is in ECR only if that world has it (an ECR
                      push event's image is, since the event says it was pushed)
   --pushed           treat the images named in the input as pushed to ECR first
+  --approve <reason> act as the approver: when the run pauses for an approval (a held diff), a
+  --deny <reason>    person approves (or denies) it with this reason 300 virtual seconds after
+                     the "approval needed" notification, through the approval URL as
+                     arn:aws:sts::<account>:assumed-role/deployment-approver/jane.doe;
+                     without either, a pending approval expires at the configured time
   --template <file>  rehearse under this synthesized template (Afu9DeployOrchestrator.template.json
                      as \`cdk synth -o <dir>\` writes it, its asset folders beside it); default:
                      the current stack's, from cdk.out, synthesized first (about 15 s) when
@@ -63,6 +69,7 @@ interface SimulateOptions {
   readonly json: boolean;
   readonly list: boolean;
   readonly pushed: boolean;
+  readonly approver?: ApproverOptions;
 }
 
 function single(values: string[] | undefined, flag: string): string | undefined {
@@ -83,6 +90,8 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     list: { type: 'boolean' },
     config: { type: 'string', multiple: true },
     pushed: { type: 'boolean' },
+    approve: { type: 'string', multiple: true },
+    deny: { type: 'string', multiple: true },
   });
   const configPath = resolveConfigPath(single(parsed.values.config, 'config'));
   const config = configFlag(configPath);
@@ -92,12 +101,15 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   const templateFile = single(parsed.values.template, 'template');
   const list = parsed.values.list === true;
   const pushed = parsed.values.pushed === true;
+  const approver = approverOf(single(parsed.values.approve, 'approve'), single(parsed.values.deny, 'deny'));
   if (
     list &&
-    ([scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined) || pushed)
+    ([scenarioName, inputFile, reportFile, templateFile].some((value) => value !== undefined) ||
+      pushed ||
+      approver !== undefined)
   ) {
     throw new UsageError(
-      '--list names the scenarios and runs none; leave out --scenario, --input, --pushed, --template and --report with it.',
+      '--list names the scenarios and runs none; leave out --scenario, --input, --pushed, --approve, --deny, --template and --report with it.',
     );
   }
   if (pushed && inputFile === undefined) {
@@ -147,7 +159,22 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     json: parsed.values.json === true,
     list,
     pushed,
+    ...(approver ? { approver } : {}),
   };
+}
+
+/** `--approve <reason>` or `--deny <reason>`: one decision, with a reason (it is recorded). */
+function approverOf(approve: string | undefined, deny: string | undefined): ApproverOptions | undefined {
+  if (approve !== undefined && deny !== undefined) {
+    throw new UsageError('--approve and --deny were both given; a person decides once: give one of them.');
+  }
+  const decision = approve !== undefined ? 'approve' : deny !== undefined ? 'deny' : undefined;
+  if (!decision) return undefined;
+  const reason = (approve ?? deny ?? '').trim();
+  if (!reason) {
+    throw new UsageError(`--${decision} needs a reason, e.g. --${decision} "reviewed the replacement with the team"; it is recorded with the approver.`);
+  }
+  return { decision, reason };
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
@@ -230,6 +257,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ? { input, inputLabel: options.inputFile, pushed: options.pushed }
         : {}),
       ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
+      ...(options.approver ? { approver: options.approver } : {}),
     });
   } catch (error) {
     if (error instanceof TemplateResolutionError) {

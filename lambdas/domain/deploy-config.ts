@@ -141,24 +141,56 @@ const rolloutSchema = z
   })
   .describe('How long a rollout may take and what ends it early.');
 
-/** What a diff verdict does to a deployment in an environment, until a person can approve in the workflow. */
+/** The values `approval.warn` / `approval.blocked` had before held diffs paused for an approval. */
+const RETIRED_STOP =
+  '"stop" is no longer a value: a held diff now pauses the deployment for a recorded approval ' +
+  '(`afu9-deploy approve|deny <execution> --reason "..."`) instead of ending it. Write "approve" ' +
+  '(see docs/approvals.md)';
+
+/** Seconds a paused deployment waits for a decision by default: one day. */
+export const DEFAULT_APPROVAL_EXPIRY_SECONDS = 86_400;
+
+/**
+ * What a diff verdict does to a deployment in an environment: go on, or pause on a task token
+ * until a person approves or denies it with their IAM identity (docs/approvals.md).
+ */
 const approvalSchema = z
   .strictObject({
     warn: z
-      .enum(['proceed', 'stop'])
+      .enum(['proceed', 'approve'], {
+        error: (issue) =>
+          issue.input === 'stop'
+            ? RETIRED_STOP
+            : `expected "proceed" or "approve", received ${JSON.stringify(issue.input)}`,
+      })
       .default('proceed')
       .describe(
-        'A WARN diff (changes a person should review): `proceed` deploys it; `stop` ends the deployment before ' +
-          'any change, like a BLOCKED diff, until it is started again with `skipDiffGate: true` and a `reason`.',
+        'A WARN diff (changes a person should review): `proceed` deploys it; `approve` pauses the deployment ' +
+          'before any change until a person approves it (`afu9-deploy approve`) or denies it, or it expires.',
       ),
     blocked: z
-      .enum(['stop'])
-      .default('stop')
+      .enum(['approve'], {
+        error: (issue) =>
+          issue.input === 'stop'
+            ? RETIRED_STOP
+            : `expected "approve" (a BLOCKED diff always needs a person), received ${JSON.stringify(issue.input)}`,
+      })
+      .default('approve')
       .describe(
-        'A BLOCKED diff always stops the deployment; only `skipDiffGate` with a `reason` lets it through.',
+        'A BLOCKED diff always pauses the deployment for a recorded approval; unapproved, nothing is changed.',
+      ),
+    expiresAfterSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(2_592_000)
+      .default(DEFAULT_APPROVAL_EXPIRY_SECONDS)
+      .describe(
+        'How long a paused deployment waits for a decision (60 s to 30 days); unanswered, it expires as ' +
+          'denied and nothing is changed.',
       ),
   })
-  .default({ warn: 'proceed', blocked: 'stop' })
+  .default({ warn: 'proceed', blocked: 'approve', expiresAfterSeconds: DEFAULT_APPROVAL_EXPIRY_SECONDS })
   .describe('The approval policy: which diff verdicts need a person before this environment is changed.');
 
 const environmentSchema = z

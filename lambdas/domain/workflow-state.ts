@@ -117,11 +117,18 @@ export interface Finding {
 export interface DiffGateResult {
   readonly verdict: DiffVerdict;
   /**
-   * False when the deployment must stop here: ERROR, or BLOCKED (or WARN under the environment's
-   * approval policy `warn: "stop"`) without an honoured skip.
+   * False when the deployment may not go on by itself: ERROR, or BLOCKED (or WARN under the
+   * environment's approval policy `warn: "approve"`).
    */
   readonly proceed: boolean;
-  /** True when a BLOCKED verdict (or a WARN the policy stops) was let through by skipDiffGate with a reason. */
+  /**
+   * True when the held findings wait for a person's recorded approval (RequestApproval) instead of
+   * stopping the deployment; never for ERROR.
+   */
+  readonly approvalRequired: boolean;
+  /** The environment's `approval.expiresAfterSeconds`, present when `approvalRequired`: the wait's timeout. */
+  readonly approvalExpiresAfterSeconds?: number;
+  /** True only for records written before approvals replaced `skipDiffGate` (kept so they still read). */
   readonly skipped: boolean;
   readonly skipReason?: string;
   readonly stacks: readonly string[];

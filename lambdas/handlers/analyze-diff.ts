@@ -1,8 +1,8 @@
 /**
  * AnalyzeDiff: judges the `cdk diff` output the RunCdkDiff job wrote (an S3 object, or small inline
  * text) and returns a compact `DiffGateResult` for `$.diffGate`. `proceed` is false on ERROR, on
- * BLOCKED, and on WARN where the environment's approval policy says `warn: "stop"`, unless the request
- * skips the gate with a reason (never for ERROR); the skipped findings stay in the result.
+ * BLOCKED, and on WARN where the environment's approval policy says `warn: "approve"`; BLOCKED and such
+ * a WARN set `approvalRequired`, and the workflow pauses for a person's recorded approval.
  * An unreadable diff (missing object, no permission) is an ERROR verdict, not an exception, so the
  * workflow stops through NotifyBlocked with the reason; throttling surfaces as TransientAwsError.
  */
@@ -13,7 +13,6 @@ import {
   toDiffGateResult,
   type DiffJudgement,
   type GatePolicy,
-  type SkipRequest,
 } from '../domain/cdk-diff';
 import { environmentNamed } from '../domain/environments';
 import type { DiffGateResult } from '../domain/workflow-state';
@@ -28,8 +27,6 @@ export interface AnalyzeDiffEvent {
   readonly key?: string;
   /** The diff itself, for small diffs passed inline instead of through S3. */
   readonly text?: string;
-  readonly skipDiffGate?: boolean;
-  readonly skipReason?: string;
 }
 
 function errorJudgement(problem: string): DiffJudgement {
@@ -65,10 +62,6 @@ export function createAnalyzeDiffHandler(
   const { logger } = deps;
   return async (event) => {
     logger.appendKeys({ executionId: event.executionId });
-    const skip: SkipRequest | undefined = event.skipDiffGate
-      ? { source: 'skipDiffGate', reason: event.skipReason, reasonRequired: true }
-      : undefined;
-
     const environment = environmentNamed(deps.environments, event.environment);
     const policy: GatePolicy | undefined = environment
       ? { environment: environment.name, approval: environment.approval }
@@ -81,20 +74,16 @@ export function createAnalyzeDiffHandler(
             "so it cannot apply that environment's approval policy. The state machine must pass " +
             '"environment.$": "$.request.environment"; check the AnalyzeDiff Parameters.',
         );
-    const decision = decide(judgement, skip, policy);
-    const result = toDiffGateResult(decision, skip);
+    const decision = decide(judgement, undefined, policy);
+    const result = toDiffGateResult(decision, undefined, policy?.approval.expiresAfterSeconds);
     const summary = {
       verdict: result.verdict,
       proceed: result.proceed,
-      skipped: result.skipped,
+      approvalRequired: result.approvalRequired,
       stacks: result.stacks,
       counts: result.counts,
     };
-    if (decision.skipped)
-      logger.warn('Diff gate skipped: held changes let through', {
-        ...summary,
-        skipReason: result.skipReason,
-      });
+    if (result.approvalRequired) logger.warn('Diff gate holds the deployment for an approval', summary);
     else if (result.proceed) logger.info('Diff gate passed', summary);
     else logger.warn('Diff gate stopped the deployment', { ...summary, message: result.message });
     return result;

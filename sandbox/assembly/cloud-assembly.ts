@@ -130,6 +130,20 @@ export interface DeployedStack {
   readonly stateMachineRole: AssumedRole;
   readonly queues: readonly DeployedQueue[];
   readonly alarms: readonly DeployedAlarm[];
+  /** The function URLs of the stack (AWS::Lambda::Url): which function, and how callers authenticate. */
+  readonly functionUrls: readonly DeployedFunctionUrl[];
+  /** Output key → the managed policy it names (`{ Ref: <AWS::IAM::ManagedPolicy> }`): what people attach. */
+  readonly outputManagedPolicies: ReadonlyMap<string, DeployedManagedPolicy>;
+}
+
+export interface DeployedFunctionUrl {
+  readonly functionArn: string;
+  readonly authType: string;
+}
+
+export interface DeployedManagedPolicy {
+  readonly logicalId: string;
+  readonly document: PolicyDocument;
 }
 
 /** A role another service assumes to act for the stack (an EventBridge target's role). */
@@ -365,7 +379,30 @@ export function deployStack(assembly: StackAssembly, accountId: string, region: 
     alarms: resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([logicalId, alarm]) =>
       alarmOf(resolver, logicalId, alarm.Properties ?? {}),
     ),
+    functionUrls: resourcesOfType(template, 'AWS::Lambda::Url').map(([, url]) => ({
+      functionArn: String(resolver.resolve(url.Properties?.TargetFunctionArn)),
+      authType: String(url.Properties?.AuthType),
+    })),
+    outputManagedPolicies: outputManagedPolicies(template, resolver),
   };
+}
+
+/** The managed policies the stack's outputs name, with their documents resolved. */
+function outputManagedPolicies(
+  template: Template,
+  resolver: TemplateResolver,
+): ReadonlyMap<string, DeployedManagedPolicy> {
+  const named = new Map<string, DeployedManagedPolicy>();
+  for (const [key, output] of Object.entries(template.Outputs ?? {})) {
+    const ref = (output.Value as { Ref?: unknown } | undefined)?.Ref;
+    const resource = typeof ref === 'string' ? template.Resources[ref] : undefined;
+    if (resource?.Type !== 'AWS::IAM::ManagedPolicy') continue;
+    named.set(key, {
+      logicalId: ref as string,
+      document: resolver.resolve(resource.Properties?.PolicyDocument) as PolicyDocument,
+    });
+  }
+  return named;
 }
 
 /** The function's EventInvokeConfig for `$LATEST` (the version EventBridge invokes), or Lambda's defaults. */

@@ -2,6 +2,8 @@
  * What one simulation yields: the `simulate --json` document of docs/json-outputs.md, built from the
  * recorded executions, plus the richer record the human timeline and the tests read.
  */
+import type { ApprovalRecord } from '../../lambdas/domain/approval';
+import type { ApprovalAttempt } from './approvals';
 import type { AuthorizationRecord } from './function-clients';
 import type { Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
@@ -79,6 +81,14 @@ export interface SimulationDocument {
   readonly imagesAfter: Readonly<Record<string, string>>;
   /** The SSM parameters at the end (name → value): the image pointers notify published for the ECS stack. */
   readonly imageParameters: Readonly<Record<string, string>>;
+  /** Every approval the runs' executions asked for, as the ledger keeps it at the end (docs/approvals.md). */
+  readonly approvals: readonly ApprovalEntry[];
+}
+
+/** One approval in `simulate --json`: the ledger's record, named by its execution. */
+export interface ApprovalEntry extends Omit<ApprovalRecord, 'executionArn' | 'findings'> {
+  readonly execution: string;
+  readonly verdict: ApprovalRecord['findings']['verdict'];
 }
 
 /** The whole record of a run. */
@@ -95,6 +105,8 @@ export interface SimulationRun {
   readonly requests: readonly string[];
   /** Every authorization request a handler's SDK call made, with the evaluator's decision, in order. */
   readonly authorizations: readonly AuthorizationRecord[];
+  /** Every decision the person (`approver`) sent through the approval URL, with the answer. */
+  readonly approvalAttempts: readonly ApprovalAttempt[];
   /** Every event put on the account's EventBridge bus, in order. */
   readonly busEvents: readonly BusEvent[];
   /** The orchestrator table's items at the end (wait records and the deployment ledger). */

@@ -29,14 +29,18 @@ import { Scheduler } from './scheduler';
 import { stackPolicySource } from './service-deliveries';
 import { stateMachineFor, withoutLibraryTimeouts } from './state-machine';
 import { authorizeTask, type TaskAuthorizer } from './task-authorization';
+import { APPROVER_DELAY_SECONDS, decideAsApprover, type ApprovalAttempt, type ApproverOptions } from './approvals';
 import { TaskFaultQueue, type TaskFaults } from './task-faults';
 import { TaskInvokers } from './task-invokers';
 
 /** After the last execution, events still on their way (EventBridge delivers within seconds) arrive. */
 const IN_FLIGHT_MS = 60 * 1000;
 
-/** Stops a simulation whose waits never end; no designed path comes near it. */
-const HORIZON_MS = 24 * 3600 * 1000;
+/**
+ * Stops a simulation whose waits never end; no designed path comes near it. Past the longest
+ * approval wait the configuration allows (30 days), so an unanswered approval expires in the run.
+ */
+const HORIZON_MS = 32 * 24 * 3600 * 1000;
 
 /** The name `afu9-deploy start` gives a request, or undefined when the input is not a start input. */
 function manualExecutionName(input: unknown, now: Date): string | undefined {
@@ -55,6 +59,8 @@ export class Simulation {
   readonly logLines: string[] = [];
   readonly requests: string[] = [];
   readonly authorizations: AuthorizationRecord[] = [];
+  /** Every decision the person (`--approve` / `--deny`) sent, in order. */
+  readonly approvalAttempts: ApprovalAttempt[] = [];
   private readonly scheduler: Scheduler;
   readonly definition: AslDefinition;
   private readonly stateMachine: StateMachine;
@@ -70,6 +76,7 @@ export class Simulation {
     private readonly followUps: Scenario['followUps'],
     private readonly onProgress: (event: ProgressEvent) => void,
     taskFaults: TaskFaults = {},
+    approver?: ApproverOptions,
   ) {
     const { account } = sandbox;
     /** Ids of service-side things (request ids, messages), apart from the account's so its ARNs do not move. */
@@ -136,6 +143,15 @@ export class Simulation {
         diffText,
       }),
       horizonMs: HORIZON_MS,
+      onCallbackWaiting: (call, functionArn) => {
+        if (!approver || functions.functionWithArn(functionArn).handlerName !== 'request-approval') return;
+        const approverContext = { stack: this.stack, account, functions, authorizations: this.authorizations, note };
+        // The person reads the "approval needed" notification, then decides through the approval URL.
+        void this.scheduler.spawn(async () => {
+          await this.scheduler.sleep(APPROVER_DELAY_SECONDS * 1000, `approver reads the approval request`);
+          this.approvalAttempts.push(await decideAsApprover(approverContext, call.execution.arn, approver));
+        });
+      },
     });
     const definition = substitute(this.stack.definitionSubstitutions);
     this.definition = definition as unknown as AslDefinition;

@@ -59,6 +59,8 @@ export interface TaskInvokerContext {
   readonly diffBuild: DiffBuild;
   /** How long a Task without a timeout may wait: the simulation's horizon. */
   readonly horizonMs: number;
+  /** Told when a callback Task's function has run and the state now waits for its token. */
+  readonly onCallbackWaiting?: (call: TaskCall, functionArn: string) => void;
 }
 
 export class TaskInvokers {
@@ -134,6 +136,7 @@ export class TaskInvokers {
     try {
       await this.context.functions.handlerFor(FunctionName)(jsonCopy(Payload));
       if (fault) await faults.strike(fault, call);
+      this.context.onCallbackWaiting?.(call, FunctionName);
       completion = await scheduler.waitFor<TaskTokenCompletion>(
         (deliver) => {
           if (early[0]) {

@@ -1,8 +1,9 @@
 /**
  * Judges a parsed `cdk diff`: every resource change becomes a finding under the rule that matches it
  * (`rules.ts`). Verdict: ERROR if the text is not a complete diff, else BLOCKED if any finding is
- * blocking, else WARN if any is a warning, else PASS. The environment's approval policy decides
- * whether a WARN stops. A skip lets BLOCKED (and a stopped WARN) through, loudly; it never turns an
+ * blocking, else WARN if any is a warning, else PASS. In the workflow, the environment's approval
+ * policy holds BLOCKED (and WARN where it says `warn: "approve"`) for a person's recorded approval.
+ * The laptop tool's skip (`SKIP_DIFF_GATE=true`) lets BLOCKED through, loudly; it never turns an
  * ERROR into anything else and never drops a finding.
  */
 import type { ApprovalPolicy } from '../deploy-config';
@@ -20,7 +21,7 @@ export interface DiffJudgement {
   readonly message: string;
 }
 
-/** A request to let a BLOCKED diff (or a WARN the approval policy stops) through: `SKIP_DIFF_GATE=true` (CLI) or `skipDiffGate` (workflow). */
+/** A request to let a BLOCKED diff through on a laptop: `SKIP_DIFF_GATE=true` (validate:diff). */
 export interface SkipRequest {
   /** How the skip was asked for, quoted in the warning. */
   readonly source: string;
@@ -32,10 +33,15 @@ export interface SkipRequest {
 export interface GateDecision {
   readonly judgement: DiffJudgement;
   /**
-   * False when the deployment must stop: ERROR, or BLOCKED (or WARN under an approval policy with
-   * `warn: "stop"`) without an honoured skip.
+   * False when the deployment may not go on by itself: ERROR, or BLOCKED (or WARN under an approval
+   * policy with `warn: "approve"`) without an honoured skip.
    */
   readonly proceed: boolean;
+  /**
+   * True when the findings held are a person's to decide: the workflow pauses for a recorded
+   * approval instead of stopping. Never for ERROR (nothing readable to approve), never without a policy.
+   */
+  readonly approvalRequired: boolean;
   readonly skipped: boolean;
   /** The loud warning to show when a skip was honoured, or why a skip request was refused. */
   readonly notice?: string;
@@ -101,8 +107,8 @@ export function judgeDiff(parsed: ParsedDiff): DiffJudgement {
       message:
         `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take AFU-9 down or lose data: ` +
         `${listed(blocking)}. Change the code so these resources are kept, or deploy them deliberately outside ` +
-        'the pipeline; in an emergency only, skip the gate (SKIP_DIFF_GATE=true locally, skipDiffGate with a reason in the ' +
-        'workflow).',
+        'the pipeline. In the workflow the deployment pauses for a recorded approval (afu9-deploy approve|deny ' +
+        '<execution> --reason "..."); locally, in an emergency only, SKIP_DIFF_GATE=true.',
     };
   }
   if (warnings.length > 0) {
@@ -132,70 +138,79 @@ export interface GatePolicy {
   readonly approval: ApprovalPolicy;
 }
 
-/** Why a WARN stops where the policy asks for a review, and how to go ahead today. */
-function reviewRequired(environment: string): string {
+/** What the paused workflow tells people: the findings are held for their decision, and how to give it. */
+function approvalNeeded(verdict: 'BLOCKED' | 'WARN', policy: GatePolicy): string {
+  const why =
+    verdict === 'BLOCKED'
+      ? 'A BLOCKED diff needs a person'
+      : `The approval policy of environment ${policy.environment} (approval.warn: "approve") holds warnings for a person`;
+  const hours = Math.round((policy.approval.expiresAfterSeconds / 3600) * 10) / 10;
   return (
-    `The approval policy of environment ${environment} (approval.warn: "stop") requires a person's review ` +
-    'for warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ' +
-    'again with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the ' +
-    'reason is recorded in the notification.'
+    `${why}: the deployment is paused before any change. Review the findings, then run ` +
+    '`afu9-deploy approve <execution> --reason "..."` or `afu9-deploy deny <execution> --reason "..."`; ' +
+    `your IAM identity and reason are recorded. Unanswered, it expires as denied after ${hours} h.`
   );
 }
 
 /**
- * Applies the environment's approval policy and a skip request (if any) to a judgement: who may
- * proceed, and what to say about it. ERROR always stops; BLOCKED stops unless skipped with a reason;
- * WARN stops the same way when the policy says `warn: "stop"`.
+ * Applies the environment's approval policy (the workflow) or a skip request (the laptop tool) to
+ * a judgement: who may proceed, who waits for a person, and what to say about it. ERROR always
+ * stops; under a policy BLOCKED, and WARN where it says `warn: "approve"`, wait for an approval;
+ * without one BLOCKED stops unless skipped.
  */
 export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: GatePolicy): GateDecision {
   // Without a policy (the CLI) a WARN proceeds, as the default policy has it.
-  const reviewing = judgement.verdict === 'WARN' && policy?.approval.warn === 'stop' ? policy : undefined;
-  const warnStops = reviewing !== undefined;
+  const reviewing = judgement.verdict === 'WARN' && policy?.approval.warn === 'approve';
   const held: readonly Finding[] =
-    judgement.verdict === 'BLOCKED' ? judgement.blocking : warnStops ? judgement.warnings : [];
-  const policyNotice = reviewing ? reviewRequired(reviewing.environment) : undefined;
+    judgement.verdict === 'BLOCKED' ? judgement.blocking : reviewing ? judgement.warnings : [];
+  if (policy && held.length > 0 && judgement.verdict !== 'ERROR' && judgement.verdict !== 'PASS') {
+    return {
+      judgement,
+      proceed: false,
+      approvalRequired: true,
+      skipped: false,
+      notice: approvalNeeded(judgement.verdict, policy),
+    };
+  }
   if (!skip) {
     const proceed = judgement.verdict !== 'ERROR' && held.length === 0;
-    return { judgement, proceed, skipped: false, ...(policyNotice ? { notice: policyNotice } : {}) };
+    return { judgement, proceed, approvalRequired: false, skipped: false };
   }
   if (judgement.verdict === 'ERROR') {
     return {
       judgement,
       proceed: false,
+      approvalRequired: false,
       skipped: false,
       notice:
         `${skip.source} was ignored: a skip lets a BLOCKED diff through, never an unreadable one (ERROR). ` +
         'Fix the diff run so the gate can read it.',
     };
   }
-  if (held.length === 0) return { judgement, proceed: true, skipped: false };
+  if (held.length === 0) return { judgement, proceed: true, approvalRequired: false, skipped: false };
   const reason = skip.reason?.trim();
   if (skip.reasonRequired && !reason) {
     return {
       judgement,
       proceed: false,
+      approvalRequired: false,
       skipped: false,
-      notice: [
-        ...(policyNotice ? [policyNotice] : []),
-        `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
-      ].join('\n'),
+      notice: `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
     };
   }
-  const kind = warnStops ? 'warning' : 'blocking change';
+  const kind = 'blocking change';
   const lines = held.slice(0, FINDINGS_CAP).map((f) => `  - ${describeFinding(f)}: ${f.reason}`);
   if (held.length > FINDINGS_CAP) {
     lines.push(`  - and ${held.length - FINDINGS_CAP} more ${kind}(s), all in the findings`);
   }
-  const without = reviewing
-    ? `WITHOUT the review the approval policy of environment ${reviewing.environment} requires`
-    : 'WITHOUT the gate';
   return {
     judgement,
     proceed: true,
+    approvalRequired: false,
     skipped: true,
     notice: [
       `!!! DIFF GATE SKIPPED (${skip.source})${reason ? `, reason: ${reason}` : ''}.`,
-      `!!! ${plural(held.length, kind)} will be deployed ${without}:`,
+      `!!! ${plural(held.length, kind)} will be deployed WITHOUT the gate:`,
       ...lines,
     ].join('\n'),
   };
@@ -205,17 +220,21 @@ export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: Ga
 export const FINDINGS_CAP = 25;
 
 /** The compact form the workflow carries (`$.diffGate`): capped lists, full counts. */
-export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): DiffGateResult {
+export function toDiffGateResult(
+  decision: GateDecision,
+  skip?: SkipRequest,
+  approvalExpiresAfterSeconds?: number,
+): DiffGateResult {
   const { judgement } = decision;
   const dropped =
     Math.max(0, judgement.blocking.length - FINDINGS_CAP) +
     Math.max(0, judgement.warnings.length - FINDINGS_CAP);
-  // A WARN stops only under an approval policy: the reason it stopped leads, so a clipped
-  // notification line still says what the policy asks and how to go ahead.
-  const policyStop = judgement.verdict === 'WARN' && !decision.proceed;
+  // A WARN is held only under an approval policy: the reason it waits leads, so a clipped
+  // notification line still says what the policy asks and how to decide.
+  const policyHold = judgement.verdict === 'WARN' && decision.approvalRequired;
   const parts = [judgement.message];
   if (decision.notice) {
-    if (policyStop) parts.unshift(decision.notice);
+    if (policyHold) parts.unshift(decision.notice);
     else parts.push(decision.notice);
   }
   if (dropped > 0)
@@ -223,6 +242,7 @@ export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): Di
   return {
     verdict: judgement.verdict,
     proceed: decision.proceed,
+    approvalRequired: decision.approvalRequired,
     skipped: decision.skipped,
     ...(decision.skipped && skip?.reason ? { skipReason: skip.reason.trim() } : {}),
     stacks: judgement.stacks,
@@ -234,5 +254,8 @@ export function toDiffGateResult(decision: GateDecision, skip?: SkipRequest): Di
     blocking: judgement.blocking.slice(0, FINDINGS_CAP),
     warnings: judgement.warnings.slice(0, FINDINGS_CAP),
     message: parts.join('\n'),
+    ...(decision.approvalRequired && approvalExpiresAfterSeconds !== undefined
+      ? { approvalExpiresAfterSeconds }
+      : {}),
   };
 }
