@@ -5,6 +5,8 @@ import { regionFrom } from './aws-context';
 import { explainAwsFailure } from './aws-failure';
 import type { CliCommand, CliIo } from './command';
 import { ExitCode, paintFor } from './command';
+import { approveCommand } from './commands/approve';
+import { denyCommand } from './commands/deny';
 import { diffGateCommand } from './commands/diff-gate';
 import { historyCommand } from './commands/history';
 import { initCommand } from './commands/init';
@@ -24,6 +26,8 @@ const commands: readonly CliCommand[] = [
   statusCommand,
   historyCommand,
   rollbackCommand,
+  approveCommand,
+  denyCommand,
 ];
 
 /** The version of the package, as npm knows it. */

@@ -172,7 +172,9 @@ function approverOf(approve: string | undefined, deny: string | undefined): Appr
   if (!decision) return undefined;
   const reason = (approve ?? deny ?? '').trim();
   if (!reason) {
-    throw new UsageError(`--${decision} needs a reason, e.g. --${decision} "reviewed the replacement with the team"; it is recorded with the approver.`);
+    throw new UsageError(
+      `--${decision} needs a reason, e.g. --${decision} "reviewed the replacement with the team"; it is recorded with the approver.`,
+    );
   }
   return { decision, reason };
 }

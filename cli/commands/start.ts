@@ -38,8 +38,6 @@ Options:
   --image-tag <tag>         tag of the primary container's image, e.g. stage-3f9c2ab
   --image-digest <digest>   digest of the primary container's image (sha256:...); exclusive with --image-tag
   --image <container=ref>   another container's image by tag or digest (repeatable)
-  --skip-diff-gate          let a BLOCKED diff (or a WARN the approval policy stops) through; needs --reason
-  --reason <text>           why the diff gate is skipped (goes into the notification)
   --allow-production        required for --env production
   --redeploy                deploy an image again that was already deployed
   --requested-by <who>      defaults to $USER
@@ -101,8 +99,13 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
   if (!values['image-tag'] && !values['image-digest']) {
     throw new UsageError('Name the image to deploy with --image-tag <tag> or --image-digest <sha256:...>.');
   }
-  if (values['skip-diff-gate'] && !values.reason?.trim()) {
-    throw new UsageError('--skip-diff-gate needs --reason "<why>": the reason goes into the notification.');
+  if (values['skip-diff-gate'] || values.reason !== undefined) {
+    // Kept as flags only to say what replaced them: a recorded approval names the person.
+    throw new UsageError(
+      '--skip-diff-gate and --reason are gone: a held diff now pauses the deployment for a recorded approval. ' +
+        'Start without them; when the diff gate holds the deployment, run afu9-deploy approve <execution> --reason "..." ' +
+        '(docs/approvals.md).',
+    );
   }
   if (values['diff-file'] !== undefined && !values['dry-run']) {
     throw new UsageError(
@@ -118,7 +121,6 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     ...(values['image-tag'] && { imageTag: values['image-tag'] }),
     ...(values['image-digest'] && { imageDigest: values['image-digest'] }),
     ...(images && { images }),
-    ...(values['skip-diff-gate'] && { skipDiffGate: true, reason: values.reason }),
     ...(values['allow-production'] && { allowProduction: true }),
     ...(values.redeploy && { redeploy: true }),
     requestedBy: values['requested-by'] ?? env.USER ?? 'afu9-deploy',

@@ -1,16 +1,25 @@
 /** `afu9-deploy status <execution>`: where a real deployment is, and how it ended. */
 import { describeExecution, executionArnFor, historySince } from '../../lambdas/aws/step-functions';
 import { awsFlags, awsFlagsUsage, configFlag, configFlagUsage, configFlags, parseFlags } from '../args';
-import { awsTargetFrom, realAwsDeps, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
+import { approvalLines, readExecutionApprovals } from '../approval-status';
+import {
+  awsTargetFrom,
+  realAwsDeps,
+  resolveStateMachineArn,
+  resolveTableName,
+  type CliAwsDeps,
+} from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
 import { exitCodeFor, timelineOf } from '../execution-progress';
 
-const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--config <path>] [--profile <p>] [--region <r>]
+const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--table <name>] [--config <path>] [--profile <p>] [--region <r>]
 
 Shows one execution of the orchestrator: its status and every state it went through, in the
 rehearsal's timeline format. A name (as printed by \`afu9-deploy start\`) is turned into an ARN with
-the state machine ARN.
+the state machine ARN. An execution paused for an approval shows the findings it waits on and the
+commands that decide it; decided approvals show who decided, when and why (from the ledger table:
+--table, else $AFU9_DEPLOYMENT_TABLE, else the stack's output).
 
 Options:
 ${configFlagUsage}
@@ -35,12 +44,19 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
         profile?: string;
         config?: string;
         'state-machine-arn'?: string;
+        table?: string;
       };
       let positionals: string[];
       try {
         ({ values, positionals } = parseFlags(
           argv,
-          { json: { type: 'boolean' }, 'state-machine-arn': { type: 'string' }, ...configFlags, ...awsFlags },
+          {
+            json: { type: 'boolean' },
+            'state-machine-arn': { type: 'string' },
+            table: { type: 'string' },
+            ...configFlags,
+            ...awsFlags,
+          },
           { allowPositionals: true },
         ));
         if (positionals.length !== 1) {
@@ -70,6 +86,11 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
           execution.startDate ?? new Date(),
           await historySince(clients, executionArn),
         );
+        const approvals = await readExecutionApprovals(
+          clients,
+          () => resolveTableName(deps, target, values.table, io.env),
+          executionArn,
+        );
         if (values.json) {
           io.stdout(
             JSON.stringify({
@@ -80,11 +101,16 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
               error: execution.error,
               cause: execution.cause,
               timeline: lines,
+              ...(approvals.read
+                ? { approvals: approvals.approvals }
+                : { approvalsProblem: approvals.problem }),
             }) + '\n',
           );
         } else {
           io.stdout(`${executionArn}\nstatus: ${execution.status}\n${lines.join('\n')}\n`);
           if (execution.error) io.stdout(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
+          const decisions = approvalLines(approvals, executionArn.split(':').at(-1) ?? executionArn);
+          if (decisions.length > 0) io.stdout(`${decisions.join('\n')}\n`);
         }
         return execution.status === 'RUNNING' ? STILL_RUNNING_EXIT : exitCodeFor(execution.status);
       });

@@ -7,12 +7,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  ApprovalKeys,
-  decisionOf,
-  type ApprovalRecord,
-  type ApprovalSubject,
-} from '../domain/approval';
+import { ApprovalKeys, decisionOf, type ApprovalRecord, type ApprovalSubject } from '../domain/approval';
 import { ledgerExpiry } from '../domain/ledger';
 import type { AwsClients } from './clients';
 import type { LedgerTable } from './ledger';
@@ -27,14 +22,7 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 function toRecord(item: Record<string, unknown>): ApprovalRecord {
-  const {
-    pk: _pk,
-    sk: _sk,
-    expiresAt: _ttl,
-    taskToken: _token,
-    [DEADLINE]: deadline,
-    ...rest
-  } = item;
+  const { pk: _pk, sk: _sk, expiresAt: _ttl, taskToken: _token, [DEADLINE]: deadline, ...rest } = item;
   return { ...(rest as Omit<ApprovalRecord, 'expiresAt'>), expiresAt: String(deadline) };
 }
 
@@ -165,7 +153,11 @@ export async function recordDecision(
   table: TableName,
   decided: ApprovalRecord,
 ): Promise<boolean> {
-  const names: Record<string, string> = { '#status': 'status', '#reason': 'reason', '#decidedAt': 'decidedAt' };
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#reason': 'reason',
+    '#decidedAt': 'decidedAt',
+  };
   const values: Record<string, unknown> = {
     ':pending': 'pending',
     ':status': decided.status,
@@ -255,5 +247,7 @@ export async function publishApprovalNeeded(
   topicArn: string,
   notice: { readonly subject: string; readonly message: string },
 ): Promise<void> {
-  await clients.sns.send(new PublishCommand({ TopicArn: topicArn, Subject: notice.subject, Message: notice.message }));
+  await clients.sns.send(
+    new PublishCommand({ TopicArn: topicArn, Subject: notice.subject, Message: notice.message }),
+  );
 }

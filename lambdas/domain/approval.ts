@@ -15,8 +15,7 @@ import type { Finding } from './workflow-state';
 
 /** What an approval is asked for. */
 export type ApprovalSubject =
-  | { readonly kind: 'image-release' }
-  | { readonly kind: 'stack'; readonly stackName: string };
+  { readonly kind: 'image-release' } | { readonly kind: 'stack'; readonly stackName: string };
 
 export function subjectKey(subject: ApprovalSubject): string {
   return subject.kind === 'image-release' ? 'image-release' : `stack#${subject.stackName}`;
@@ -144,7 +143,12 @@ export function decisionRefusal(record: ApprovalRecord, now: Date): DecisionRefu
 /** The record of a decision a person took. */
 export function decidedApproval(
   record: ApprovalRecord,
-  decision: { readonly approve: boolean; readonly reason: string; readonly approver: Approver; readonly now: Date },
+  decision: {
+    readonly approve: boolean;
+    readonly reason: string;
+    readonly approver: Approver;
+    readonly now: Date;
+  },
 ): ApprovalRecord {
   return {
     ...record,
@@ -185,7 +189,10 @@ export const MAX_REASON_LENGTH = 1000;
 export const decisionRequestSchema = z.strictObject({
   executionArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'expected a Step Functions execution ARN'),
+    .regex(
+      /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/,
+      'expected a Step Functions execution ARN',
+    ),
   decision: z.enum(['approve', 'deny']),
   reason: z
     .string()
@@ -220,7 +227,8 @@ export function decisionCommands(executionName: string): readonly string[] {
   ];
 }
 
-const SUBJECT_MAX = 100;
+/** SNS subjects are shorter than 100 characters. */
+const SUBJECT_MAX = 99;
 
 function findingLine(label: string, finding: Finding): string {
   const where = finding.path ? `${finding.stack}/${finding.path}` : finding.stack;
@@ -233,10 +241,12 @@ export function approvalNeededMessage(
   executionName: string,
 ): { readonly subject: string; readonly message: string } {
   const { findings } = record;
-  const subject = `AFU-9 ${record.environment}: approval needed for ${describeSubject(record.subject)} (${findings.verdict})`;
+  const subject = `[AFU-9 ${record.environment}] APPROVAL NEEDED: ${findings.verdict} diff of ${describeSubject(record.subject)}`;
   const more = (shown: number, total: number) => (total > shown ? [`  ... and ${total - shown} more`] : []);
+  // SNS subjects are ASCII without control characters, and shorter than 100 characters.
+  const ascii = subject.replace(/[^\x20-\x7E]/g, '?');
   return {
-    subject: subject.length > SUBJECT_MAX ? `${subject.slice(0, SUBJECT_MAX - 3)}...` : subject,
+    subject: ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii,
     message: [
       `Deployment ${executionName} to ${record.environment} is paused before any change: its diff is ${findings.verdict} and needs a person.`,
       `Execution: ${record.executionArn}`,

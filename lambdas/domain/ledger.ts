@@ -118,6 +118,7 @@ const SLOT_ORDER = [
   'resolution',
   'diffBuild',
   'diffGate',
+  'approval',
   'verification',
   'update',
   'wake',

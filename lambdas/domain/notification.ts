@@ -6,6 +6,7 @@
  * did not mean for a person (a secret check's details, an unknown field) reaches the message.
  */
 import { z } from 'zod';
+import { describeDecision } from './approval';
 import { Outcome } from './workflow-state';
 
 export interface Notification {
@@ -151,6 +152,15 @@ const StateSchema = z.object({
     }),
   ),
   rollbackRollout: slot(RolloutSchema),
+  // The decision on a held diff (RequestApproval / ExpireApproval): who, what, why, when.
+  approval: slot(
+    z.object({
+      decision: z.enum(['approved', 'denied', 'expired']),
+      reason: z.string(),
+      approver: z.object({ arn: z.string(), accountId: z.string(), userId: z.string() }).optional(),
+      decidedAt: z.string(),
+    }),
+  ),
   error: slot(z.object({ Error: z.string(), Cause: z.string().optional() })),
   // The original start input sits at the top of the state; a rejected request has nothing else.
   environment: slot(z.string()),
@@ -284,6 +294,12 @@ function opening(outcome: Outcome, about: Subject, state: State): string {
     case Outcome.succeeded:
       return `Deployed ${what} to ${where}. The rollout completed and the smoke checks passed.`;
     case Outcome.blocked:
+      if (state.approval?.decision === 'denied') {
+        return `The deployment of ${what} to ${where} was DENIED at its approval (the diff gate held it). Nothing was changed.`;
+      }
+      if (state.approval?.decision === 'expired') {
+        return `The approval of the deployment of ${what} to ${where} EXPIRED unanswered (the diff gate held it). Nothing was changed.`;
+      }
       return `The diff gate BLOCKED the deployment of ${what} to ${where}. Nothing was changed.`;
     case Outcome.rejected:
       return 'The deployment request was REJECTED. Nothing was changed. Fix the request and start again.';
@@ -439,6 +455,9 @@ function smokeLines(state: State): string[] {
 
 function reasonLine(outcome: Outcome, state: State): string | undefined {
   if (state.error) return describeStateError(state.error);
+  if (outcome === Outcome.blocked && state.approval && state.approval.decision !== 'approved') {
+    return clip(describeDecision(state.approval));
+  }
   if (outcome === Outcome.blocked && state.diffGate) return clip(state.diffGate.message);
   const failedRollout = [state.rollbackRollout, state.rollout].find(
     (rollout) => rollout && rollout.status !== 'COMPLETED',
@@ -484,6 +503,7 @@ export function composeNotification(input: NotificationInput): Notification {
       request ? `${request.requestedBy} (trigger: ${request.trigger})` : state.requestedBy,
     ),
     ...field('Failed deployment', request?.failedDeploymentId),
+    ...field('Approval', state.approval ? clip(describeDecision(state.approval), 400) : undefined),
     '',
     ...field('Reason', reason),
     ...diffGateLines(state),
@@ -513,9 +533,12 @@ const MAX_REASON_LENGTH = 300;
 export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
   const state = readState(rawState);
   const reason = reasonLine(outcome, state);
-  const { diffGate, verification, smoke, rollback } = state;
+  const { diffGate, verification, smoke, rollback, approval } = state;
+  const approvalLine = approval ? describeDecision(approval) : undefined;
   const reasons = [
     ...(reason ? [reason] : []),
+    // The approval is the audit's first question: who let it through (or stopped it), and why.
+    ...(approvalLine && approvalLine !== reason ? [approvalLine] : []),
     ...(diffGate?.skipped
       ? [`diff gate skipped: ${diffGate.skipReason ?? state.request?.skipReason ?? 'no reason given'}`]
       : []),

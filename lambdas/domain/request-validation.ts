@@ -275,11 +275,12 @@ export function requestFromStartInput(
   checkProductionAllowed(environment, input);
   const images = imagesFromStartInput(environment, input);
   images.forEach((image) => checkTagPrefix(environment, image));
-  const skipReason = input.reason?.trim();
-  if (input.skipDiffGate === true && !skipReason) {
+  if (input.skipDiffGate === true) {
+    // A skip named a free-text reason and nobody; an approval records the person's IAM identity.
     reject(
-      'skipDiffGate needs a "reason": say why the diff gate is skipped (it goes into the notification ' +
-        'with the findings it lets through).',
+      'skipDiffGate is no longer accepted: a held diff now pauses the deployment for a recorded approval. ' +
+        'Start the deployment without skipDiffGate; when the diff gate holds it, approve it with ' +
+        '`afu9-deploy approve <execution> --reason "..."` (your IAM identity and reason are recorded).',
     );
   }
   const versionImage = images[0]!;
@@ -288,8 +289,7 @@ export function requestFromStartInput(
     ...serviceTarget(environment),
     images,
     version: versionImage.tag ?? versionImage.digest!,
-    skipDiffGate: input.skipDiffGate === true,
-    ...(input.skipDiffGate === true && { skipReason }),
+    skipDiffGate: false,
     requestedBy: requestedByOrTrigger(input.requestedBy, Trigger.manual),
     trigger: Trigger.manual,
     deploymentKey: deploymentKeyFor(environment.name, images),

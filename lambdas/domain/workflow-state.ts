@@ -8,6 +8,7 @@
  *   $.request      DeploymentRequest        (copied from $.resolution.request; skipReason '' when none)
  *   $.diffBuild    DiffBuildResult          (RunCdkDiff, CodeBuild startBuild.sync)
  *   $.diffGate     DiffGateResult           (AnalyzeDiff)
+ *   $.approval     ApprovalDecision         (RequestApproval, task token; or ExpireApproval) see approval.ts
  *   $.verification VerificationResult       (VerifySecrets)
  *   $.update       UpdateResult             (UpdateService)
  *   $.wake         DeploymentWake           (WaitForDeploymentEvent, task token)

@@ -11,12 +11,7 @@
  * not be told for a reason that may pass (the decision was withdrawn: decide again).
  */
 import { z } from 'zod';
-import {
-  readDecidableApproval,
-  recordDecision,
-  resumeWorkflow,
-  withdrawDecision,
-} from '../aws/approvals';
+import { readDecidableApproval, recordDecision, resumeWorkflow, withdrawDecision } from '../aws/approvals';
 import { ledgerTable } from '../aws/ledger';
 import {
   approverFromFunctionUrl,
@@ -58,7 +53,9 @@ function respond(statusCode: number, body: DecisionResponse): FunctionUrlRespons
 }
 
 function requestBody(event: FunctionUrlRequest): unknown {
-  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  const text = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
   return JSON.parse(text) as unknown;
 }
 
@@ -70,7 +67,9 @@ export function createDecideApprovalHandler(deps: HandlerDeps) {
     const approver = approverFromFunctionUrl(event.requestContext?.authorizer?.iam);
     if (!approver) {
       // Fail closed: without AWS's word on the caller, nobody could be recorded as the approver.
-      logger.error('Refused a decision without a verified IAM caller: the function URL must use AuthType AWS_IAM');
+      logger.error(
+        'Refused a decision without a verified IAM caller: the function URL must use AuthType AWS_IAM',
+      );
       return respond(403, {
         outcome: 'invalid',
         message:

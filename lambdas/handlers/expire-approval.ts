@@ -7,12 +7,7 @@
 import { z } from 'zod';
 import { readApproval, recordDecision } from '../aws/approvals';
 import { ledgerTable } from '../aws/ledger';
-import {
-  decisionOf,
-  expiredApproval,
-  type ApprovalDecision,
-  type ApprovalSubject,
-} from '../domain/approval';
+import { decisionOf, expiredApproval, type ApprovalDecision, type ApprovalSubject } from '../domain/approval';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 const expireApprovalInput = z.object({

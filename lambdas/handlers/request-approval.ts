@@ -85,13 +85,22 @@ export function createRequestApprovalHandler(deps: HandlerDeps) {
       now: deps.now(),
     });
     const action = await recordPendingApproval(deps.clients, table, record, input.taskToken);
-    const summary = { subject, verdict: diffGate.verdict, counts: diffGate.counts, expiresAt: record.expiresAt };
+    const summary = {
+      subject,
+      verdict: diffGate.verdict,
+      counts: diffGate.counts,
+      expiresAt: record.expiresAt,
+    };
     if (action === 'already-recorded') {
       deps.logger.info('The approval was recorded by an earlier attempt; people were told then', summary);
       return { action, expiresAt: record.expiresAt };
     }
     const executionName = input.executionId.split(':').at(-1) ?? input.executionId;
-    await publishApprovalNeeded(deps.clients, deps.settings.topicArn, approvalNeededMessage(record, executionName));
+    await publishApprovalNeeded(
+      deps.clients,
+      deps.settings.topicArn,
+      approvalNeededMessage(record, executionName),
+    );
     deps.logger.info('Approval requested; the workflow waits for a decision', summary);
     return { action, expiresAt: record.expiresAt };
   };

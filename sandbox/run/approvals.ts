@@ -116,9 +116,17 @@ export async function decideAsApprover(
   });
   context.authorizations.push(...verdict.records);
   const atMs = account.clock.nowMillis();
-  const attempt = { executionArn, decision: options.decision, reason: options.reason, approverArn: caller.sessionArn, atMs };
+  const attempt = {
+    executionArn,
+    decision: options.decision,
+    reason: options.reason,
+    approverArn: caller.sessionArn,
+    atMs,
+  };
   if (!verdict.allowed || url.authType !== 'AWS_IAM') {
-    context.note(`${caller.sessionArn} may not call the approval URL (${verdict.reason || `AuthType ${url.authType}`}): 403 Forbidden`);
+    context.note(
+      `${caller.sessionArn} may not call the approval URL (${verdict.reason || `AuthType ${url.authType}`}): 403 Forbidden`,
+    );
     return { ...attempt, statusCode: 403, response: { Message: 'Forbidden' } };
   }
   const requestId = uuidFrom(`${executionArn}#${atMs}#${options.decision}`);
@@ -127,7 +135,10 @@ export async function decideAsApprover(
     routeKey: '$default',
     rawPath: '/',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: `${fn.functionName}.lambda-url.${stack.region}.on.aws` },
+    headers: {
+      'content-type': 'application/json',
+      host: `${fn.functionName}.lambda-url.${stack.region}.on.aws`,
+    },
     requestContext: {
       accountId: account.accountId,
       apiId: fn.functionName,
@@ -142,7 +153,13 @@ export async function decideAsApprover(
           userId: `AROA0SANDBOX0APPROVER:${SANDBOX_APPROVER.sessionName}`,
         },
       },
-      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.10', userAgent: 'afu9-deploy' },
+      http: {
+        method: 'POST',
+        path: '/',
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.10',
+        userAgent: 'afu9-deploy',
+      },
       requestId,
       routeKey: '$default',
       stage: '$default',

@@ -113,7 +113,7 @@ function verifiedState(request: DeploymentRequest, update: UpdateResult) {
   const diffGate: DiffGateResult = {
     verdict: 'PASS',
     proceed: true,
-        approvalRequired: false,
+    approvalRequired: false,
     skipped: false,
     stacks: [request.stackName],
     counts: { blocking: 0, warnings: 0, safe: 1 },

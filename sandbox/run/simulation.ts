@@ -29,7 +29,12 @@ import { Scheduler } from './scheduler';
 import { stackPolicySource } from './service-deliveries';
 import { stateMachineFor, withoutLibraryTimeouts } from './state-machine';
 import { authorizeTask, type TaskAuthorizer } from './task-authorization';
-import { APPROVER_DELAY_SECONDS, decideAsApprover, type ApprovalAttempt, type ApproverOptions } from './approvals';
+import {
+  APPROVER_DELAY_SECONDS,
+  decideAsApprover,
+  type ApprovalAttempt,
+  type ApproverOptions,
+} from './approvals';
 import { TaskFaultQueue, type TaskFaults } from './task-faults';
 import { TaskInvokers } from './task-invokers';
 
@@ -145,7 +150,13 @@ export class Simulation {
       horizonMs: HORIZON_MS,
       onCallbackWaiting: (call, functionArn) => {
         if (!approver || functions.functionWithArn(functionArn).handlerName !== 'request-approval') return;
-        const approverContext = { stack: this.stack, account, functions, authorizations: this.authorizations, note };
+        const approverContext = {
+          stack: this.stack,
+          account,
+          functions,
+          authorizations: this.authorizations,
+          note,
+        };
         // The person reads the "approval needed" notification, then decides through the approval URL.
         void this.scheduler.spawn(async () => {
           await this.scheduler.sleep(APPROVER_DELAY_SECONDS * 1000, `approver reads the approval request`);
