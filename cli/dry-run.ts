@@ -39,12 +39,9 @@ async function readDiff(file: string): Promise<string> {
   }
 }
 
-/** The gate as AnalyzeDiff decides it: with the skip asked for and the environment's approval policy. */
-function gateFor(request: DeploymentRequest, diffText: string, environment: EnvironmentConfig): GateDecision {
-  const skip = request.skipDiffGate
-    ? { source: '--skip-diff-gate', reason: request.skipReason, reasonRequired: true }
-    : undefined;
-  return decide(judgeDiffText(diffText), skip, {
+/** The gate as AnalyzeDiff decides it: with the environment's approval policy. */
+function gateFor(diffText: string, environment: EnvironmentConfig): GateDecision {
+  return decide(judgeDiffText(diffText), undefined, {
     environment: environment.name,
     approval: environment.approval,
   });
@@ -67,7 +64,8 @@ function gateLine(gate: GateDecision | undefined): string {
   }
   const { judgement } = gate;
   const counts = `${judgement.blocking.length} blocking, ${judgement.warnings.length} warnings, ${judgement.safe.length} safe`;
-  return `diff gate: ${judgement.verdict}${gate.skipped ? ' (skipped with --skip-diff-gate)' : ''} (${counts})`;
+  const held = gate.approvalRequired ? ', the orchestrator would pause for an approval' : '';
+  return `diff gate: ${judgement.verdict} (${counts}${held})`;
 }
 
 export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest): Promise<number> {
@@ -80,7 +78,7 @@ export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest
     environment,
     images: request.images,
   });
-  const gate = diffText === undefined ? undefined : gateFor(request, diffText, environment);
+  const gate = diffText === undefined ? undefined : gateFor(diffText, environment);
   const reasons = refusalReasons(verification.checks, gate);
   const outcome = reasons.length === 0 ? 'OK' : 'REFUSED';
 

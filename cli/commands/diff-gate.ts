@@ -28,7 +28,7 @@ endings) by the diff gate rules (docs/diff-gate.md).
                   npx cdk diff Afu9EcsStack 2>&1 | npx afu9-deploy diff-gate --file -
                   (CDK prints the diff on stderr: capture both streams)
   --env <name>    judge as the workflow judges for that environment of the configuration: its
-                  approval policy (approval.warn: "stop") holds a WARN for a person's review
+                  approval policy (approval.warn: "approve") holds a WARN for a person (exit 1)
   --config <path> the deployment configuration --env reads (default: ./deploy.config.json, else
                   the repository's)
   --json          print exactly one JSON document on stdout:

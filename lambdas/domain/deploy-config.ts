@@ -158,10 +158,8 @@ const approvalSchema = z
   .strictObject({
     warn: z
       .enum(['proceed', 'approve'], {
-        error: (issue) =>
-          issue.input === 'stop'
-            ? RETIRED_STOP
-            : `expected "proceed" or "approve", received ${JSON.stringify(issue.input)}`,
+        // Other wrong values keep the file's usual "expected one of ..." message.
+        error: (issue) => (issue.input === 'stop' ? RETIRED_STOP : undefined),
       })
       .default('proceed')
       .describe(
@@ -170,10 +168,7 @@ const approvalSchema = z
       ),
     blocked: z
       .enum(['approve'], {
-        error: (issue) =>
-          issue.input === 'stop'
-            ? RETIRED_STOP
-            : `expected "approve" (a BLOCKED diff always needs a person), received ${JSON.stringify(issue.input)}`,
+        error: (issue) => (issue.input === 'stop' ? RETIRED_STOP : undefined),
       })
       .default('approve')
       .describe(
@@ -371,6 +366,8 @@ function problemOf(issue: z.core.$ZodIssue): string {
     case 'invalid_key':
       return `${where}: expected an environment name matching ${ENVIRONMENT_NAME_PATTERN.source} (lower case, digits, dashes), received ${describeReceived(issue.input)}`;
     case 'invalid_value':
+      // A retired value says what replaced it rather than only what is allowed now.
+      if (issue.message === RETIRED_STOP) return `${where}: ${RETIRED_STOP}`;
       return `${where}: expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, received ${describeReceived(issue.input)}`;
     case 'custom':
       return issue.message.includes('received')

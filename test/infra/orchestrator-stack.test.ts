@@ -160,6 +160,8 @@ describe('OrchestratorStack', () => {
         SmokeTestFunctionArn: HandlerName.smokeTest,
         RollbackFunctionArn: HandlerName.rollback,
         NotifyFunctionArn: HandlerName.notify,
+        RequestApprovalFunctionArn: HandlerName.requestApproval,
+        ExpireApprovalFunctionArn: HandlerName.expireApproval,
       };
 
       // Act

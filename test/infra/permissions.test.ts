@@ -89,6 +89,15 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ssm:PutParameter',
   ],
   [HandlerName.deploymentEvent]: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
+  [HandlerName.requestApproval]: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'kms:Decrypt',
+    'kms:GenerateDataKey*',
+    'sns:Publish',
+  ],
+  [HandlerName.expireApproval]: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  [HandlerName.decideApproval]: ['dynamodb:Query', 'dynamodb:UpdateItem', 'states:SendTaskSuccess'],
 };
 
 /**
@@ -350,11 +359,13 @@ describe('OrchestratorStack permissions', () => {
     );
 
     // Assess
-    expect(holders.sort()).toEqual([HandlerName.deploymentEvent, HandlerName.registerWait].sort());
+    expect(holders.sort()).toEqual(
+      [HandlerName.deploymentEvent, HandlerName.registerWait, HandlerName.decideApproval].sort(),
+    );
     expect(JSON.stringify(resourcesOf(statement!))).toContain(':stateMachine:Afu9Deployment');
   });
 
-  it('GIVEN the state machine role WHEN synthesized THEN it invokes the nine workflow functions and runs the diff build through its managed rule', () => {
+  it('GIVEN the state machine role WHEN synthesized THEN it invokes the eleven workflow functions (never decide-approval) and runs the diff build through its managed rule', () => {
     // Act
     const statements = statementsOfRole(template, roleOf(template, 'AWS::StepFunctions::StateMachine'));
     const invoked = statementsFor(statements, 'lambda:InvokeFunction').flatMap(resourcesOf);
@@ -362,8 +373,10 @@ describe('OrchestratorStack permissions', () => {
     const [rule] = statementsFor(statements, 'events:PutRule');
 
     // Assess
-    expect(invoked).toHaveLength(9 * 2);
+    expect(invoked).toHaveLength(11 * 2);
     expect(JSON.stringify(invoked)).not.toContain('DeploymentEvent');
+    // Only a person's signed request decides an approval; the workflow cannot decide its own.
+    expect(JSON.stringify(invoked)).not.toContain('DecideApproval');
     expect(actionsOf(build!).sort()).toEqual([
       'codebuild:BatchGetBuilds',
       'codebuild:StartBuild',

@@ -38,6 +38,8 @@ export const fakeSubstitutions = {
   SmokeTestFunctionArn: lambdaArn('smoke-test'),
   RollbackFunctionArn: lambdaArn('rollback'),
   NotifyFunctionArn: lambdaArn('notify'),
+  RequestApprovalFunctionArn: lambdaArn('request-approval'),
+  ExpireApprovalFunctionArn: lambdaArn('expire-approval'),
   DiffProjectName: 'afu9-cdk-diff',
   DiffBucketName: `afu9-deploy-diffs-${account}-${region}`,
 } as const;
@@ -160,6 +162,9 @@ export function diffGate(
   return {
     verdict,
     proceed: !blocked,
+    // BLOCKED waits for a person; an unreadable diff (ERROR) never does.
+    approvalRequired: verdict === 'BLOCKED',
+    ...(verdict === 'BLOCKED' ? { approvalExpiresAfterSeconds: 86400 } : {}),
     skipped: false,
     stacks: [staging.stackName],
     counts: { blocking: verdict === 'BLOCKED' ? 1 : 0, warnings: 0, safe: 1 },

@@ -146,33 +146,34 @@ function approvalNeeded(verdict: 'BLOCKED' | 'WARN', policy: GatePolicy): string
       : `The approval policy of environment ${policy.environment} (approval.warn: "approve") holds warnings for a person`;
   const hours = Math.round((policy.approval.expiresAfterSeconds / 3600) * 10) / 10;
   return (
-    `${why}: the deployment is paused before any change. Review the findings, then run ` +
-    '`afu9-deploy approve <execution> --reason "..."` or `afu9-deploy deny <execution> --reason "..."`; ' +
+    `${why}: the workflow pauses the deployment before any change until someone decides. Review the findings, ` +
+    'then run `afu9-deploy approve <execution> --reason "..."` or `afu9-deploy deny <execution> --reason "..."`; ' +
     `your IAM identity and reason are recorded. Unanswered, it expires as denied after ${hours} h.`
   );
 }
 
 /**
- * Applies the environment's approval policy (the workflow) or a skip request (the laptop tool) to
- * a judgement: who may proceed, who waits for a person, and what to say about it. ERROR always
- * stops; under a policy BLOCKED, and WARN where it says `warn: "approve"`, wait for an approval;
- * without one BLOCKED stops unless skipped.
+ * Applies the environment's approval policy and a skip request (the laptop tool's, if any) to a
+ * judgement: who may proceed, who waits for a person, and what to say about it. ERROR always stops;
+ * BLOCKED, and WARN where the policy says `warn: "approve"`, wait for an approval under a policy
+ * (the workflow, or `diff-gate --env`, where waiting means exit 1) and stop without one, unless the
+ * laptop skip lets them through. The workflow never passes a skip.
  */
 export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: GatePolicy): GateDecision {
   // Without a policy (the CLI) a WARN proceeds, as the default policy has it.
-  const reviewing = judgement.verdict === 'WARN' && policy?.approval.warn === 'approve';
+  const reviewing = judgement.verdict === 'WARN' && policy?.approval.warn === 'approve' ? policy : undefined;
   const held: readonly Finding[] =
     judgement.verdict === 'BLOCKED' ? judgement.blocking : reviewing ? judgement.warnings : [];
-  if (policy && held.length > 0 && judgement.verdict !== 'ERROR' && judgement.verdict !== 'PASS') {
-    return {
-      judgement,
-      proceed: false,
-      approvalRequired: true,
-      skipped: false,
-      notice: approvalNeeded(judgement.verdict, policy),
-    };
-  }
   if (!skip) {
+    if (policy && held.length > 0 && (judgement.verdict === 'BLOCKED' || judgement.verdict === 'WARN')) {
+      return {
+        judgement,
+        proceed: false,
+        approvalRequired: true,
+        skipped: false,
+        notice: approvalNeeded(judgement.verdict, policy),
+      };
+    }
     const proceed = judgement.verdict !== 'ERROR' && held.length === 0;
     return { judgement, proceed, approvalRequired: false, skipped: false };
   }
@@ -198,7 +199,7 @@ export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: Ga
       notice: `${skip.source} was ignored: a skip needs a reason (it goes into the notification). Give one and start again.`,
     };
   }
-  const kind = 'blocking change';
+  const kind = reviewing ? 'warning' : 'blocking change';
   const lines = held.slice(0, FINDINGS_CAP).map((f) => `  - ${describeFinding(f)}: ${f.reason}`);
   if (held.length > FINDINGS_CAP) {
     lines.push(`  - and ${held.length - FINDINGS_CAP} more ${kind}(s), all in the findings`);
@@ -210,7 +211,7 @@ export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: Ga
     skipped: true,
     notice: [
       `!!! DIFF GATE SKIPPED (${skip.source})${reason ? `, reason: ${reason}` : ''}.`,
-      `!!! ${plural(held.length, kind)} will be deployed WITHOUT the gate:`,
+      `!!! ${plural(held.length, kind)} will be deployed ${reviewing ? `WITHOUT the approval the policy of environment ${reviewing.environment} asks for` : 'WITHOUT the gate'}:`,
       ...lines,
     ].join('\n'),
   };

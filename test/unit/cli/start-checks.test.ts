@@ -184,8 +184,7 @@ describe('afu9-deploy start --dry-run', () => {
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it('lets a BLOCKED diff through with --skip-diff-gate and a reason, as the orchestrator would', async () => {
-    givenAccount();
+  it('refuses --skip-diff-gate as a usage error that says what replaced it: a recorded approval', async () => {
     const cli = io();
 
     const code = await start.run(
@@ -200,11 +199,14 @@ describe('afu9-deploy start --dry-run', () => {
       cli.io,
     );
 
-    expect(code).toBe(0);
-    expect(cli.stdout()).toContain('diff gate: BLOCKED (skipped with --skip-diff-gate)');
+    expect(code).toBe(2);
+    expect(cli.stderr()).toContain(
+      '--skip-diff-gate and --reason are gone: a held diff now pauses the deployment',
+    );
+    expect(cli.stderr()).toContain('afu9-deploy approve <execution> --reason');
   });
 
-  it("refuses a production WARN as the orchestrator would: production's approval policy asks for a review", async () => {
+  it("refuses a production WARN as the orchestrator would hold it: production's approval policy asks for an approval", async () => {
     // Prepare
     givenAccount();
     ecr.on(DescribeImagesCommand).resolves({
@@ -228,10 +230,12 @@ describe('afu9-deploy start --dry-run', () => {
     // Assess
     expect(code).toBe(1);
     const out = cli.stdout();
-    expect(out).toContain('diff gate: WARN (0 blocking, 3 warnings, 1 safe)');
+    expect(out).toContain(
+      'diff gate: WARN (0 blocking, 3 warnings, 1 safe, the orchestrator would pause for an approval)',
+    );
     expect(out).toContain('DRY RUN REFUSED: the orchestrator would stop this deployment:');
     expect(out).toMatch(
-      / {2}- diff gate WARN: WARN: 3 changes .* The approval policy of environment production \(approval\.warn: "stop"\) requires a person's review for warnings/,
+      / {2}- diff gate WARN: WARN: 3 changes .* The approval policy of environment production \(approval\.warn: "approve"\) holds warnings for a person/,
     );
   });
 

@@ -50,11 +50,19 @@ describe('the deployment configuration', () => {
     expect(config.environments.production).toMatchObject({ name: 'production', requiresAllowFlag: true });
   });
 
-  it("stops a production WARN for a person's review, and lets staging's proceed", () => {
+  it("holds a production WARN for a person's approval, and lets staging's proceed; BLOCKED waits everywhere", () => {
     const { environments } = loadDeployConfig(repositoryConfigPath);
 
-    expect(environments.production?.approval).toEqual({ warn: 'stop', blocked: 'stop' });
-    expect(environments.staging?.approval).toEqual({ warn: 'proceed', blocked: 'stop' });
+    expect(environments.production?.approval).toEqual({
+      warn: 'approve',
+      blocked: 'approve',
+      expiresAfterSeconds: 86400,
+    });
+    expect(environments.staging?.approval).toEqual({
+      warn: 'proceed',
+      blocked: 'approve',
+      expiresAfterSeconds: 86400,
+    });
   });
 
   it('writes back the document it read (environments keyed by name, without a name field)', () => {
@@ -87,24 +95,53 @@ describe('the deployment configuration', () => {
       requiresAllowFlag: false,
       secrets: [],
       containers: [{ name: 'api', repository: 'shop/api', primary: true }],
-      approval: { warn: 'proceed', blocked: 'stop' },
+      approval: { warn: 'proceed', blocked: 'approve', expiresAfterSeconds: 86400 },
     });
   });
 
-  it('fills the approval policy field by field: a policy naming only warn keeps BLOCKED stopping', () => {
+  it('fills the approval policy field by field: a policy naming only warn keeps BLOCKED waiting a day', () => {
     const file = repositoryFile();
-    file.environments.staging.approval = { warn: 'stop' };
+    file.environments.staging.approval = { warn: 'approve' };
 
     const { environments } = parseDeployConfig(file, 'deploy.config.json');
 
-    expect(environments.staging?.approval).toEqual({ warn: 'stop', blocked: 'stop' });
+    expect(environments.staging?.approval).toEqual({
+      warn: 'approve',
+      blocked: 'approve',
+      expiresAfterSeconds: 86400,
+    });
   });
+
+  it('GIVEN the retired value "stop" THEN it says what a held diff does now and what to write instead', () => {
+    const file = repositoryFile();
+    file.environments.production.approval = { warn: 'stop', blocked: 'stop' };
+
+    const problems = problemsOf(file);
+
+    for (const field of ['warn', 'blocked']) {
+      expect(problems).toContain(
+        `environments.production.approval.${field}: "stop" is no longer a value: a held diff now pauses the deployment ` +
+          'for a recorded approval (`afu9-deploy approve|deny <execution> --reason "..."`) instead of ending it. ' +
+          'Write "approve" (see docs/approvals.md)',
+      );
+    }
+  });
+
+  it.each([59, 2_592_001, 1.5])(
+    'GIVEN an approval expiry of %s seconds THEN it is refused with its path',
+    (seconds) => {
+      const file = repositoryFile();
+      file.environments.staging.approval = { expiresAfterSeconds: seconds };
+
+      expect(problemsOf(file).join('\n')).toMatch(/^environments\.staging\.approval\.expiresAfterSeconds: /m);
+    },
+  );
 
   it('GIVEN an approval policy that lets BLOCKED proceed, an unknown verdict or a misspelt warn THEN each is named with its path', () => {
     // Prepare
     const file = repositoryFile();
-    file.environments.production.approval = { warn: 'stop', blocked: 'proceed' };
-    file.environments.staging.approval = { warn: 'approve', error: 'proceed' };
+    file.environments.production.approval = { warn: 'approve', blocked: 'proceed' };
+    file.environments.staging.approval = { warn: 'review', error: 'proceed' };
 
     // Act
     const problems = problemsOf(file);
@@ -112,8 +149,8 @@ describe('the deployment configuration', () => {
     // Assess
     expect(problems).toEqual(
       expect.arrayContaining([
-        'environments.production.approval.blocked: expected one of "stop", received "proceed"',
-        'environments.staging.approval.warn: expected one of "proceed", "stop", received "approve"',
+        'environments.production.approval.blocked: expected one of "approve", received "proceed"',
+        'environments.staging.approval.warn: expected one of "proceed", "approve", received "review"',
         'environments.staging.approval: unknown key "error"; remove or rename it',
       ]),
     );

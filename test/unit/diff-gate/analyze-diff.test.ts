@@ -53,6 +53,7 @@ describe('analyze-diff handler', () => {
     expect(result).toEqual({
       verdict: 'PASS',
       proceed: true,
+      approvalRequired: false,
       skipped: false,
       stacks: ['Afu9EcsStack'],
       counts: { blocking: 0, warnings: 0, safe: 1 },
@@ -71,11 +72,11 @@ describe('analyze-diff handler', () => {
 
     const { result } = await analyze();
 
-    expect(result).toMatchObject({ verdict: 'WARN', proceed: true, skipped: false });
+    expect(result).toMatchObject({ verdict: 'WARN', proceed: true, approvalRequired: false });
     expect(result.warnings.map((f) => f.rule)).toContain('security-group-rules-changed');
   });
 
-  it("stops a production WARN: production's approval policy asks for a person's review of warnings", async () => {
+  it("holds a production WARN for an approval: production's policy asks a person to approve warnings", async () => {
     // Prepare
     s3.on(GetObjectCommand).resolves(objectBody(readFixture('multi-stack-deployed')));
 
@@ -83,33 +84,20 @@ describe('analyze-diff handler', () => {
     const { result, deps } = await analyze({ environment: 'production' });
 
     // Assess
-    expect(result).toMatchObject({ verdict: 'WARN', proceed: false, skipped: false });
-    expect(result.counts.warnings).toBe(3);
-    expect(result.message).toContain(
-      'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for warnings',
-    );
-    expect(result.message).toContain('start the deployment again with skipDiffGate: true and a reason');
-    expect(deps.logLines.some((l) => l.includes('Diff gate stopped the deployment'))).toBe(true);
-  });
-
-  it('lets a production WARN through a skip with a reason, keeping the warnings and the reason', async () => {
-    s3.on(GetObjectCommand).resolves(objectBody(readFixture('multi-stack-deployed')));
-
-    const { result, deps } = await analyze({
-      environment: 'production',
-      skipDiffGate: true,
-      skipReason: 'CHG-7: security group rules reviewed by jane.doe',
-    });
-
     expect(result).toMatchObject({
       verdict: 'WARN',
-      proceed: true,
-      skipped: true,
-      skipReason: 'CHG-7: security group rules reviewed by jane.doe',
-      counts: { blocking: 0, warnings: 3, safe: 1 },
+      proceed: false,
+      approvalRequired: true,
+      approvalExpiresAfterSeconds: 86400,
     });
-    expect(result.message).toContain('DIFF GATE SKIPPED (skipDiffGate)');
-    expect(deps.logLines.some((l) => l.includes('Diff gate skipped'))).toBe(true);
+    expect(result.counts.warnings).toBe(3);
+    expect(result.message).toContain(
+      'The approval policy of environment production (approval.warn: "approve") holds warnings for a person',
+    );
+    expect(result.message).toContain('afu9-deploy approve <execution> --reason');
+    expect(deps.logLines.some((l) => l.includes('Diff gate holds the deployment for an approval'))).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -136,41 +124,15 @@ describe('analyze-diff handler', () => {
 
     const { result, deps } = await analyze();
 
-    expect(result).toMatchObject({ verdict: 'BLOCKED', proceed: false, skipped: false });
+    expect(result).toMatchObject({ verdict: 'BLOCKED', proceed: false, approvalRequired: true });
     expect(result.blocking.map((f) => `${f.resourceType} ${f.change}`)).toEqual([
       'AWS::EC2::SecurityGroup destroy',
       'AWS::SecretsManager::Secret destroy',
       'AWS::RDS::DBInstance destroy',
     ]);
-    expect(deps.logLines.some((l) => l.includes('Diff gate stopped the deployment'))).toBe(true);
-  });
-
-  it('lets BLOCKED through a skip with a reason, keeping every finding and the reason', async () => {
-    s3.on(GetObjectCommand).resolves(objectBody(readFixture('ecs-service-replace')));
-
-    const { result } = await analyze({
-      skipDiffGate: true,
-      skipReason: 'INC-42: hotfix, service rename approved',
-    });
-
-    expect(result).toMatchObject({
-      verdict: 'BLOCKED',
-      proceed: true,
-      skipped: true,
-      skipReason: 'INC-42: hotfix, service rename approved',
-      counts: { blocking: 1, warnings: 0, safe: 0 },
-    });
-    expect(result.blocking).toHaveLength(1);
-    expect(result.message).toContain('DIFF GATE SKIPPED (skipDiffGate)');
-  });
-
-  it('does not honour a skip without a reason', async () => {
-    s3.on(GetObjectCommand).resolves(objectBody(readFixture('ecs-service-replace')));
-
-    const { result } = await analyze({ skipDiffGate: true });
-
-    expect(result).toMatchObject({ verdict: 'BLOCKED', proceed: false, skipped: false });
-    expect(result.message).toContain('needs a reason');
+    expect(deps.logLines.some((l) => l.includes('Diff gate holds the deployment for an approval'))).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -179,12 +141,12 @@ describe('analyze-diff handler', () => {
     'error-no-credentials',
     'error-not-a-diff',
     'error-empty',
-  ])('stops on the ERROR of %s, even with a skip', async (fixture) => {
+  ])('stops on the ERROR of %s, never asking for an approval', async (fixture) => {
     s3.on(GetObjectCommand).resolves(objectBody(readFixture(fixture)));
 
-    const { result } = await analyze({ skipDiffGate: true, skipReason: 'urgent' });
+    const { result } = await analyze({ environment: 'production' });
 
-    expect(result).toMatchObject({ verdict: 'ERROR', proceed: false, skipped: false });
+    expect(result).toMatchObject({ verdict: 'ERROR', proceed: false, approvalRequired: false });
     expect(result.message).toMatch(/^ERROR: /);
   });
 
@@ -195,9 +157,9 @@ describe('analyze-diff handler', () => {
       Metadata: { 'cdk-diff-exit-code': '2' },
     });
 
-    const { result } = await analyze({ skipDiffGate: true, skipReason: 'urgent' });
+    const { result } = await analyze();
 
-    expect(result).toMatchObject({ verdict: 'ERROR', proceed: false });
+    expect(result).toMatchObject({ verdict: 'ERROR', proceed: false, approvalRequired: false });
     expect(result.message).toContain('cdk diff exited with code 2 in the RunCdkDiff build');
   });
 

@@ -49,7 +49,7 @@ describe('afu9-deploy diff-gate', () => {
 
   describe("--env: the environment's approval policy, as the workflow applies it", () => {
     it.each([
-      ['production', 1, "requires a person's review"],
+      ['production', 1, 'holds warnings for a person'],
       ['staging', 0, undefined],
     ] as const)('a WARN diff for %s exits %i', async (environment, exitCode, notice) => {
       // Prepare
@@ -68,7 +68,7 @@ describe('afu9-deploy diff-gate', () => {
       else expect(captured.stderr()).not.toContain('approval policy');
     });
 
-    it("lets a held WARN through with SKIP_DIFF_GATE=true and a reason, as the workflow's skip does", async () => {
+    it('lets a held WARN through with SKIP_DIFF_GATE=true and a reason, as SKIP_DIFF_GATE does for BLOCKED', async () => {
       // Prepare
       const captured = captureIo({
         env: { SKIP_DIFF_GATE: 'true', SKIP_DIFF_GATE_REASON: 'reviewed in CHG-88' },

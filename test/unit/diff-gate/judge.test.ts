@@ -1,6 +1,5 @@
 import {
   decide,
-  describeFinding,
   FINDINGS_CAP,
   judgeDiffText,
   toDiffGateResult,
@@ -102,11 +101,15 @@ describe('decide', () => {
 
 describe('decide under an approval policy', () => {
   const policies = {
-    stop: { environment: 'production', approval: { warn: 'stop', blocked: 'stop' } },
-    proceed: { environment: 'staging', approval: { warn: 'proceed', blocked: 'stop' } },
+    approve: {
+      environment: 'production',
+      approval: { warn: 'approve', blocked: 'approve', expiresAfterSeconds: 7200 },
+    },
+    proceed: {
+      environment: 'staging',
+      approval: { warn: 'proceed', blocked: 'approve', expiresAfterSeconds: 86400 },
+    },
   } as const satisfies Record<string, GatePolicy>;
-  const reviewWarnings = policies.stop;
-  const warningsProceed = policies.proceed;
   const diffs = {
     PASS: 'ecs-new-image',
     WARN: 'multi-stack-deployed',
@@ -115,79 +118,72 @@ describe('decide under an approval policy', () => {
   } as const;
 
   it.each([
-    ['PASS', 'proceed', true],
-    ['WARN', 'proceed', true],
-    ['BLOCKED', 'proceed', false],
-    ['ERROR', 'proceed', false],
-    ['PASS', 'stop', true],
-    ['WARN', 'stop', false],
-    ['BLOCKED', 'stop', false],
-    ['ERROR', 'stop', false],
-  ] as const)('decides a %s diff under warn: "%s" → proceed %s', (verdict, warn, proceed) => {
-    const decision = decide(judgeDiffText(readFixture(diffs[verdict])), undefined, policies[warn]);
+    ['PASS', 'proceed', true, false],
+    ['WARN', 'proceed', true, false],
+    ['BLOCKED', 'proceed', false, true],
+    ['ERROR', 'proceed', false, false],
+    ['PASS', 'approve', true, false],
+    ['WARN', 'approve', false, true],
+    ['BLOCKED', 'approve', false, true],
+    ['ERROR', 'approve', false, false],
+  ] as const)(
+    'decides a %s diff under warn: "%s" → proceed %s, waits for an approval %s',
+    (verdict, warn, proceed, approvalRequired) => {
+      const decision = decide(judgeDiffText(readFixture(diffs[verdict])), undefined, policies[warn]);
 
-    expect(decision.judgement.verdict).toBe(verdict);
-    expect(decision).toMatchObject({ proceed, skipped: false });
-  });
+      expect(decision.judgement.verdict).toBe(verdict);
+      expect(decision).toMatchObject({ proceed, approvalRequired, skipped: false });
+    },
+  );
 
-  it('stops a WARN where warnings need a review, saying so and how to go ahead today', () => {
-    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), undefined, reviewWarnings);
+  it('holds a WARN for a person where the policy says so, saying how to decide and when it expires', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), undefined, policies.approve);
 
     expect(decision.notice).toBe(
-      'The approval policy of environment production (approval.warn: "stop") requires a person\'s review for ' +
-        'warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment again ' +
-        'with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the reason is ' +
-        'recorded in the notification.',
+      'The approval policy of environment production (approval.warn: "approve") holds warnings for a person: the ' +
+        'workflow pauses the deployment before any change until someone decides. Review the findings, then run ' +
+        '`afu9-deploy approve <execution> --reason "..."` or `afu9-deploy deny <execution> --reason "..."`; your ' +
+        'IAM identity and reason are recorded. Unanswered, it expires as denied after 2 h.',
     );
-    // The reason it stopped leads: a notification clips the message, never its start.
-    expect(toDiffGateResult(decision).message).toMatch(
+    // The reason it waits leads: a notification clips the message, never its start.
+    const result = toDiffGateResult(decision, undefined, 7200);
+    expect(result.message).toMatch(
       /^The approval policy of environment production .*\nWARN: 3 changes in 3 stacks/s,
     );
-  });
-
-  it('lets a stopped WARN through a skip with a reason, loudly naming every warning', () => {
-    const decision = decide(
-      judgeDiffText(readFixture(diffs.WARN)),
-      workflowSkip('CHG-7: IAM change reviewed by jane.doe'),
-      reviewWarnings,
-    );
-
-    expect(decision).toMatchObject({ proceed: true, skipped: true });
-    expect(decision.notice).toContain(
-      'DIFF GATE SKIPPED (skipDiffGate), reason: CHG-7: IAM change reviewed by jane.doe',
-    );
-    expect(decision.notice).toContain(
-      `will be deployed WITHOUT the review the approval policy of environment production requires:`,
-    );
-    for (const warning of decision.judgement.warnings) {
-      expect(decision.notice).toContain(`  - ${describeFinding(warning)}: ${warning.reason}`);
-    }
-    expect(toDiffGateResult(decision, workflowSkip('CHG-7: IAM change reviewed by jane.doe'))).toMatchObject({
+    expect(result).toMatchObject({
       verdict: 'WARN',
-      proceed: true,
-      skipped: true,
-      skipReason: 'CHG-7: IAM change reviewed by jane.doe',
+      proceed: false,
+      approvalRequired: true,
+      approvalExpiresAfterSeconds: 7200,
     });
   });
 
-  it('refuses to skip a stopped WARN without a reason, and still says what the policy asks', () => {
-    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), workflowSkip(''), reviewWarnings);
+  it('holds a BLOCKED diff for a person, after the findings, in every environment', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.BLOCKED)), undefined, policies.proceed);
+    const result = toDiffGateResult(decision, undefined, 86400);
 
-    expect(decision).toMatchObject({ proceed: false, skipped: false });
-    expect(decision.notice).toMatch(/requires a person's review for warnings/);
-    expect(decision.notice).toMatch(/skipDiffGate was ignored: a skip needs a reason/);
+    expect(result.message).toMatch(
+      /^BLOCKED: 1 change in 1 stack .*\nA BLOCKED diff needs a person: the workflow pauses the deployment/s,
+    );
+    expect(result.message).toContain('Unanswered, it expires as denied after 24 h.');
+    expect(result.approvalExpiresAfterSeconds).toBe(86400);
   });
 
-  it('never lets a skip turn an ERROR into anything else, whatever the policy', () => {
-    const decision = decide(judgeDiffText(readFixture(diffs.ERROR)), workflowSkip('urgent'), reviewWarnings);
+  it('never asks a person to approve an unreadable diff (ERROR stops), and carries no expiry then', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.ERROR)), undefined, policies.approve);
+    const result = toDiffGateResult(decision, undefined, 7200);
 
-    expect(decision).toMatchObject({ proceed: false, skipped: false });
+    expect(result).toMatchObject({ proceed: false, approvalRequired: false });
+    expect(result).not.toHaveProperty('approvalExpiresAfterSeconds');
   });
 
-  it('does not mark a WARN skipped where warnings proceed anyway', () => {
-    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), workflowSkip('x'), warningsProceed);
+  it('lets the laptop skip (diff-gate --env with SKIP_DIFF_GATE) through a held WARN, naming the approval it skips', () => {
+    const decision = decide(judgeDiffText(readFixture(diffs.WARN)), workflowSkip('CHG-7'), policies.approve);
 
-    expect(decision).toEqual({ judgement: decision.judgement, proceed: true, skipped: false });
+    expect(decision).toMatchObject({ proceed: true, approvalRequired: false, skipped: true });
+    expect(decision.notice).toContain(
+      '3 warnings will be deployed WITHOUT the approval the policy of environment production asks for:',
+    );
   });
 });
 

@@ -34,6 +34,7 @@ export function requestFrom(sample: string): DeploymentRequest {
 export const passingDiffGate: DiffGateResult = {
   verdict: 'PASS',
   proceed: true,
+  approvalRequired: false,
   skipped: false,
   stacks: ['Afu9EcsStack'],
   counts: { blocking: 0, warnings: 0, safe: 1 },
@@ -45,6 +46,8 @@ export const passingDiffGate: DiffGateResult = {
 export const blockedDiffGate: DiffGateResult = {
   verdict: 'BLOCKED',
   proceed: false,
+  approvalRequired: true,
+  approvalExpiresAfterSeconds: 86400,
   skipped: false,
   stacks: ['Afu9EcsStack'],
   counts: { blocking: 1, warnings: 1, safe: 1 },

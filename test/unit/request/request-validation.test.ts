@@ -120,21 +120,13 @@ describe('requestFromStartInput', () => {
     );
   });
 
-  it('carries skipDiffGate with its reason, and redeploy', () => {
+  it('carries redeploy, and never a skip of the diff gate (a held diff waits for a recorded approval)', () => {
     // Act
-    const request = deploy({
-      imageTag: 'stage-3f9c2ab',
-      skipDiffGate: true,
-      reason: ' hotfix: SG rule replaced on purpose ',
-      redeploy: true,
-    });
+    const request = deploy({ imageTag: 'stage-3f9c2ab', skipDiffGate: false, redeploy: true });
 
     // Assess
-    expect(request).toMatchObject({
-      skipDiffGate: true,
-      skipReason: 'hotfix: SG rule replaced on purpose',
-      redeploy: true,
-    });
+    expect(request).toMatchObject({ skipDiffGate: false, redeploy: true });
+    expect(request).not.toHaveProperty('skipReason');
   });
 
   it('deploys production only with allowProduction', () => {
@@ -224,14 +216,14 @@ describe('requestFromStartInput', () => {
         /does not start with "stage-"/,
       ],
       [
-        'skipDiffGate without a reason',
-        { environment: 'staging', imageTag: 'stage-1', skipDiffGate: true },
-        /skipDiffGate needs a "reason"/,
+        'skipDiffGate, even with a reason: the approval records who, the skip did not',
+        { environment: 'staging', imageTag: 'stage-1', skipDiffGate: true, reason: 'INC-42 hotfix' },
+        /skipDiffGate is no longer accepted: a held diff now pauses the deployment for a recorded approval\. Start the deployment without skipDiffGate; .*afu9-deploy approve <execution> --reason/,
       ],
       [
-        'skipDiffGate with a blank reason',
-        { environment: 'staging', imageTag: 'stage-1', skipDiffGate: true, reason: '   ' },
-        /skipDiffGate needs a "reason"/,
+        'skipDiffGate without a reason',
+        { environment: 'staging', imageTag: 'stage-1', skipDiffGate: true },
+        /skipDiffGate is no longer accepted/,
       ],
     ] as const)('%s', (_name, input, message) => {
       // Act
