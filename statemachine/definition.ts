@@ -64,7 +64,7 @@ export function substitute(values: DefinitionSubstitutions): StateMachineDefinit
  * That interpreter resolves `TimeoutSecondsPath` against the state's Parameters output, whereas AWS
  * resolves it against the state input (the AWS documentation's Glue example reads a field that its
  * Parameters do not contain), so locally the path would point at nothing and fail the execution.
- * Locally the event wait's timeout belongs to the local handler (a test throws `States.Timeout`,
+ * Locally a callback wait's timeout (the event waits', the approval's) belongs to the local handler (a test throws `States.Timeout`,
  * the sandbox decides by its virtual clock), so the path is dropped; nothing else differs.
  */
 export function substituteForLocalRun(values: DefinitionSubstitutions): StateMachineDefinition {

@@ -6,6 +6,20 @@ import * as fixtures from './fixtures';
 import { expectEnd, replies, throughUpdate, visits } from './paths';
 import { returns, runScenario, throws } from './scenario';
 
+/** A person's decision as decide-approval hands it to RequestApproval (SendTaskSuccess output). */
+const approver = {
+  arn: 'arn:aws:sts::123456789012:assumed-role/deployment-approver/jane.doe',
+  accountId: '123456789012',
+  userId: 'AROA0EXAMPLE0APPROVER:jane.doe',
+};
+const approved = {
+  decision: 'approved',
+  reason: 'CHG-7: service replacement reviewed with the team',
+  approver,
+  decidedAt: '2026-12-07T10:05:00.000Z',
+};
+const denied = { ...approved, decision: 'denied', reason: 'not during the release freeze' };
+
 describe('deployment state machine, before the service is changed', () => {
   it('deploys a verified image, notifies "succeeded" once and ends in Deployed', async () => {
     // Prepare
@@ -67,8 +81,6 @@ describe('deployment state machine, before the service is changed', () => {
         environment: 'staging',
         bucket: fixtures.fakeSubstitutions.DiffBucketName,
         key: `diffs/${fixtures.executionName}.txt`,
-        skipDiffGate: false,
-        skipReason: '',
       },
     ]);
     expect(calls.VerifySecrets).toEqual([
@@ -215,7 +227,7 @@ describe('deployment state machine, before the service is changed', () => {
     expect(result.notifications[0]?.input.state).toMatchObject({ error: { Error: 'UnknownResolution' } });
   });
 
-  it('stops at a BLOCKED diff, notifying "blocked" with the findings, before anything is verified or changed', async () => {
+  it('pauses a BLOCKED diff for an approval, handing request-approval the token, the subject and the findings', async () => {
     // Act
     const result = await runScenario({
       input: fixtures.startInput,
@@ -223,6 +235,34 @@ describe('deployment state machine, before the service is changed', () => {
         ...replies.acceptDeploy,
         RunCdkDiff: [returns(fixtures.codeBuildResult())],
         AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [returns(denied)],
+      },
+    });
+
+    // Assess
+    expect(result.calls.RequestApproval).toEqual([
+      {
+        FunctionName: fixtures.fakeSubstitutions.RequestApprovalFunctionArn,
+        Payload: {
+          taskToken: expect.stringMatching(/\S/),
+          executionId: fixtures.executionId,
+          environment: 'staging',
+          subject: { kind: 'image-release' },
+          diffGate: fixtures.diffGate('BLOCKED'),
+        },
+      },
+    ]);
+  });
+
+  it('stops a BLOCKED diff a person denied, notifying "blocked" with the findings and the decision, before anything is verified or changed', async () => {
+    // Act
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...replies.acceptDeploy,
+        RunCdkDiff: [returns(fixtures.codeBuildResult())],
+        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [returns(denied)],
       },
     });
 
@@ -230,6 +270,8 @@ describe('deployment state machine, before the service is changed', () => {
     expect(result.visited).toEqual([
       ...visits.acceptDeploy,
       ...visits.diffGate,
+      'RequestApproval',
+      'ApproveOrDeny',
       'NotifyBlocked',
       'DeploymentFailed',
     ]);
@@ -240,6 +282,63 @@ describe('deployment state machine, before the service is changed', () => {
         proceed: false,
         blocking: [expect.objectContaining({ change: 'replace' })],
       },
+      approval: denied,
+    });
+  });
+
+  it('ends an approval nobody answered as expired: ExpireApproval records it, "blocked" names it, nothing is changed', async () => {
+    // Prepare
+    const expired = {
+      decision: 'expired',
+      reason: 'No one approved or denied the image release by 2026-12-08T09:00:00.000Z.',
+      decidedAt: '2026-12-08T09:00:01.000Z',
+    };
+
+    // Act
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...replies.acceptDeploy,
+        RunCdkDiff: [returns(fixtures.codeBuildResult())],
+        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [throws('States.Timeout', 'The approval wait timed out')],
+        ExpireApproval: [returns(expired)],
+      },
+    });
+
+    // Assess
+    expect(result.visited).toEqual([
+      ...visits.acceptDeploy,
+      ...visits.diffGate,
+      'RequestApproval',
+      'ExpireApproval',
+      'NotifyBlocked',
+      'DeploymentFailed',
+    ]);
+    expect(result.calls.ExpireApproval).toEqual([
+      { executionId: fixtures.executionId, subject: { kind: 'image-release' } },
+    ]);
+    expectEnd(result, { status: 'FAILED', terminalState: 'DeploymentFailed', notified: 'blocked' });
+    expect(result.notifications[0]?.input.state).toMatchObject({ approval: expired });
+    expect(result.notifications[0]?.input.state).not.toHaveProperty('error');
+  });
+
+  it('fails closed when the approval cannot be requested: "failed-before-change", nothing verified', async () => {
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...replies.acceptDeploy,
+        RunCdkDiff: [returns(fixtures.codeBuildResult())],
+        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [throws('Error', 'RequestApproval got an incomplete input')],
+      },
+    });
+
+    expect(result.visited).not.toContain('VerifySecrets');
+    expectEnd(result, {
+      status: 'FAILED',
+      terminalState: 'DeploymentFailed',
+      notified: 'failed-before-change',
     });
   });
 
@@ -347,40 +446,43 @@ describe('deployment state machine, before the service is changed', () => {
     });
   });
 
-  it('lets a BLOCKED diff through when the gate is skipped with a reason, and says so in the success notification', async () => {
-    // Prepare
-    const request = fixtures.deploymentRequest({
-      skipDiffGate: true,
-      skipReason: 'INC-2291: hotfix, ALB change reviewed by ops',
-    });
-    const skippedGate = fixtures.diffGate('BLOCKED', {
-      proceed: true,
-      skipped: true,
-      skipReason: request.skipReason,
-    });
-
+  it('goes on after a recorded approval of a BLOCKED diff, and the success notification names the approver and reason', async () => {
     // Act
     const result = await runScenario({
-      input: { ...fixtures.startInput, skipDiffGate: true, reason: request.skipReason },
+      input: fixtures.startInput,
       replies: {
         ...throughUpdate,
-        ResolveRequest: [returns(fixtures.accepted(request))],
-        AnalyzeDiff: [returns(skippedGate)],
+        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [returns(approved)],
         ...replies.rollout,
         ...replies.smokeTest,
       },
     });
 
     // Assess
-    expect(result.calls.AnalyzeDiff?.[0]).toMatchObject({
-      skipDiffGate: true,
-      skipReason: request.skipReason,
-    });
-    expect(result.visited).toContain('VerifySecrets');
+    expect(result.visited).toEqual(
+      expect.arrayContaining(['RequestApproval', 'ApproveOrDeny', 'VerifySecrets', 'UpdateService']),
+    );
     expectEnd(result, { status: 'SUCCEEDED', terminalState: 'Deployed', notified: 'succeeded' });
     expect(result.notifications[0]?.input.state).toMatchObject({
-      diffGate: { verdict: 'BLOCKED', skipped: true, skipReason: request.skipReason },
+      diffGate: { verdict: 'BLOCKED', proceed: false, approvalRequired: true },
+      approval: approved,
     });
+  });
+
+  it('never goes on from an approval whose decision is anything but "approved" (fail closed)', async () => {
+    const result = await runScenario({
+      input: fixtures.startInput,
+      replies: {
+        ...replies.acceptDeploy,
+        RunCdkDiff: [returns(fixtures.codeBuildResult())],
+        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        RequestApproval: [returns({ ...approved, decision: 'Approved' })],
+      },
+    });
+
+    expect(result.visited).not.toContain('VerifySecrets');
+    expectEnd(result, { status: 'FAILED', terminalState: 'DeploymentFailed', notified: 'blocked' });
   });
 
   it.each([

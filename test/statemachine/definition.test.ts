@@ -112,6 +112,9 @@ const contractSlots: Record<string, string> = {
   ResolveRequest: '$.resolution',
   RunCdkDiff: '$.diffBuild',
   AnalyzeDiff: '$.diffGate',
+  RequestApproval: '$.approval',
+  // The other way the approval ends: nobody decided in time. One slot holds the decision either way.
+  ExpireApproval: '$.approval',
   VerifySecrets: '$.verification',
   UpdateService: '$.update',
   WaitForDeploymentEvent: '$.wake',
@@ -348,11 +351,15 @@ describe('statemachine/deployment.asl.json', () => {
 
     // Assess
     expect(slots).toEqual(contractSlots);
-    const stepSlots = Object.values(contractSlots).filter((slot) => slot !== '$.notification');
+    const stepSlots = Object.entries(contractSlots)
+      .filter(([name, slot]) => slot !== '$.notification' && name !== 'ExpireApproval')
+      .map(([, slot]) => slot);
     expect(new Set(stepSlots).size).toBe(stepSlots.length);
     expect(stepSlots).not.toContain('$.error');
     expect(stepSlots).not.toContain('$.request');
     expect(catchSlots.filter(([, , slot]) => slot !== '$.error')).toEqual([
+      // The approval's expiry is recorded by ExpireApproval into $.approval, not as an error.
+      ['RequestApproval', 'States.Timeout', null],
       ['WaitForDeploymentEvent', 'States.Timeout', null],
       ['WaitForRollbackEvent', 'States.Timeout', null],
     ]);
@@ -384,7 +391,7 @@ describe('statemachine/deployment.asl.json', () => {
     const changed = Object.keys(exact.States).filter(
       (name) => JSON.stringify(exact.States[name]) !== JSON.stringify(local.States[name]),
     );
-    expect(changed).toEqual(['WaitForDeploymentEvent', 'WaitForRollbackEvent']);
+    expect(changed).toEqual(['RequestApproval', 'WaitForDeploymentEvent', 'WaitForRollbackEvent']);
     for (const name of changed) {
       const { TimeoutSecondsPath: _dropped, ...rest } = exact.States[name] as AslState;
       expect(local.States[name]).toEqual(rest);

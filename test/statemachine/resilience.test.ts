@@ -99,11 +99,11 @@ describe('deployment state machine, notification failures', () => {
       { status: 'SUCCEEDED', terminalState: 'Deployed', notified: null },
     ],
     [
-      'a blocked diff',
+      'an unreadable diff',
       {
         ...replies.acceptDeploy,
         RunCdkDiff: replies.diffGate.RunCdkDiff,
-        AnalyzeDiff: [returns(fixtures.diffGate('BLOCKED'))],
+        AnalyzeDiff: [returns(fixtures.diffGate('ERROR'))],
       },
       'NotifyBlocked',
       { status: 'FAILED', terminalState: 'DeploymentFailed', notified: null },
