@@ -64,10 +64,11 @@ export interface SimulationOptions {
    */
   readonly configPath?: string;
   /**
-   * `simulate --approve|--deny "<reason>"`: a person decides every approval the run asks for, through
-   * the approval URL as the sandbox approver (sandbox/run/approvals.ts). @default nobody: approvals expire
+   * `simulate --approve|--deny "<reason>"`: people who decide every approval the run asks for, each
+   * after their delay, through the approval URL as the sandbox approver (sandbox/run/approvals.ts).
+   * @default nobody: approvals expire
    */
-  readonly approver?: ApproverOptions;
+  readonly approvers?: readonly ApproverOptions[];
 }
 
 /**
@@ -122,7 +123,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       usesInput ? [] : scenario.followUps,
       onProgress,
       options.taskFaults,
-      options.approver,
+      options.approvers,
     );
     for (const text of history) simulation.note(text);
     await simulation.run(() => {

@@ -259,7 +259,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ? { input, inputLabel: options.inputFile, pushed: options.pushed }
         : {}),
       ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
-      ...(options.approver ? { approver: options.approver } : {}),
+      ...(options.approver ? { approvers: [options.approver] } : {}),
     });
   } catch (error) {
     if (error instanceof TemplateResolutionError) {

@@ -33,6 +33,8 @@ export interface ApproverOptions {
   readonly reason: string;
   /** Whether the person's role has the stack's approvers policy. @default true */
   readonly withApproversPolicy?: boolean;
+  /** Virtual seconds between the approval request and this decision. @default APPROVER_DELAY_SECONDS */
+  readonly delaySeconds?: number;
 }
 
 /** One decision as the person sent it and what came back. */

@@ -81,7 +81,7 @@ export class Simulation {
     private readonly followUps: Scenario['followUps'],
     private readonly onProgress: (event: ProgressEvent) => void,
     taskFaults: TaskFaults = {},
-    approver?: ApproverOptions,
+    approvers: readonly ApproverOptions[] = [],
   ) {
     const { account } = sandbox;
     /** Ids of service-side things (request ids, messages), apart from the account's so its ARNs do not move. */
@@ -149,7 +149,7 @@ export class Simulation {
       }),
       horizonMs: HORIZON_MS,
       onCallbackWaiting: (call, functionArn) => {
-        if (!approver || functions.functionWithArn(functionArn).handlerName !== 'request-approval') return;
+        if (functions.functionWithArn(functionArn).handlerName !== 'request-approval') return;
         const approverContext = {
           stack: this.stack,
           account,
@@ -157,11 +157,14 @@ export class Simulation {
           authorizations: this.authorizations,
           note,
         };
-        // The person reads the "approval needed" notification, then decides through the approval URL.
-        void this.scheduler.spawn(async () => {
-          await this.scheduler.sleep(APPROVER_DELAY_SECONDS * 1000, `approver reads the approval request`);
-          this.approvalAttempts.push(await decideAsApprover(approverContext, call.execution.arn, approver));
-        });
+        // Each person reads the "approval needed" notification, then decides through the approval URL.
+        for (const approver of approvers) {
+          void this.scheduler.spawn(async () => {
+            const delayMs = (approver.delaySeconds ?? APPROVER_DELAY_SECONDS) * 1000;
+            await this.scheduler.sleep(delayMs, 'approver reads the approval request');
+            this.approvalAttempts.push(await decideAsApprover(approverContext, call.execution.arn, approver));
+          });
+        }
       },
     });
     const definition = substitute(this.stack.definitionSubstitutions);
