@@ -19,7 +19,9 @@ import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as dynamodb from '@aws-sdk/lib-dynamodb';
 import { loadDeployConfig } from '../infra/deploy-config-file';
+import { recordPendingApproval } from '../lambdas/aws/approvals';
 import type { AwsClients } from '../lambdas/aws/clients';
+import { pendingApproval } from '../lambdas/domain/approval';
 import { deploymentRecordKeyOf, LedgerKeys } from '../lambdas/domain/ledger';
 import type { DeploymentRequest } from '../lambdas/domain/workflow-state';
 import type { HandlerDeps } from '../lambdas/handlers/runtime';
@@ -159,7 +161,17 @@ async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknow
       sandbox.account.s3.putObject(String(event.bucket), String(event.key), job.diffText);
       return event;
     case 'register-wait':
+    case 'request-approval':
       return { ...event, taskToken: sandbox.issueTaskToken() };
+    // Both decide (or expire) the approval RequestApproval recorded: it must be pending here.
+    case 'expire-approval':
+      await pendingApprovalFor(sandbox, String(event.executionId));
+      return event;
+    case 'decide-approval': {
+      const body = JSON.parse(String(event.body)) as { executionArn: string };
+      await pendingApprovalFor(sandbox, body.executionArn);
+      return event;
+    }
     case 'poll-stabilization': {
       const deployed = deployNewRevision(sandbox, job.startInput.imageTag);
       const target = event.target as Json;
@@ -214,6 +226,31 @@ async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknow
     default:
       return event;
   }
+}
+
+/** A pending approval of the image release for `executionArn`, with a token the account issued. */
+async function pendingApprovalFor(sandbox: SandboxAccount, executionArn: string): Promise<void> {
+  const record = pendingApproval({
+    executionArn,
+    environment: 'staging',
+    subject: { kind: 'image-release' },
+    findings: {
+      verdict: 'BLOCKED',
+      stacks: [],
+      counts: { blocking: 0, warnings: 0, safe: 0 },
+      blocking: [],
+      warnings: [],
+      message: 'BLOCKED: the sample approval of the bench',
+    },
+    expiresAfterSeconds: 86_400,
+    now: sandbox.account.clock.now(),
+  });
+  await recordPendingApproval(
+    sendThroughAccount(sandbox.account.clients),
+    { tableName: sandbox.resources.tableName, retentionDays: 1 },
+    record,
+    sandbox.issueTaskToken(),
+  );
 }
 
 async function main(): Promise<void> {

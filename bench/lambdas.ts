@@ -48,7 +48,7 @@ const repositoryRoot = join(__dirname, '..');
 
 /** The state whose Task invoked each handler in a run of the real workflow. */
 const sampleStates: Readonly<
-  Record<HandlerName, { readonly run: 'happy' | 'crash'; readonly state?: string }>
+  Record<HandlerName, { readonly run: keyof SampleRuns; readonly state?: string }>
 > = {
   'resolve-request': { run: 'happy', state: 'ResolveRequest' },
   'analyze-diff': { run: 'happy', state: 'AnalyzeDiff' },
@@ -61,10 +61,11 @@ const sampleStates: Readonly<
   notify: { run: 'happy', state: 'NotifySucceeded' },
   // Not a state: the harness takes the ECS event the simulated service emits.
   'deployment-event': { run: 'happy' },
-  // A happy run holds no diff for an approval: these are timed for their init only, like deployment-event.
-  'request-approval': { run: 'happy' },
-  'expire-approval': { run: 'happy' },
-  'decide-approval': { run: 'happy' },
+  'request-approval': { run: 'approval', state: 'RequestApproval' },
+  // The approved run expires nothing: the harness builds ExpireApproval's event from RequestApproval's.
+  'expire-approval': { run: 'approval', state: 'RequestApproval' },
+  // Not a state: the function URL request the sandbox approver sent.
+  'decide-approval': { run: 'approval' },
 };
 
 export interface SampleRuns {
@@ -72,6 +73,8 @@ export interface SampleRuns {
   readonly happy: SimulationRun;
   /** A deployment that is rolled back (the `circuit-breaker` scenario). */
   readonly crash: SimulationRun;
+  /** A BLOCKED diff approved by a person (the `diff-blocked` scenario with an approver). */
+  readonly approval: SimulationRun;
 }
 
 function factoryName(name: HandlerName): string {
@@ -84,18 +87,21 @@ function factoryName(name: HandlerName): string {
 
 function sampleEvent(name: HandlerName, runs: SampleRuns): unknown {
   const { run, state } = sampleStates[name];
+  if (name === 'decide-approval') return runs.approval.approvalAttempts[0]?.request ?? null;
   if (!state) return null;
   const execution = runs[run].executions[0];
   const invocation = execution?.states.find((record) => record.name === state)?.invocations[0];
   if (!invocation) {
     throw new Error(
-      `The sandbox run of the ${run === 'happy' ? 'happy' : 'circuit-breaker'} scenario never invoked ${state}, ` +
+      `The sandbox run of the ${run} sample never invoked ${state}, ` +
         `so there is no sample event for ${name}. Check that the scenario still reaches that state.`,
     );
   }
   // waitForTaskToken states hand the function `{FunctionName, Payload}`; the handler gets Payload.
-  const input = invocation.input as { Payload?: unknown };
-  return state === 'WaitForDeploymentEvent' ? input.Payload : invocation.input;
+  const input = invocation.input as { Payload?: { executionId?: unknown; subject?: unknown } };
+  if (name === 'expire-approval')
+    return { executionId: input.Payload?.executionId, subject: input.Payload?.subject };
+  return input.Payload !== undefined ? input.Payload : invocation.input;
 }
 
 function startInputOf(run: SimulationRun): HarnessJob['startInput'] {

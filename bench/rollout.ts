@@ -49,7 +49,11 @@ export interface RolloutBenchmark {
   readonly figures: RolloutFigures;
   readonly context: RolloutContext;
   /** The workflow runs, reused for the Lambda sample events. */
-  readonly runs: { readonly happy: SimulationRun; readonly crash: SimulationRun };
+  readonly runs: {
+    readonly happy: SimulationRun;
+    readonly crash: SimulationRun;
+    readonly approval: SimulationRun;
+  };
 }
 
 /** `aws ecs wait services-stable` polls DescribeServices every 15 s. */
@@ -283,6 +287,13 @@ export async function benchmarkRollout(
     slowSteadyAtMs,
   );
 
+  // Not a rollout figure: its run gives the approval functions their sample events.
+  onProgress('approvals: diff-blocked scenario, approved by the sandbox approver');
+  const approval = await runSimulation({
+    scenario: scenario('diff-blocked'),
+    approvers: [{ decision: 'approve', reason: 'bench: sample decision' }],
+  });
+
   return {
     figures: {
       detectionDelaySeconds: {
@@ -306,6 +317,6 @@ export async function benchmarkRollout(
         (rollback.invocations[0]?.output as { action?: unknown } | undefined)?.action,
       ),
     },
-    runs: { happy, crash },
+    runs: { happy, crash, approval },
   };
 }

@@ -47,6 +47,8 @@ export interface ApprovalAttempt {
   /** The function URL's HTTP status: 403 from Lambda itself when IAM refused the caller. */
   readonly statusCode: number;
   readonly response: DecisionResponse | { readonly Message: string };
+  /** The function URL request the function got (payload format 2.0); absent when Lambda refused the caller. */
+  readonly request?: unknown;
 }
 
 export interface ApproverContext {
@@ -176,7 +178,7 @@ export async function decideAsApprover(
   };
   const response = JSON.parse(result.body) as DecisionResponse;
   context.note(`${options.decision} by ${caller.sessionArn}: HTTP ${result.statusCode} ${response.message}`);
-  return { ...attempt, statusCode: result.statusCode, response };
+  return { ...attempt, statusCode: result.statusCode, response, request: event };
 }
 
 /** The approvals the ledger holds for an execution (what the audit sees), without their tokens. */
