@@ -241,13 +241,24 @@ export async function resumeWorkflow(
   }
 }
 
-/** Publishes the "approval needed" notification to the orchestrator's topic. */
+/**
+ * Publishes the "approval needed" notification to the orchestrator's topic, with the attributes the
+ * outcome notifications carry (`outcome` = `approval-needed`), so a subscription can filter on them.
+ */
 export async function publishApprovalNeeded(
   clients: Pick<AwsClients, 'sns'>,
   topicArn: string,
-  notice: { readonly subject: string; readonly message: string },
+  notice: { readonly subject: string; readonly message: string; readonly environment: string },
 ): Promise<void> {
   await clients.sns.send(
-    new PublishCommand({ TopicArn: topicArn, Subject: notice.subject, Message: notice.message }),
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: notice.subject,
+      Message: notice.message,
+      MessageAttributes: {
+        outcome: { DataType: 'String', StringValue: 'approval-needed' },
+        environment: { DataType: 'String', StringValue: notice.environment },
+      },
+    }),
   );
 }

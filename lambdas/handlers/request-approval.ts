@@ -96,11 +96,10 @@ export function createRequestApprovalHandler(deps: HandlerDeps) {
       return { action, expiresAt: record.expiresAt };
     }
     const executionName = input.executionId.split(':').at(-1) ?? input.executionId;
-    await publishApprovalNeeded(
-      deps.clients,
-      deps.settings.topicArn,
-      approvalNeededMessage(record, executionName),
-    );
+    await publishApprovalNeeded(deps.clients, deps.settings.topicArn, {
+      ...approvalNeededMessage(record, executionName),
+      environment: environment.name,
+    });
     deps.logger.info('Approval requested; the workflow waits for a decision', summary);
     return { action, expiresAt: record.expiresAt };
   };

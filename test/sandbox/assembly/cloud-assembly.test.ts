@@ -83,10 +83,13 @@ describe('the current stack deployed in the sandbox account', () => {
     expect(stack.functions.map((fn) => fn.handlerName).sort()).toEqual(
       [
         'analyze-diff',
+        'decide-approval',
         'deployment-event',
+        'expire-approval',
         'notify',
         'poll-stabilization',
         'register-wait',
+        'request-approval',
         'resolve-request',
         'rollback',
         'smoke-test',

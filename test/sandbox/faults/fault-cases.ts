@@ -241,6 +241,37 @@ function notifyPath(scenarioName: string, state: string, clean: Expected): Path 
   };
 }
 
+const heldDiffExpired: Expected = {
+  ...beforeChange(['resolution', 'diffBuild', 'diffGate', 'approval']),
+  outcome: 'blocked',
+  notifications: ['approval-needed', 'blocked'],
+};
+
+/** NotifyBlocked of a held diff: the "approval needed" message went out before, whatever happens to it. */
+function notifyAfterApprovalNeeded(_state: string, timedOut: boolean): Expected {
+  return timedOut
+    ? heldDiffExpired
+    : { ...notifyNeverRan(heldDiffExpired), notifications: ['approval-needed'] };
+}
+
+/** The approval of a held diff (diff-blocked, nobody decides): asked for, then expired. */
+const approvalPath: Path = {
+  scenario: scenario('diff-blocked'),
+  states: ['RequestApproval', 'ExpireApproval'],
+  clean: heldDiffExpired,
+  failed(state, timedOut) {
+    if (state === 'RequestApproval') {
+      // No approval could be asked for (or its answer was lost): fail closed before any change.
+      return {
+        ...beforeChange(['resolution', 'diffBuild', 'diffGate']),
+        notifications: timedOut ? ['approval-needed', 'failed-before-change'] : ['failed-before-change'],
+      };
+    }
+    // The expiry was not recorded in the workflow: it still ends blocked, the error in its state.
+    return { ...heldDiffExpired, statesReached: ['resolution', 'diffBuild', 'diffGate'] };
+  },
+};
+
 const rollbackFailedClean: Expected = {
   terminalState: 'RollbackFailed',
   outcome: 'rollback-failed',
@@ -255,17 +286,15 @@ const paths: readonly Path[] = [
   deployPath,
   rollbackPath,
   notifyPath('secret-missing', 'NotifyFailed', beforeChange(['resolution', 'diffBuild', 'diffGate'])),
-  notifyPath('diff-blocked', 'NotifyBlocked', {
-    ...beforeChange(['resolution', 'diffBuild', 'diffGate']),
-    outcome: 'blocked',
-    notifications: ['blocked'],
-  }),
+  // Nobody decides in the fault runs: the approval expires, then NotifyBlocked runs.
+  { ...notifyPath('diff-blocked', 'NotifyBlocked', heldDiffExpired), failed: notifyAfterApprovalNeeded },
   notifyPath('prod-guard', 'NotifyRejected', {
     ...beforeChange([]),
     outcome: 'no record',
     notifications: ['rejected'],
   }),
   notifyPath('rollback-fails', 'NotifyRollbackFailed', rollbackFailedClean),
+  approvalPath,
 ];
 
 /** Per path, each kind of Lambda fault at each of its Task states (kind first, so the table groups). */
@@ -444,7 +473,7 @@ function awsFaultCases(): FaultCase[] {
         [scenario('rollback-fails'), rollbackFailedClean],
       ] as const
     ).map(([base, clean]): FaultCase => ({
-      fault: `SNS Publish KMSAccessDeniedException on every call (${clean.notifications[0]})`,
+      fault: `SNS Publish KMSAccessDeniedException on every call (${clean.notifications.at(-1)})`,
       at: 'SNS',
       scenario: withWorld(base, {
         apiFaults: [
@@ -452,7 +481,11 @@ function awsFaultCases(): FaultCase[] {
           { service: 'sns', command: 'Publish', error: 'KMSAccessDeniedException', times: 100 },
         ],
       }),
-      expected: { ...clean, notifications: [] },
+      // A held diff whose approval nobody can be told about fails before any change instead of waiting.
+      expected:
+        clean === heldDiffExpired
+          ? { ...beforeChange(['resolution', 'diffBuild', 'diffGate']), notifications: [] }
+          : { ...clean, notifications: [] },
     })),
     {
       fault: 'the rollback UpdateService is throttled once',
