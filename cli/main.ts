@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { regionFrom } from './aws-context';
-import { explainAwsFailure } from './aws-failure';
+import { describeAwsFailure, reportAwsFailure } from './aws-failure';
 import type { CliCommand, CliIo } from './command';
 import { ExitCode, paintFor } from './command';
 import { diffGateCommand } from './commands/diff-gate';
@@ -81,10 +81,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await command.run(rest, io);
   } catch (error) {
     // Commands explain the AWS failures they meet; this catches one that escaped them.
-    const explanation = explainAwsFailure(error, { region: regionFrom(undefined, io.env) });
+    const explanation = describeAwsFailure(error, { region: regionFrom(undefined, io.env) });
     if (explanation === undefined) throw error;
-    io.stderr(`afu9-deploy ${name}: ${explanation}\n`);
-    return ExitCode.awsUnavailable;
+    return reportAwsFailure(io, name, explanation, rest.includes('--json'));
   }
 }
 

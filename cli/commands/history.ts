@@ -260,7 +260,8 @@ export function createHistoryCommand(deps: CliAwsDeps): CliCommand {
         io.stderr(`afu9-deploy history: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      return exitOnAwsFailure(io, 'history', awsTargetFrom(options, io.env), async () => {
+      const target = awsTargetFrom(options, io.env);
+      return exitOnAwsFailure(io, { command: 'history', json: options.json }, target, async () => {
         try {
           return await run(deps, io, options);
         } catch (error) {

@@ -423,7 +423,7 @@ export function createInitCommand(deps: CliAwsDeps): CliCommand {
         }
       }
       const target = awsTargetFrom(flags, io.env);
-      return exitOnAwsFailure(io, 'init', target, async () => {
+      return exitOnAwsFailure(io, { command: 'init' }, target, async () => {
         try {
           const facts = await factsFromService(deps, flags, io, notes);
           if (!facts) return ExitCode.failed;

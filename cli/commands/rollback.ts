@@ -77,7 +77,7 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
         return reportRefusal(io, 'rollback', check.reason, values.json === true);
       }
       const target = awsTargetFrom(values, io.env);
-      return exitOnAwsFailure(io, 'rollback', target, () =>
+      return exitOnAwsFailure(io, { command: 'rollback', json: values.json }, target, () =>
         startAndMaybeFollow(deps, io, input, check.executionName, {
           follow: values.follow,
           json: values.json,

@@ -210,7 +210,7 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
         return reportRefusal(io, 'start', check.reason, values.json === true);
       }
       const target = awsTargetFrom(values, io.env);
-      return exitOnAwsFailure(io, 'start', target, async () => {
+      return exitOnAwsFailure(io, { command: 'start', json: values.json }, target, async () => {
         if (!values['dry-run']) {
           return startAndMaybeFollow(deps, io, input, check.executionName, {
             follow: values.follow,

@@ -56,7 +56,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
       }
       const target = awsTargetFrom(values, io.env);
       const name = positionals[0]!;
-      return exitOnAwsFailure(io, 'status', target, async () => {
+      return exitOnAwsFailure(io, { command: 'status', json: values.json }, target, async () => {
         const executionArn = name.startsWith('arn:')
           ? name
           : executionArnFor(

@@ -122,7 +122,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
             ]
           : [];
       const target = awsTargetFrom(options, io.env);
-      return exitOnAwsFailure(io, 'verify-secrets', target, async () => {
+      return exitOnAwsFailure(io, { command: 'verify-secrets', json: options.json }, target, async () => {
         const outcome = await verifyDeployment(deps.clients(target), {
           target: environment,
           environment,
