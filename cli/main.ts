@@ -1,6 +1,7 @@
 /** `afu9-deploy`: the command a person runs. Each sub-command lives in `cli/commands/<name>.ts`. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultConfigNotice } from './args';
 import { regionFrom } from './aws-context';
 import { describeAwsFailure, reportAwsFailure } from './aws-failure';
 import type { CliCommand, CliIo } from './command';
@@ -77,6 +78,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout(`afu9-deploy ${packageVersion()}\n`);
     return ExitCode.ok;
   }
+  const notice = command.readsConfiguration?.(rest) ? defaultConfigNotice(rest) : undefined;
+  if (notice) io.stderr(notice + '\n');
   try {
     return await command.run(rest, io);
   } catch (error) {

@@ -251,6 +251,7 @@ export function createHistoryCommand(deps: CliAwsDeps): CliCommand {
     name: 'history',
     summary: 'what is live, the last good revision, and what happened to a deployment or image',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let options: HistoryOptions;
       try {

@@ -56,6 +56,7 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
     name: 'rollback',
     summary: 'return a service to its last good revision through the real orchestrator',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let values: ReturnType<typeof parseRollbackFlags>;
       try {

@@ -191,6 +191,7 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
     summary:
       'start a deployment on the real orchestrator (AWS), optionally following it; --dry-run checks only',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let parsed: ReturnType<typeof parseStartFlags>;
       try {

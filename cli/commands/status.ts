@@ -28,6 +28,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
     name: 'status',
     summary: 'show a real deployment execution: status and the states it went through',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let values: {
         json?: boolean;

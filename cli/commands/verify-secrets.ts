@@ -99,6 +99,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
     summary:
       'check every secret, secret key (and image) a deploy needs, in the real account; prints no value',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let options: ReturnType<typeof parse>;
       try {
