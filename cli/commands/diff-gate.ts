@@ -87,7 +87,7 @@ function parseOptions(argv: readonly string[]): DiffGateOptions {
   return {
     file: values.file,
     json,
-    policy: { environment: environment.name, approval: environment.approval },
+    policy: { environment: environment.name, approval: environment.approval, judgedFor: 'local-diff' },
   };
 }
 
