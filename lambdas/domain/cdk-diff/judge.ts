@@ -99,7 +99,7 @@ export function judgeDiff(parsed: ParsedDiff): DiffJudgement {
       warnings,
       safe,
       message:
-        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take AFU-9 down or lose data: ` +
+        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take the service down or lose data: ` +
         `${listed(blocking)}. Change the code so these resources are kept, or deploy them deliberately outside ` +
         'the pipeline; in an emergency only, skip the gate (SKIP_DIFF_GATE=true locally, skipDiffGate with a reason in the ' +
         'workflow).',

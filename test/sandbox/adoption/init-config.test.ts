@@ -1,7 +1,8 @@
 /**
  * A configuration `afu9-deploy init` writes is one the rehearsal plays: its default tag prefix
- * (`<env>-`) gives execution names that say the environment once, and with `--ready-path` the
- * smoke-fail scenario finds the revision that is not ready and rolls it back.
+ * (`<env>-`) gives execution names that say the environment once, its notifications open with the
+ * application's name from the configuration, and with `--ready-path` the smoke-fail scenario finds
+ * the revision that is not ready and rolls it back.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ describe('a configuration init wrote, rehearsed', () => {
     await currentAssembly(undefined, configPath);
   }, 240_000);
 
-  it('deploys with an execution name that says the environment once', async () => {
+  it("deploys with an execution name that says the environment once, notified under the repository's name", async () => {
     // Act
     const cli = cliIo();
     const code = await main(['simulate', '--config', configPath, '--json'], cli.io);
@@ -55,6 +56,10 @@ describe('a configuration init wrote, rehearsed', () => {
     expect(document).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed', accessDenied: [] });
     expect(document.executions.map((execution) => execution.name)).toEqual([
       expect.stringMatching(/^staging-[0-9a-f]+$/),
+    ]);
+    // No displayName given: the primary container's repository names the application.
+    expect(document.notifications.map((notification) => notification.subject)).toEqual([
+      expect.stringMatching(/^\[shop\/api staging\] Deployed staging-/),
     ]);
   });
 
