@@ -156,12 +156,6 @@ export function describeAwsFailure(error: unknown, target: AwsTarget): AwsFailur
   }
 }
 
-/** What went wrong and what to do, in one text, for an AWS access failure; undefined for any other error. */
-export function explainAwsFailure(error: unknown, target: AwsTarget): string | undefined {
-  const explanation = describeAwsFailure(error, target);
-  return explanation && `${explanation.message} ${explanation.remedy}`;
-}
-
 /**
  * Says an AWS access failure: always on stderr; with `--json`, also as the one document on stdout
  * (`{"error": {kind, message, remedy}}`), so a script that parses stdout learns why there is no result.
