@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { realAwsDeps, type AwsTarget, type CliAwsDeps } from '../../../cli/aws-context';
 import { defaultConfigNotice } from '../../../cli/args';
@@ -249,6 +249,7 @@ describe('without --config', () => {
     expect(defaultConfigNotice(['--config', shopConfig], empty)).toBeUndefined();
     expect(defaultConfigNotice([`--config=${shopConfig}`], empty)).toBeUndefined();
     expect(defaultConfigNotice([], withLocal)).toBeUndefined();
+    expect(defaultConfigNotice([], dirname(repositoryConfigPath))).toBeUndefined();
     expect(defaultConfigNotice([], empty)).toContain(`using ${repositoryConfigPath}`);
     expect(diffGateCommand.readsConfiguration?.(['--file', 'diff.txt'])).toBe(false);
     expect(diffGateCommand.readsConfiguration?.(['--file', 'diff.txt', '--env', 'staging'])).toBe(true);
