@@ -148,7 +148,7 @@ export function createDecisionCommand(decision: Decision, deps: DecisionCommandD
       }
       const target = awsTargetFrom(values, io.env);
       try {
-        return await exitOnAwsFailure(io, decision, target, async () => {
+        return await exitOnAwsFailure(io, { command: decision, json: values.json }, target, async () => {
           const url = await approvalUrl(deps, target, values['approval-url'], io.env);
           const executionArn = name.startsWith('arn:')
             ? name

@@ -105,7 +105,7 @@ export function judgeDiff(parsed: ParsedDiff): DiffJudgement {
       warnings,
       safe,
       message:
-        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take AFU-9 down or lose data: ` +
+        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take the service down or lose data: ` +
         `${listed(blocking)}. Change the code so these resources are kept, or deploy them deliberately outside ` +
         'the pipeline. In the workflow the deployment pauses for a recorded approval (afu9-deploy approve|deny ' +
         '<execution> --reason "..."); locally, in an emergency only, SKIP_DIFF_GATE=true.',
@@ -130,21 +130,34 @@ export function judgeDiffText(text: string): DiffJudgement {
 }
 
 /**
- * The environment whose approval policy applies, for the workflow. The CLI judges a diff for no
- * environment, so it passes none and the default policy (WARN proceeds, BLOCKED stops) applies.
+ * The environment whose approval policy applies: the workflow's, or `--env`'s in the CLI. Without
+ * `--env` the CLI passes none and the default policy (WARN proceeds, BLOCKED stops) applies.
  */
 export interface GatePolicy {
   readonly environment: string;
   readonly approval: ApprovalPolicy;
+  /**
+   * Where the judgement is told: in a deployment (the workflow, `start --dry-run`), which stopped
+   * and changed nothing; or on a diff judged locally (`diff-gate --env`, `validate:diff --env`),
+   * where the remedy is the local skip. @default 'deployment'
+   */
+  readonly judgedFor?: 'deployment' | 'local-diff';
 }
 
-/** What the paused workflow tells people: the findings are held for their decision, and how to give it. */
+/** What a held diff tells people: it waits for a person's decision, and how to give it from where it is told. */
 function approvalNeeded(verdict: 'BLOCKED' | 'WARN', policy: GatePolicy): string {
   const why =
     verdict === 'BLOCKED'
       ? 'A BLOCKED diff needs a person'
       : `The approval policy of environment ${policy.environment} (approval.warn: "approve") holds warnings for a person`;
   const hours = Math.round((policy.approval.expiresAfterSeconds / 3600) * 10) / 10;
+  if (policy.judgedFor === 'local-diff') {
+    return (
+      `${why}, so a deployment to ${policy.environment} would pause at this diff for a recorded approval ` +
+      '(afu9-deploy approve|deny <execution> --reason "..."); here it exits 1. To pass this local gate after the ' +
+      'review, run it again with SKIP_DIFF_GATE=true (SKIP_DIFF_GATE_REASON says why).'
+    );
+  }
   return (
     `${why}: the workflow pauses the deployment before any change until someone decides. Review the findings, ` +
     'then run `afu9-deploy approve <execution> --reason "..."` or `afu9-deploy deny <execution> --reason "..."`; ' +
