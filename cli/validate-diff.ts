@@ -29,7 +29,7 @@ Runs \`npx cdk diff <StackName> [cdk args...]\` and judges the output with the d
                     e.g. --app "npx tsx bin/infra.ts"
                     (without --app, cdk runs here with this repository's cdk.json)
   --env <name>      (kept by the gate, not passed to cdk) judge as the workflow judges for that
-                    environment: its approval policy (approval.warn: "stop") holds a WARN (exit 1)
+                    environment: its approval policy (approval.warn: "approve") holds a WARN (exit 1)
   --config <path>   the deployment configuration --env reads (default: ./deploy.config.json, else
                     the repository's)
   --json            (kept by the gate, not passed to cdk) print one JSON document, as
