@@ -141,7 +141,11 @@ export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest
         request,
         checks: verification.checks,
         diffGate: gate
-          ? { verdict: gate.judgement.verdict, skipped: gate.skipped, message: gate.judgement.message }
+          ? {
+              verdict: gate.judgement.verdict,
+              approvalRequired: gate.approvalRequired,
+              message: gate.judgement.message,
+            }
           : null,
         reasons,
       }) + '\n',

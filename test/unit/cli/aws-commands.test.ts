@@ -77,14 +77,15 @@ describe('afu9-deploy start', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
-  it('refuses a skipped diff gate without a reason', async () => {
+  it('refuses --skip-diff-gate, saying that a recorded approval replaced it', async () => {
     const cli = io();
     const code = await createStartCommand(deps).run(
       ['--env', 'staging', '--image-tag', 'stage-1', '--skip-diff-gate'],
       cli.io,
     );
     expect(code).toBe(2);
-    expect(cli.stderr()).toContain('--reason');
+    expect(cli.stderr()).toContain('a held diff now pauses the deployment for a recorded approval');
+    expect(sfn.calls()).toHaveLength(0);
   });
 
   it('refuses unknown flags with the usage text', async () => {
