@@ -149,7 +149,8 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'diff-blocked',
-    summary: 'the cdk diff replaces the ECS service: the diff gate blocks before anything changes',
+    summary:
+      'the cdk diff replaces the ECS service: the diff gate holds it for an approval that nobody gives, so it expires and nothing changes (--approve/--deny decide)',
     world: { diffFixture: 'ecs-service-replace.txt' },
     trigger: { kind: 'start', input: deployStaging },
     expected: { status: 'FAILED', outcome: 'blocked', serviceEndsOn: 'previous-revision' },
