@@ -239,9 +239,11 @@ function findingLine(label: string, finding: Finding): string {
 export function approvalNeededMessage(
   record: ApprovalRecord,
   executionName: string,
+  /** The configuration's `displayName`, opening the subject as the outcome notifications do. */
+  displayName: string,
 ): { readonly subject: string; readonly message: string } {
   const { findings } = record;
-  const subject = `[AFU-9 ${record.environment}] APPROVAL NEEDED: ${findings.verdict} diff of ${describeSubject(record.subject)}`;
+  const subject = `[${displayName} ${record.environment}] APPROVAL NEEDED: ${findings.verdict} diff of ${describeSubject(record.subject)}`;
   const more = (shown: number, total: number) => (total > shown ? [`  ... and ${total - shown} more`] : []);
   // SNS subjects are ASCII without control characters, and shorter than 100 characters.
   const ascii = subject.replace(/[^\x20-\x7E]/g, '?');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { publishApprovalNeeded, recordPendingApproval } from '../aws/approvals';
 import { ledgerTable } from '../aws/ledger';
 import { approvalNeededMessage, pendingApproval, type ApprovalSubject } from '../domain/approval';
-import { environmentNamed } from '../domain/environments';
+import { displayNameOf, environmentNamed } from '../domain/environments';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 const findingSchema = z.object({
@@ -97,7 +97,7 @@ export function createRequestApprovalHandler(deps: HandlerDeps) {
     }
     const executionName = input.executionId.split(':').at(-1) ?? input.executionId;
     await publishApprovalNeeded(deps.clients, deps.settings.topicArn, {
-      ...approvalNeededMessage(record, executionName),
+      ...approvalNeededMessage(record, executionName, displayNameOf(deps.environments)),
       environment: environment.name,
     });
     deps.logger.info('Approval requested; the workflow waits for a decision', summary);
