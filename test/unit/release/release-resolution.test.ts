@@ -295,14 +295,12 @@ describe('a push and the release of its tag', () => {
   it('leaves a throttled lookup to the workflow retry', async () => {
     // Prepare
     ledger();
-    ecr
-      .on(DescribeImagesCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    ecr.on(DescribeImagesCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
 
     // Act / Assess
     await expect(resolve()).rejects.toBeInstanceOf(TransientAwsError);
