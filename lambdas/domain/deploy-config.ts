@@ -147,7 +147,7 @@ const releaseSchema = z
     settleSeconds: z
       .int()
       .min(0)
-      .max(1800)
+      .max(600)
       .default(120)
       .describe(
         "How long the first push of a tag waits for the same tag in the environment's other repositories (CI " +
