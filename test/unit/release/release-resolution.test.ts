@@ -189,6 +189,27 @@ describe('a push and the release of its tag', () => {
     expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
   });
 
+  it('joins instead when another push opened the release between its read and its write', async () => {
+    // Prepare
+    ledger();
+    dynamodb.on(GetCommand, { Key: releaseKey }).resolvesOnce({}).resolves(releaseItem({}));
+    dynamodb.on(PutCommand).callsFake(async (input: { Item?: Record<string, unknown> }) => {
+      if (input.Item?.pk === releaseKey.pk) throw conditionFailed();
+      return {};
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' } as never);
+
+    // Act
+    const result = await resolve();
+
+    // Assess
+    expect(result).toEqual({
+      status: 'ignored',
+      reason: expect.stringContaining(`which execution ${OPENER}`),
+    });
+    expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
+  });
+
   it('takes a release over whose execution ended before it sealed, so the push is not swallowed', async () => {
     // Prepare
     ledger(releaseItem({}));
