@@ -464,17 +464,24 @@ describe('statemachine/deployment.asl.json', () => {
     expect([...reached].sort()).toEqual(Object.keys(definition.States).sort());
   });
 
-  it('gives the execution an overall timeout above the sum of every stage limit (the last resort)', () => {
+  it('gives the execution an overall timeout above the longest approval wait plus every stage limit (the last resort)', () => {
     // Prepare
-    const { rollout, smoke } = environments.production;
+    const { rollout, smoke, release } = environments.production;
     const diffBuild = definition.States.RunCdkDiff?.TimeoutSeconds ?? Infinity;
-    // The rollout and the rollback each get the rollout deadline, noticed up to one safety-net poll late.
+    // A push's release settles, then may wait for the service; the rollout and the rollback each get
+    // the rollout deadline, noticed up to one safety-net poll late.
     const stages =
-      diffBuild + 2 * (rollout.timeoutSeconds + rollout.safetyNetPollSeconds) + smoke.warmUpSeconds;
+      release.settleSeconds +
+      release.lockWaitSeconds +
+      diffBuild +
+      2 * (rollout.timeoutSeconds + rollout.safetyNetPollSeconds) +
+      smoke.warmUpSeconds;
+    // A held diff may wait for a person up to the longest approval the configuration schema allows.
+    const longestApproval = 30 * 24 * 3600;
 
     // Assess
-    expect(definition.TimeoutSeconds).toBeGreaterThan(stages);
-    expect(definition.TimeoutSeconds).toBeLessThanOrEqual(4 * 3600);
+    expect(definition.TimeoutSeconds).toBeGreaterThan(longestApproval + stages);
+    expect(definition.TimeoutSeconds).toBeLessThanOrEqual(longestApproval + 4 * 3600);
   });
 });
 

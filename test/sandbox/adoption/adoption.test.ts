@@ -114,7 +114,7 @@ describe('adopting it for another service with a configuration file', () => {
   });
 
   /** The shop runs one container: a scenario deploying a sidecar alone cannot be played there. */
-  const needsSidecar = new Set(['sidecar-deploy']);
+  const needsSidecar = new Set(['sidecar-deploy', 'sidecar-release', 'late-push']);
 
   it.each(
     scenarios
