@@ -219,10 +219,10 @@ const approvalSchema = z
       .number()
       .int()
       .min(60)
-      .max(2_592_000)
+      .max(604_800)
       .default(DEFAULT_APPROVAL_EXPIRY_SECONDS)
       .describe(
-        'How long a paused deployment waits for a decision (60 s to 30 days); unanswered, it expires as ' +
+        'How long a paused deployment waits for a decision (60 s to 7 days); unanswered, it expires as ' +
           'denied and nothing is changed.',
       ),
   })

@@ -45,9 +45,9 @@ const IN_FLIGHT_MS = 60 * 1000;
 
 /**
  * Stops a simulation whose waits never end; no designed path comes near it. Past the longest
- * approval wait the configuration allows (30 days), so an unanswered approval expires in the run.
+ * approval wait the configuration allows (7 days), so an unanswered approval expires in the run.
  */
-const HORIZON_MS = 32 * 24 * 3600 * 1000;
+const HORIZON_MS = 8 * 24 * 3600 * 1000;
 
 /** The name `afu9-deploy start` gives a request, or undefined when the input is not a start input. */
 function manualExecutionName(input: unknown, now: Date): string | undefined {

@@ -477,7 +477,7 @@ describe('statemachine/deployment.asl.json', () => {
       2 * (rollout.timeoutSeconds + rollout.safetyNetPollSeconds) +
       smoke.warmUpSeconds;
     // A held diff may wait for a person up to the longest approval the configuration schema allows.
-    const longestApproval = 30 * 24 * 3600;
+    const longestApproval = 7 * 24 * 3600;
 
     // Assess
     expect(definition.TimeoutSeconds).toBeGreaterThan(longestApproval + stages);

@@ -157,7 +157,7 @@ describe('the deployment configuration', () => {
     }
   });
 
-  it.each([59, 2_592_001, 1.5])(
+  it.each([59, 604_801, 1.5])(
     'GIVEN an approval expiry of %s seconds THEN it is refused with its path',
     (seconds) => {
       const file = repositoryFile();
