@@ -15,6 +15,7 @@ import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-f
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
 import { readStackAssembly } from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
+import type { SimulatedAccount } from './account/simulated-account';
 import { openSandboxAccount, type SandboxAccount } from './run/account-port';
 import type { ProgressEvent } from './run/progress';
 import { environmentOf, eventAccount, makeHistory, startWithRawInput } from './run/raw-input';
@@ -51,10 +52,20 @@ export interface SimulationOptions {
   /** Where the input came from, for the timeline. @default 'input' */
   readonly inputLabel?: string;
   /**
+   * The name an execution input starts its execution with, as a caller that names its own executions
+   * (EventBridge, the bench's one-execution-per-push baseline) gives it. @default as `afu9-deploy start` names it
+   */
+  readonly inputExecutionName?: string;
+  /**
    * Further inputs (`simulate --input` given several times), each delivered PUSH_SPACING_SECONDS of
    * virtual time after the one before, as CI pushes the images of a release. @default none
    */
-  readonly moreInputs?: readonly { readonly input: unknown; readonly label: string }[];
+  readonly moreInputs?: readonly {
+    readonly input: unknown;
+    readonly label: string;
+    /** The name an execution input starts its execution with. @default as `afu9-deploy start` names it */
+    readonly executionName?: string;
+  }[];
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Faults for the Task states of the run's first execution. @default none */
   readonly taskFaults?: TaskFaults;
@@ -68,6 +79,11 @@ export interface SimulationOptions {
    * @default the repository's deploy.config.json
    */
   readonly configPath?: string;
+  /**
+   * Reads the simulated account once the run has ended, before it closes (the bench reads ECS
+   * through its API there). @default nothing
+   */
+  readonly afterRun?: (account: SimulatedAccount, environment: EnvironmentConfig) => Promise<void>;
 }
 
 /**
@@ -100,7 +116,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   try {
     const { account } = sandbox;
     const env = environmentOf(input, environments);
-    const allInputs = usesInput ? [{ input: options.input, label }, ...(options.moreInputs ?? [])] : [];
+    const firstName = options.inputExecutionName;
+    const allInputs = usesInput
+      ? [
+          { input: options.input, label, ...(firstName !== undefined ? { executionName: firstName } : {}) },
+          ...(options.moreInputs ?? []),
+        ]
+      : [];
     // What the first input implies happened before the run; each later one's, when it is delivered.
     const history = usesInput
       ? await makeHistory(sandbox, scenario, options.input, options.pushed === true)
@@ -130,13 +152,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (usesInput) {
         allInputs.forEach((given, index) => {
           if (index === 0) {
-            startWithRawInput(simulation, sandbox, given.input, given.label);
+            startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
             return;
           }
           simulation.later(index * PUSH_SPACING_SECONDS, `--input ${given.label}`, async () => {
             const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
             for (const text of lines) simulation.note(text);
-            startWithRawInput(simulation, sandbox, given.input, given.label);
+            startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
           });
         });
       } else if (scenario.trigger.kind === 'release') {
@@ -161,6 +183,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     });
     const taskDefinitionAfter = taskDefinitionOf(sandbox, env);
+    await options.afterRun?.(account, env);
     const images = {
       imagesAfter: await imagesServedBy(account, env.name),
       imageParameters: imageParametersOf(account),
