@@ -1,14 +1,14 @@
 /**
  * The release figures: one release of the configuration's containers, pushed with one tag a few
- * virtual seconds apart as CI pushes them, played twice in the sandbox on one virtual clock and one
- * timing model. The orchestrator side is the `release` scenario (the real ASL, the shipped bundles,
- * every push an ECR event the stack's rule turns into an execution). The baseline side is one
+ * virtual seconds apart as CI pushes them, played three times in the sandbox on one virtual clock
+ * and one timing model. The orchestrator side is the `release` scenario (the real ASL, the shipped
+ * bundles, every push an ECR event the stack's rule turns into an execution). The baselines are one
  * execution per push, as the orchestrator behaved before releases: every push becomes a request
  * that deploys only its own image, delivered at the same virtual moment as the push, and refused
  * while another execution holds the service (hand-started requests still behave exactly so,
- * docs/releases.md). Every figure is read at the end of each run, from the simulated ECS and ECR
- * through their APIs and from the messages the SNS topic received.
- */
+ * docs/releases.md); once as is, once with CI sending every refused push again when the service
+ * frees. Every figure is read at the end of each run, from the simulated ECS and ECR through their
+ * APIs and from the messages the SNS topic received. */
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
@@ -19,9 +19,11 @@ import {
 import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-file';
 import { parseImageReference } from '../lambdas/domain/image-parameters';
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
+import { DeploymentInProgress } from '../lambdas/domain/errors';
 import { Outcome, type StartDeploymentInput } from '../lambdas/domain/workflow-state';
 import type { PublishedMessage, SimulatedAccount } from '../sandbox/account/simulated-account';
-import { runSimulation, type SimulationRun } from '../sandbox/runner';
+import { runSimulation, type FurtherInput, type SimulationRun } from '../sandbox/runner';
+import type { SimulatedExecution } from '../sandbox/run/execution';
 import { releasePushes } from '../sandbox/run/release-pushes';
 import { findScenario, type Scenario } from '../sandbox/scenarios';
 import { rehearsalEnvironment, scenarioForConfig } from '../sandbox/scenarios/configured';
@@ -37,7 +39,7 @@ export interface ReleaseSide {
   readonly failureNotifications: number;
   /** Images of the tag that no task of the service ever ran. */
   readonly imagesNeverDeployed: number;
-  /** Executions the pushes started. */
+  /** Executions the pushes (and CI's retries) started. */
   readonly executions: number;
   /** ECS deployments of the service during the run (its `SERVICE_DEPLOYMENT_IN_PROGRESS` events). */
   readonly deployments: number;
@@ -48,6 +50,8 @@ export interface ReleaseFigures {
   readonly images: number;
   readonly orchestrator: ReleaseSide;
   readonly onePerPush: ReleaseSide;
+  /** One execution per push, CI sending every refused push again once the service frees. */
+  readonly onePerPushCiRetries: ReleaseSide;
 }
 
 /** What the simulated account says at the end of a run. */
@@ -185,6 +189,80 @@ function lastPushEventAtMs(run: SimulationRun, tag: string): number {
   return Math.max(...pushes.map((event) => Date.parse(event.time)));
 }
 
+/** The execution was refused because another execution held the service. */
+function refusedWhileServiceHeld(execution: SimulatedExecution): boolean {
+  return execution.states.some((record) =>
+    record.invocations.some((invocation) => invocation.error?.Error === DeploymentInProgress.name),
+  );
+}
+
+/**
+ * The pushes as one execution each, as before releases: every push a request that deploys only its
+ * own image, sent at the push's virtual moment. With `ciRetries`, the CI job of a refused push
+ * sends it again the moment the execution holding the service ends (the earliest it could know the
+ * service is free): all waiting pushes at once, so one takes the service and the others are refused
+ * again, until every push has had its deployment.
+ */
+async function onePerPushRun(
+  scenario: Scenario,
+  env: EnvironmentConfig,
+  tag: string,
+  ciRetries: boolean,
+): Promise<ReleaseSide> {
+  const requests: FurtherInput[] = releasePushes(env, tag, 'all').map((push, index) => ({
+    input: {
+      environment: env.name,
+      images: { [push.container]: push.tag },
+      requestedBy: 'ci',
+    } satisfies StartDeploymentInput,
+    label: `push ${index + 1} of ${push.repository}:${push.tag} as its own request`,
+    // EventBridge names every execution its rule starts: one per push, none refused by name.
+    executionName: `push-${index + 1}-${push.container}`,
+  }));
+  const sent = new Map(requests.map((request) => [request.executionName!, request]));
+  const waiting: FurtherInput[] = [];
+  let retries = 0;
+  let end: EndReading | undefined;
+  const [first, ...rest] = requests;
+  const run = await runSimulation({
+    scenario,
+    input: first!.input,
+    inputLabel: first!.label,
+    inputExecutionName: first!.executionName,
+    moreInputs: rest,
+    pushed: true,
+    afterRun: async (account) => {
+      end = await readEnd(account, env, tag);
+    },
+    ...(ciRetries
+      ? {
+          onExecutionEnded: (execution, send) => {
+            const request = sent.get(execution.name);
+            if (request && refusedWhileServiceHeld(execution)) {
+              waiting.push(request);
+              return;
+            }
+            // The service is free: every refused push is sent again, each as a new execution.
+            for (const again of waiting.splice(0)) {
+              retries += 1;
+              const executionName = `${again.executionName!.replace(/-retry-\d+$/, '')}-retry-${retries}`;
+              const retry = { ...again, label: `${again.label}, sent again by CI`, executionName };
+              sent.set(executionName, retry);
+              send(retry);
+            }
+          },
+        }
+      : {}),
+  });
+  // The requests were sent at the pushes' moments: the last push's execution started last of them.
+  const lastPushAtMs = Math.max(
+    ...run.executions
+      .filter((execution) => requests.some((r) => r.executionName === execution.name))
+      .map((execution) => execution.startedAtMs),
+  );
+  return side(run, end!, lastPushAtMs);
+}
+
 export async function benchmarkRelease(
   onProgress: (text: string) => void = () => undefined,
 ): Promise<ReleaseFigures> {
@@ -203,36 +281,16 @@ export async function benchmarkRelease(
   });
 
   onProgress(`release: ${env.containers.length} pushes of ${tag}, one execution per push`);
-  // Each push as the request it became before releases: its own image only, CI as the requester.
-  const requests = releasePushes(env, tag, 'all').map((push, index) => ({
-    input: {
-      environment: env.name,
-      images: { [push.container]: push.tag },
-      requestedBy: 'ci',
-    } satisfies StartDeploymentInput,
-    label: `push ${index + 1} of ${push.repository}:${push.tag} as its own request`,
-    // EventBridge names every execution its rule starts: one per push, none refused by name.
-    executionName: `push-${index + 1}-${push.container}`,
-  }));
-  let onePerPushEnd: EndReading | undefined;
-  const [first, ...rest] = requests;
-  const onePerPushRun = await runSimulation({
-    scenario,
-    input: first!.input,
-    inputLabel: first!.label,
-    inputExecutionName: first!.executionName,
-    moreInputs: rest,
-    pushed: true,
-    afterRun: async (account) => {
-      onePerPushEnd = await readEnd(account, env, tag);
-    },
-  });
-  // The requests were delivered at the pushes' moments: the last one's start is the last push.
-  const lastRequestAtMs = Math.max(...onePerPushRun.executions.map((execution) => execution.startedAtMs));
+  const onePerPush = await onePerPushRun(scenario, env, tag, false);
+  onProgress(
+    `release: ${env.containers.length} pushes of ${tag}, one execution per push, CI retrying refused pushes`,
+  );
+  const onePerPushCiRetries = await onePerPushRun(scenario, env, tag, true);
 
   return {
     images: env.containers.length,
     orchestrator: side(orchestratorRun, orchestratorEnd!, lastPushEventAtMs(orchestratorRun, tag)),
-    onePerPush: side(onePerPushRun, onePerPushEnd!, lastRequestAtMs),
+    onePerPush,
+    onePerPushCiRetries,
   };
 }

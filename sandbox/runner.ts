@@ -39,6 +39,14 @@ export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
 export type { TaskFault, TaskFaults } from './run/task-faults';
 
+/** An input delivered during the run (`simulate --input` given again, a request sent again). */
+export interface FurtherInput {
+  readonly input: unknown;
+  readonly label: string;
+  /** The name an execution input starts its execution with. @default as `afu9-deploy start` names it */
+  readonly executionName?: string;
+}
+
 export interface SimulationOptions {
   readonly scenario: Scenario;
   /**
@@ -60,12 +68,7 @@ export interface SimulationOptions {
    * Further inputs (`simulate --input` given several times), each delivered PUSH_SPACING_SECONDS of
    * virtual time after the one before, as CI pushes the images of a release. @default none
    */
-  readonly moreInputs?: readonly {
-    readonly input: unknown;
-    readonly label: string;
-    /** The name an execution input starts its execution with. @default as `afu9-deploy start` names it */
-    readonly executionName?: string;
-  }[];
+  readonly moreInputs?: readonly FurtherInput[];
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Faults for the Task states of the run's first execution. @default none */
   readonly taskFaults?: TaskFaults;
@@ -84,6 +87,12 @@ export interface SimulationOptions {
    * through its API there). @default nothing
    */
   readonly afterRun?: (account: SimulatedAccount, environment: EnvironmentConfig) => Promise<void>;
+  /**
+   * Called as each execution ends, with a way to send a further input at that virtual moment (the
+   * bench's CI that sends a refused push again once the service frees), delivered as `moreInputs`
+   * are. @default nothing
+   */
+  readonly onExecutionEnded?: (execution: SimulatedExecution, send: (request: FurtherInput) => void) => void;
 }
 
 /**
@@ -140,11 +149,24 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       taskDefinition: taskDefinitionBefore,
       liveServiceUrl: account.liveServiceUrlFor(env.name),
     });
-    const simulation = new Simulation(
+    const { onExecutionEnded } = options;
+    // A further input first makes its own history (its pushed images in ECR), as the first one did.
+    const deliverLater = (seconds: number, given: FurtherInput): void =>
+      simulation.later(seconds, `--input ${given.label}`, async () => {
+        const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
+        for (const text of lines) simulation.note(text);
+        startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
+      });
+    const simulation: Simulation = new Simulation(
       sandbox,
       scenario,
       usesInput ? [] : scenario.followUps,
-      onProgress,
+      (event) => {
+        onProgress(event);
+        if (event.kind === 'execution-ended' && onExecutionEnded) {
+          onExecutionEnded(event.execution, (further) => deliverLater(0, further));
+        }
+      },
       options.taskFaults,
     );
     for (const text of history) simulation.note(text);
@@ -155,11 +177,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
             return;
           }
-          simulation.later(index * PUSH_SPACING_SECONDS, `--input ${given.label}`, async () => {
-            const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
-            for (const text of lines) simulation.note(text);
-            startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
-          });
+          deliverLater(index * PUSH_SPACING_SECONDS, given);
         });
       } else if (scenario.trigger.kind === 'release') {
         const { tag, containers } = scenario.trigger;

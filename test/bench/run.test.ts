@@ -51,7 +51,12 @@ interface BenchDocument {
     secondsToRollbackStart: { orchestrator: number; circuitBreaker: number };
     stateTransitions10MinRollout: { orchestrator: number; poll15s: number };
   };
-  release: { images: number; orchestrator: ReleaseSide; onePerPush: ReleaseSide };
+  release: {
+    images: number;
+    orchestrator: ReleaseSide;
+    onePerPush: ReleaseSide;
+    onePerPushCiRetries: ReleaseSide;
+  };
   lambdas: { name: string; bundleBytes: number; initMs: number }[];
   diffGate: { bytes: number; ms: number };
 }
@@ -90,15 +95,20 @@ describe('npm run -s bench -- --json', () => {
     }
   });
 
-  it('measures one release of every configured container on both sides, each side with the same fields', () => {
+  it('measures one release of every configured container on every side, each side with the same fields', () => {
     // Arrange
     const containers = repositoryDeployConfig().environments.staging!.containers.length;
 
     // Assess
     const { release } = document;
-    expect(Object.keys(release).sort()).toEqual(['images', 'onePerPush', 'orchestrator']);
+    expect(Object.keys(release).sort()).toEqual([
+      'images',
+      'onePerPush',
+      'onePerPushCiRetries',
+      'orchestrator',
+    ]);
     expect(release.images).toBe(containers);
-    for (const side of [release.orchestrator, release.onePerPush]) {
+    for (const side of [release.orchestrator, release.onePerPush, release.onePerPushCiRetries]) {
       expect(Object.keys(side).sort()).toEqual([
         'deployments',
         'executions',
@@ -106,9 +116,10 @@ describe('npm run -s bench -- --json', () => {
         'imagesNeverDeployed',
         'secondsLastPushToAllImagesRunning',
       ]);
-      // Every push starts an execution on both sides.
-      expect(side.executions).toBe(containers);
     }
+    // Every push starts an execution; only CI's retries start more.
+    expect(release.orchestrator.executions).toBe(containers);
+    expect(release.onePerPush.executions).toBe(containers);
   });
 
   it('deploys a release as one deployment of every image, with no failure notification', () => {
@@ -128,6 +139,19 @@ describe('npm run -s bench -- --json', () => {
     expect(onePerPush.failureNotifications).toBe(images - 1);
     expect(onePerPush.imagesNeverDeployed).toBe(images - onePerPush.deployments);
     expect(onePerPush.secondsLastPushToAllImagesRunning).toBeNull();
+  });
+
+  it('shows CI retrying refused pushes deploying every image one at a time, later and with more failure notifications', () => {
+    // Assess
+    const { images, orchestrator, onePerPushCiRetries: retries } = document.release;
+    expect(retries.imagesNeverDeployed).toBe(0);
+    expect(retries.deployments).toBe(images);
+    // Every retry wave lets one push through and refuses the others again: (n-1) + (n-2) + ... + 1.
+    expect(retries.failureNotifications).toBe((images * (images - 1)) / 2);
+    expect(retries.executions).toBe(images + retries.failureNotifications);
+    expect(retries.secondsLastPushToAllImagesRunning).toBeGreaterThan(
+      (images - 1) * orchestrator.secondsLastPushToAllImagesRunning!,
+    );
   });
 
   it('sizes and times a bundle for each of the ten Lambdas', () => {
