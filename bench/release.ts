@@ -35,7 +35,7 @@ export interface ReleaseSide {
    * every image of the tag reached its steady state; null when the service never ran them all.
    */
   readonly secondsLastPushToAllImagesRunning: number | null;
-  /** Messages the notification topic received that report a failure (any outcome but succeeded). */
+  /** Messages the notification topic received that report a failure (all but `succeeded` ones). */
   readonly failureNotifications: number;
   /** Images of the tag that no task of the service ever ran. */
   readonly imagesNeverDeployed: number;
@@ -154,7 +154,10 @@ async function readEnd(account: SimulatedAccount, env: EnvironmentConfig, tag: s
   };
 }
 
-/** A message reporting a failure: every execution's notification carries its outcome. */
+/**
+ * A message reporting a failure: every execution's notification carries its outcome, and only a
+ * `succeeded` one reports none; a CloudWatch alarm's message (no outcome) is sent only in ALARM.
+ */
 function reportsFailure(message: PublishedMessage): boolean {
   return message.attributes.outcome !== Outcome.succeeded;
 }
