@@ -51,7 +51,8 @@ export const EcsDeploymentEventName = {
 
 const startInputShape = {
   environment: z.string(),
-  action: z.enum(['deploy', 'rollback']).optional(),
+  action: z.enum(['deploy', 'rollback', 'infrastructure']).optional(),
+  stacks: z.union([z.literal('all'), z.array(z.string())]).optional(),
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   images: z.record(z.string(), z.string()).optional(),

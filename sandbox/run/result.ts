@@ -116,6 +116,7 @@ const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {
   'failed-before-change': 'failed-before-change',
   'rolled-back': 'rolled-back',
   'rollback-failed': 'rollback-failed',
+  'stack-failed': 'stack-failed',
 };
 
 /** The outcome the execution notified, or its terminal state's meaning when it notified none. */

@@ -89,6 +89,11 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ssm:PutParameter',
   ],
   [HandlerName.deploymentEvent]: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
+  [HandlerName.watchStack]: [
+    'cloudformation:DescribeStackEvents',
+    'cloudformation:DescribeStacks',
+    'ecs:DescribeServices',
+  ],
 };
 
 /**
