@@ -8,7 +8,7 @@
  *                       → UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS → UPDATE_ROLLBACK_COMPLETE
  *   rollback-failed:  UPDATE_IN_PROGRESS → UPDATE_ROLLBACK_IN_PROGRESS → UPDATE_ROLLBACK_FAILED
  *
- * with the stack events CloudFormation writes on the way (the failing resource's UPDATE_FAILED and
+ * with the stack events CloudFormation writes on the way (the failing resource's CREATE_FAILED or UPDATE_FAILED and
  * its reason), and the stack's outputs. DescribeStacks and DescribeStackEvents answer from the
  * status at the current virtual time. Only updates are modelled: every stack exists (CREATE_COMPLETE)
  * when the account is created.
@@ -29,10 +29,12 @@ export type StackUpdateEnding =
   | { readonly kind: 'complete' }
   | {
       readonly kind: 'rollback' | 'rollback-failed';
-      /** The resource whose update fails, as a CloudFormation event names it. */
+      /** The resource whose creation or update fails, as a CloudFormation event names it. */
       readonly failingResource: {
         readonly logicalId: string;
         readonly type: string;
+        /** A resource the update adds fails to create; one it changes fails to update. */
+        readonly operation: 'create' | 'update';
         readonly reason: string;
       };
     };
@@ -160,11 +162,12 @@ export class SimulatedCloudFormation {
         { status: 'UPDATE_COMPLETE', atMs: at(update + cleanup) },
       );
     } else {
-      const { logicalId, type, reason } = ending.failingResource;
-      const failedReason = `The following resource(s) failed to update: [${logicalId}]. `;
+      const { logicalId, type, operation, reason } = ending.failingResource;
+      const failedReason = `The following resource(s) failed to ${operation}: [${logicalId}]. `;
+      const failedStatus = `${operation.toUpperCase()}_FAILED`;
       stack.resourceEvents.push({
         atMs: at(update),
-        event: this.resourceEvent(stack, at(update), logicalId, type, 'UPDATE_FAILED', reason),
+        event: this.resourceEvent(stack, at(update), logicalId, type, failedStatus, reason),
       });
       phases.push({ status: 'UPDATE_ROLLBACK_IN_PROGRESS', atMs: at(update), reason: failedReason });
       if (ending.kind === 'rollback') {
@@ -173,7 +176,8 @@ export class SimulatedCloudFormation {
           { status: 'UPDATE_ROLLBACK_COMPLETE', atMs: at(update + rollback + cleanup) },
         );
       } else {
-        const rollbackReason = `${reason} (while rolling back)`;
+        // Rolling back a created resource deletes it; rolling back a change updates it again. That fails too.
+        const undo = operation === 'create' ? 'delete' : 'update';
         stack.resourceEvents.push({
           atMs: at(update + rollback),
           event: this.resourceEvent(
@@ -181,14 +185,14 @@ export class SimulatedCloudFormation {
             at(update + rollback),
             logicalId,
             type,
-            'UPDATE_FAILED',
-            rollbackReason,
+            `${undo.toUpperCase()}_FAILED`,
+            reason,
           ),
         });
         phases.push({
           status: 'UPDATE_ROLLBACK_FAILED',
           atMs: at(update + rollback),
-          reason: `The following resource(s) failed to update: [${logicalId}]. `,
+          reason: `The following resource(s) failed to ${undo}: [${logicalId}]. `,
         });
       }
     }

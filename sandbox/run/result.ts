@@ -10,6 +10,7 @@ import type { QueueMessage } from '../account/sqs';
 import type { AlarmStatus } from './cloudwatch';
 import { describeState, lastErrorOf } from '../report/decisions';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
+import type { StackSummary } from './stack-summary';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
 
@@ -79,6 +80,8 @@ export interface SimulationDocument {
   readonly imagesAfter: Readonly<Record<string, string>>;
   /** The SSM parameters at the end (name → value): the image pointers notify published for the ECS stack. */
   readonly imageParameters: Readonly<Record<string, string>>;
+  /** Infrastructure releases only: each requested stack, in deploy order, with its verdict, approval and status. */
+  readonly stacks?: readonly StackSummary[];
 }
 
 /** The whole record of a run. */

@@ -385,6 +385,7 @@ export const scenarios: readonly Scenario[] = [
           failingResource: {
             logicalId: 'EndpointParameter617F6D67',
             type: 'AWS::SSM::Parameter',
+            operation: 'create',
             reason:
               'Resource handler returned message: "Parameter already exists." ' +
               '(RequestToken: 3e1f0c52-5d7b-4d0e-9a51-2b8f1c0d9e77, HandlerErrorCode: AlreadyExists)',
