@@ -79,8 +79,8 @@ function sizingFor(name: HandlerName, smokeWarmUpSeconds: number): FunctionSizin
     case HandlerName.verifySecrets:
       return { timeout: Duration.seconds(60), memorySize: 512 };
     case HandlerName.watchStack:
-      // Looks at the stack every 15 s for up to 4 minutes while CloudFormation works, then returns.
-      return { timeout: Duration.seconds(300), memorySize: 256 };
+      // Looks at the stack every 15 s for up to 45 s while CloudFormation works, then returns.
+      return { timeout: Duration.seconds(60), memorySize: 256 };
     default:
       return { timeout: Duration.seconds(30), memorySize: 256 };
   }

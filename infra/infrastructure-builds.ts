@@ -161,17 +161,19 @@ export class InfrastructureBuilds extends Construct {
         resources: [diffs, assemblies],
       }),
     );
-    this.synthDiffProject.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTargetStacks',
-        actions: [
-          'cloudformation:DescribeStacks',
-          'cloudformation:GetTemplate',
-          'cloudformation:GetTemplateSummary',
-        ],
-        resources: [...props.stackArns],
-      }),
-    );
+    // A configuration without infrastructure stacks gives the build nothing to read (its releases are refused).
+    if (props.stackArns.length > 0)
+      this.synthDiffProject.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTargetStacks',
+          actions: [
+            'cloudformation:DescribeStacks',
+            'cloudformation:GetTemplate',
+            'cloudformation:GetTemplateSummary',
+          ],
+          resources: [...props.stackArns],
+        }),
+      );
     // Synth lookups and the diff's template reads go through the read-only lookup role, never the deploy role.
     this.synthDiffProject.addToRolePolicy(
       new iam.PolicyStatement({

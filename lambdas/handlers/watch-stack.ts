@@ -27,9 +27,12 @@ import { primaryDeployment } from '../domain/task-definition';
 import type { DeploymentRequest } from '../domain/workflow-state';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
-/** How often the watch looks while CloudFormation works, and how long one invocation keeps looking. */
+/**
+ * How often the watch looks while CloudFormation works, and how long one invocation keeps looking
+ * (within the function's 60 s timeout); the state machine calls it again while the stack is in progress.
+ */
 const POLL_SECONDS = 15;
-const WATCH_BUDGET_SECONDS = 240;
+const WATCH_BUDGET_SECONDS = 45;
 
 type Request = Pick<DeploymentRequest, 'environment' | 'clusterName' | 'serviceName'>;
 

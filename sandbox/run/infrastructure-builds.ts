@@ -17,7 +17,7 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { StackUpdateEnding } from '../account/cloudformation';
-import type { SimulatedAccount } from '../account/simulated-account';
+import type { RevisionBehaviour, SimulatedAccount } from '../account/simulated-account';
 import type { DeployedStack } from '../assembly/cloud-assembly';
 import type { TaskCall } from './execution';
 import type { Scheduler } from './scheduler';
@@ -47,6 +47,8 @@ export interface InfrastructureBuildsContext {
   readonly deployBehaviourOf: (stackName: string) => StackDeployBehaviour;
   /** The image tag the ECS stack's recorded diff deploys. */
   readonly ecsStackImageTag: string;
+  /** How that image behaves when ECS starts it. @default healthy */
+  readonly ecsStackRevision?: RevisionBehaviour;
 }
 
 interface BuildInput {
@@ -155,6 +157,8 @@ export class InfrastructureBuilds {
     const environment = account.environments[(call.execution.input as { environment: string }).environment];
     if (environment?.stackName === stackName && behaviour.kind === 'complete') {
       // CloudFormation registers the new task definition and updates the service: a new ECS deployment.
+      const { ecsStackImageTag, ecsStackRevision } = this.context;
+      if (ecsStackRevision) account.ecs.setBehaviour(ecsStackImageTag, ecsStackRevision);
       account.ecs.deployImage({ environment: environment.name, imageTag: this.context.ecsStackImageTag });
     }
     await scheduler.sleep(

@@ -28,5 +28,6 @@ export function infrastructureBuildsFor(
     synthFailsFor: (stackName) => SYNTH_FAILURE_FIXTURES.test(fixtureOf(stackName)),
     deployBehaviourOf: (stackName) => world.stackDeploys?.[stackName] ?? { kind: 'complete' },
     ecsStackImageTag: NEW_STAGING_TAG,
+    ...(world.newRevision && { ecsStackRevision: world.newRevision }),
   });
 }
