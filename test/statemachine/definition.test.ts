@@ -405,7 +405,11 @@ describe('statemachine/deployment.asl.json', () => {
     const changed = Object.keys(exact.States).filter(
       (name) => JSON.stringify(exact.States[name]) !== JSON.stringify(local.States[name]),
     );
-    expect(changed).toEqual(['WaitForStackDeploymentEvent', 'WaitForDeploymentEvent', 'WaitForRollbackEvent']);
+    expect(changed).toEqual([
+      'WaitForStackDeploymentEvent',
+      'WaitForDeploymentEvent',
+      'WaitForRollbackEvent',
+    ]);
     for (const name of changed) {
       const { TimeoutSecondsPath: _dropped, ...rest } = exact.States[name] as AslState;
       expect(local.States[name]).toEqual(rest);
