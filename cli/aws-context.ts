@@ -4,9 +4,11 @@
  * then the orchestrator stack's output), and a clock and sleep that tests replace.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
   createAwsClients,
   createCloudFormationClient,
+  createCodeBuildClient,
   type AwsClients,
   type SendOnly,
 } from '../lambdas/aws/clients';
@@ -18,6 +20,8 @@ export type { AwsTarget } from './aws-failure';
 export interface CliAwsDeps {
   readonly clients: (target: AwsTarget) => AwsClients;
   readonly cloudFormation: (target: AwsTarget) => SendOnly<CloudFormationClient>;
+  /** `status` reads an infrastructure release's running build. */
+  readonly codeBuild: (target: AwsTarget) => SendOnly<CodeBuildClient>;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
 }
@@ -25,6 +29,7 @@ export interface CliAwsDeps {
 export const realAwsDeps: CliAwsDeps = {
   clients: (target) => createAwsClients(target),
   cloudFormation: (target) => createCloudFormationClient(target),
+  codeBuild: (target) => createCodeBuildClient(target),
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
