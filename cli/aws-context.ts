@@ -4,11 +4,10 @@
  * then the orchestrator stack's output), and a clock and sleep that tests replace.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
   createAwsClients,
   createCloudFormationClient,
-  createCodeBuildClient,
   type AwsClients,
   type SendOnly,
 } from '../lambdas/aws/clients';
@@ -24,6 +23,16 @@ export interface CliAwsDeps {
   readonly codeBuild: (target: AwsTarget) => SendOnly<CodeBuildClient>;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Only the CLI reads CodeBuild (`status`); no function bundles this client. */
+function createCodeBuildClient(target: AwsTarget): SendOnly<CodeBuildClient> {
+  return new CodeBuildClient({
+    region: target.region,
+    maxAttempts: 5,
+    retryMode: 'standard',
+    ...(target.profile !== undefined && { profile: target.profile }),
+  });
 }
 
 export const realAwsDeps: CliAwsDeps = {

@@ -5,7 +5,6 @@
  * implement the same `send` surface).
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -63,16 +62,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     }),
     cloudformation: new CloudFormationClient(config),
   };
-}
-
-/** `afu9-deploy status` reads an infrastructure release's running build (the functions never do). */
-export function createCodeBuildClient(options: AwsClientOptions = {}): SendOnly<CodeBuildClient> {
-  return new CodeBuildClient({
-    region: options.region ?? process.env.AWS_REGION ?? 'eu-central-1',
-    maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'standard',
-    ...(options.profile !== undefined && { profile: options.profile }),
-  });
 }
 
 /** The CLI also reads the orchestrator stack's outputs to find the state machine. */
