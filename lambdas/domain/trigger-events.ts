@@ -52,7 +52,6 @@ export const EcsDeploymentEventName = {
 const startInputShape = {
   environment: z.string(),
   action: z.enum(['deploy', 'rollback', 'infrastructure']).optional(),
-  stacks: z.union([z.literal('all'), z.array(z.string())]).optional(),
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   images: z.record(z.string(), z.string()).optional(),
@@ -61,6 +60,7 @@ const startInputShape = {
   allowProduction: z.boolean().optional(),
   requestedBy: z.string().optional(),
   redeploy: z.boolean().optional(),
+  stacks: z.union([z.literal('all'), z.array(z.string())]).optional(),
 };
 
 /**

@@ -81,7 +81,7 @@ describe('adopting it for another service with a configuration file', () => {
       .map((path) => readFileSync(join(templatePath, '..', path, 'index.js'), 'utf8'));
 
     // Assess
-    expect(bundles).toHaveLength(10);
+    expect(bundles).toHaveLength(11);
     for (const bundle of bundles) {
       expect(bundle).toContain('shop-api-staging');
       for (const name of afu9Names) expect(bundle).not.toContain(name);
