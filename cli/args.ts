@@ -3,7 +3,14 @@
  * errors that suggest the flag meant ("Unknown option '--folow'. Did you mean '--follow'?").
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadDeployConfig, resolveConfigPath } from '../infra/deploy-config-file';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_CONFIG_FILE,
+  loadDeployConfig,
+  repositoryConfigPath,
+  resolveConfigPath,
+} from '../infra/deploy-config-file';
 import { ConfigurationError, type DeployConfig } from '../lambdas/domain/deploy-config';
 import { environmentNamed, type EnvironmentConfig } from '../lambdas/domain/environments';
 import { UsageError } from './command';
@@ -38,6 +45,24 @@ export function configFlag(value: string | undefined, cwd: string = process.cwd(
     if (error instanceof ConfigurationError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/**
+ * The line that says which file is read when nothing chose it: no `--config` and no
+ * `./deploy.config.json`, so the repository's own file (its environments, not the caller's) is used.
+ * Undefined when the caller chose the file.
+ */
+export function defaultConfigNotice(
+  argv: readonly string[],
+  cwd: string = process.cwd(),
+): string | undefined {
+  const given = argv.some((arg) => arg === '--config' || arg.startsWith('--config='));
+  // In the clone's own root, ./deploy.config.json is the repository's file, chosen as the local one.
+  if (given || existsSync(join(cwd, DEFAULT_CONFIG_FILE))) return undefined;
+  return (
+    `afu9-deploy: using ${repositoryConfigPath} (no --config given and no ./deploy.config.json here); ` +
+    'pass --config <path> for your own environments.'
+  );
 }
 
 export function parseFlags<T extends Options>(

@@ -101,8 +101,17 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.trim();
 }
 
+/** An AWS access failure, for a person: what went wrong and what to do about it. */
+export interface AwsFailureExplanation {
+  readonly kind: AwsFailureKind;
+  /** What went wrong, naming AWS's own error. */
+  readonly message: string;
+  /** What to do about it. */
+  readonly remedy: string;
+}
+
 /** What went wrong and what to do, for an AWS access failure; undefined for any other error. */
-export function explainAwsFailure(error: unknown, target: AwsTarget): string | undefined {
+export function describeAwsFailure(error: unknown, target: AwsTarget): AwsFailureExplanation | undefined {
   const found = findFailure(error);
   if (!found) return undefined;
   const { kind, error: shape } = found;
@@ -111,49 +120,72 @@ export function explainAwsFailure(error: unknown, target: AwsTarget): string | u
   const profileNote = target.profile ? `profile ${target.profile}` : 'the default credential chain';
   switch (kind) {
     case AwsFailureKind.credentialsMissing:
-      return (
-        `No AWS credentials found (${detail}). Run \`aws sso login --profile ${profile}\` and pass ` +
-        '--profile (or set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.'
-      );
+      return {
+        kind,
+        message: `No AWS credentials found (${detail}).`,
+        remedy:
+          `Run \`aws sso login --profile ${profile}\` and pass --profile (or set AWS_PROFILE), or set ` +
+          'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      };
     case AwsFailureKind.credentialsExpired:
-      return (
-        `The AWS credentials of ${profileNote} have expired (${detail}). Run ` +
-        `\`aws sso login --profile ${profile}\` (or renew the session token) and run the command again.`
-      );
+      return {
+        kind,
+        message: `The AWS credentials of ${profileNote} have expired (${detail}).`,
+        remedy: `Run \`aws sso login --profile ${profile}\` (or renew the session token) and run the command again.`,
+      };
     case AwsFailureKind.credentialsRejected:
-      return (
-        `AWS does not accept the credentials of ${profileNote} (${detail}). Check that the access key ` +
-        `belongs to the account of region ${target.region} and is active, or use another --profile.`
-      );
+      return {
+        kind,
+        message: `AWS does not accept the credentials of ${profileNote} (${detail}).`,
+        remedy: `Check that the access key belongs to the account of region ${target.region} and is active, or use another --profile.`,
+      };
     case AwsFailureKind.accessDenied:
-      return (
-        `AWS denied access to ${profileNote} (${detail}). Use a profile whose role has the permission ` +
-        'named above, or ask an administrator of the account to grant it.'
-      );
+      return {
+        kind,
+        message: `AWS denied access to ${profileNote} (${detail}).`,
+        remedy:
+          'Use a profile whose role has the permission named above, or ask an administrator of the account to grant it.',
+      };
     case AwsFailureKind.unreachable:
-      return (
-        `AWS could not be reached in region ${target.region} (${detail}). Check the network connection ` +
-        '(VPN, proxy: HTTPS_PROXY) and that --region names a real region, then run the command again.'
-      );
+      return {
+        kind,
+        message: `AWS could not be reached in region ${target.region} (${detail}).`,
+        remedy:
+          'Check the network connection (VPN, proxy: HTTPS_PROXY) and that --region names a real region, then run the command again.',
+      };
   }
 }
 
 /**
- * Runs the AWS part of a command: an AWS access failure becomes its explanation on stderr and exit
- * code 3; any other error goes on to the caller.
+ * Says an AWS access failure: always on stderr; with `--json`, also as the one document on stdout
+ * (`{"error": {kind, message, remedy}}`), so a script that parses stdout learns why there is no result.
+ */
+export function reportAwsFailure(
+  io: Pick<CliIo, 'stdout' | 'stderr'>,
+  command: string,
+  explanation: AwsFailureExplanation,
+  json: boolean,
+): number {
+  io.stderr(`afu9-deploy ${command}: ${explanation.message} ${explanation.remedy}\n`);
+  if (json) io.stdout(JSON.stringify({ error: explanation }) + '\n');
+  return ExitCode.awsUnavailable;
+}
+
+/**
+ * Runs the AWS part of a command: an AWS access failure becomes its explanation on stderr (and, with
+ * `json`, the error document on stdout) and exit code 3; any other error goes on to the caller.
  */
 export async function exitOnAwsFailure(
-  io: Pick<CliIo, 'stderr'>,
-  command: string,
+  io: Pick<CliIo, 'stdout' | 'stderr'>,
+  run: { readonly command: string; readonly json?: boolean },
   target: AwsTarget,
   work: () => Promise<number>,
 ): Promise<number> {
   try {
     return await work();
   } catch (error) {
-    const explanation = explainAwsFailure(error, target);
+    const explanation = describeAwsFailure(error, target);
     if (explanation === undefined) throw error;
-    io.stderr(`afu9-deploy ${command}: ${explanation}\n`);
-    return ExitCode.awsUnavailable;
+    return reportAwsFailure(io, run.command, explanation, run.json === true);
   }
 }

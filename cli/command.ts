@@ -18,6 +18,11 @@ export interface CliCommand {
   readonly summary: string;
   /** Full usage text, printed by `afu9-deploy <name> --help` and on usage errors. */
   readonly usage: string;
+  /**
+   * Whether a run with these arguments reads the deployment configuration (so, without --config,
+   * the CLI says which file it read). Absent: it never does.
+   */
+  readonly readsConfiguration?: (argv: readonly string[]) => boolean;
   /** Returns the process exit code. */
   run(argv: readonly string[], io: CliIo): Promise<number>;
 }

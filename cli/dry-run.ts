@@ -3,14 +3,19 @@
  * service, done here and read-only. The request is resolved by the ResolveRequest rules (done by the
  * caller), the state machine is found, every secret, secret key and image is verified as
  * `verify-secrets` does, and a saved `cdk diff` (`--diff-file`) is judged by the diff gate. It ends
- * with `DRY RUN OK` or `DRY RUN REFUSED` and every reason.
+ * with `DRY RUN OK` or `DRY RUN REFUSED` and every reason; a request the rules refuse ends there,
+ * `DRY RUN REFUSED` with the rules' reason.
  */
 import { readFile } from 'node:fs/promises';
 import { verifyDeployment } from '../lambdas/aws/deployment-verification';
 import { decide, judgeDiffText, type GateDecision } from '../lambdas/domain/cdk-diff';
 import { environmentOfRequest } from '../lambdas/domain/environment-lookup';
 import type { EnvironmentConfig, Environments } from '../lambdas/domain/environments';
-import type { DeploymentRequest, VerificationCheck } from '../lambdas/domain/workflow-state';
+import type {
+  DeploymentRequest,
+  StartDeploymentInput,
+  VerificationCheck,
+} from '../lambdas/domain/workflow-state';
 import { resolveStateMachineArn, type AwsTarget, type CliAwsDeps } from './aws-context';
 import { ExitCode, paintFor, UsageError, type CliIo } from './command';
 import { renderVerificationTree } from './commands/verify-secrets';
@@ -68,6 +73,50 @@ function gateLine(gate: GateDecision | undefined): string {
   const { judgement } = gate;
   const counts = `${judgement.blocking.length} blocking, ${judgement.warnings.length} warnings, ${judgement.safe.length} safe`;
   return `diff gate: ${judgement.verdict}${gate.skipped ? ' (skipped with --skip-diff-gate)' : ''} (${counts})`;
+}
+
+/** What a refused dry run knows: the request as given and why the ResolveRequest rules refuse it. */
+export interface RefusedDryRun {
+  readonly input: StartDeploymentInput;
+  readonly executionName: string;
+  readonly reason: string;
+  readonly json: boolean;
+}
+
+/**
+ * A dry run whose request the ResolveRequest rules refuse: `DRY RUN REFUSED` with the rules' reason,
+ * in the same document as any other dry run. Nothing else is checked (and AWS is not called): the
+ * orchestrator would end the request there, before it looks at secrets, images or the diff.
+ */
+export function refusedDryRun(io: CliIo, refused: RefusedDryRun): number {
+  const reasons = [`request: ${refused.reason}`];
+  if (refused.json) {
+    io.stdout(
+      JSON.stringify({
+        dryRun: true,
+        outcome: 'REFUSED',
+        executionName: refused.executionName,
+        stateMachineArn: null,
+        request: null,
+        checks: [],
+        diffGate: null,
+        reasons,
+      }) + '\n',
+    );
+    return ExitCode.failed;
+  }
+  const { input } = refused;
+  const image = input.imageTag ?? input.imageDigest ?? 'no image';
+  const colours = paintFor(io, 'stdout');
+  const lines = [
+    `Dry run: deploy ${image} to ${input.environment}; nothing is changed`,
+    'request: refused by the ResolveRequest rules; nothing else was checked and AWS was not called',
+    '',
+    colours.red('DRY RUN REFUSED: the orchestrator would stop this deployment:'),
+    ...reasons.map((reason) => `  - ${reason}`),
+  ];
+  io.stdout(lines.join('\n') + '\n');
+  return ExitCode.failed;
 }
 
 export async function dryRun(deps: CliAwsDeps, io: CliIo, options: DryRunRequest): Promise<number> {

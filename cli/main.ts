@@ -1,8 +1,9 @@
 /** `afu9-deploy`: the command a person runs. Each sub-command lives in `cli/commands/<name>.ts`. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultConfigNotice } from './args';
 import { regionFrom } from './aws-context';
-import { explainAwsFailure } from './aws-failure';
+import { describeAwsFailure, reportAwsFailure } from './aws-failure';
 import type { CliCommand, CliIo } from './command';
 import { ExitCode, paintFor } from './command';
 import { diffGateCommand } from './commands/diff-gate';
@@ -77,14 +78,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout(`afu9-deploy ${packageVersion()}\n`);
     return ExitCode.ok;
   }
+  const notice = command.readsConfiguration?.(rest) ? defaultConfigNotice(rest) : undefined;
+  if (notice) io.stderr(notice + '\n');
   try {
     return await command.run(rest, io);
   } catch (error) {
     // Commands explain the AWS failures they meet; this catches one that escaped them.
-    const explanation = explainAwsFailure(error, { region: regionFrom(undefined, io.env) });
+    const explanation = describeAwsFailure(error, { region: regionFrom(undefined, io.env) });
     if (explanation === undefined) throw error;
-    io.stderr(`afu9-deploy ${name}: ${explanation}\n`);
-    return ExitCode.awsUnavailable;
+    return reportAwsFailure(io, name, explanation, rest.includes('--json'));
   }
 }
 

@@ -13,7 +13,7 @@ import type { DeploymentRequest, StartDeploymentInput } from '../lambdas/domain/
 export type RequestCheck =
   | { readonly status: 'accepted'; readonly request: DeploymentRequest; readonly executionName: string }
   /** The rules refuse it: the orchestrator would end the execution as `rejected`. */
-  | { readonly status: 'refused'; readonly reason: string };
+  | { readonly status: 'refused'; readonly reason: string; readonly executionName: string };
 
 export function checkRequest(
   input: StartDeploymentInput,
@@ -23,10 +23,12 @@ export function checkRequest(
   const executionName = executionNameFor(input, now);
   try {
     const result = resolveTrigger(parseTriggerInput(input), { environments, executionName });
-    if (result.status === 'ignored') return { status: 'refused', reason: result.reason };
+    if (result.status === 'ignored') return { status: 'refused', reason: result.reason, executionName };
     return { status: 'accepted', request: result.request, executionName };
   } catch (error) {
-    if (error instanceof DeploymentRejected) return { status: 'refused', reason: error.message };
+    if (error instanceof DeploymentRejected) {
+      return { status: 'refused', reason: error.message, executionName };
+    }
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * `npm run validate:diff -- [--app <dir | command>] <StackName> [cdk args...]`: runs
+ * `npm run validate:diff -- [--app <dir | command>] [--env <name>] <StackName> [cdk args...]`: runs
  * `cdk diff <StackName> [cdk args...]` on your infrastructure app and gates its output exactly like
- * `afu9-deploy diff-gate` (same rules, exit codes, SKIP_DIFF_GATE).
+ * `afu9-deploy diff-gate` (same rules, exit codes, SKIP_DIFF_GATE, `--env`'s approval policy).
  *
  * `--app` names the app: a directory (your infrastructure repository, with its cdk.json) is where
  * cdk runs; anything else is the command that runs the app, passed on as `cdk --app`. Without it,
@@ -16,21 +16,27 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { judgeDiffText } from '../lambdas/domain/cdk-diff';
+import { judgeDiffText, type GatePolicy } from '../lambdas/domain/cdk-diff';
+import { configFlag, environmentFlag } from './args';
 import { UsageError, USAGE_ERROR_EXIT, type CliIo } from './command';
 import { gateDiffText, VerdictExit } from './commands/diff-gate';
 
-const usage = `Usage: npm run validate:diff -- [--app <dir | command>] [--json] <StackName> [cdk args...]
+const usage = `Usage: npm run validate:diff -- [--app <dir | command>] [--env <name> [--config <path>]] [--json] <StackName> [cdk args...]
 
 Runs \`npx cdk diff <StackName> [cdk args...]\` and judges the output with the diff gate.
   --app <dir>       your infrastructure repository (the directory with its cdk.json): cdk runs there
   --app <command>   the command that runs your CDK app, passed on as \`cdk --app\`,
                     e.g. --app "npx tsx bin/infra.ts"
                     (without --app, cdk runs here with this repository's cdk.json)
+  --env <name>      (kept by the gate, not passed to cdk) judge as the workflow judges for that
+                    environment: its approval policy (approval.warn: "stop") holds a WARN (exit 1)
+  --config <path>   the deployment configuration --env reads (default: ./deploy.config.json, else
+                    the repository's)
   --json            (kept by the gate, not passed to cdk) print one JSON document, as
                     \`afu9-deploy diff-gate --json\`
 Example: npm run validate:diff -- --app ../my-infra Afu9EcsStack -c imageTag=stage-3f9c2ab
-Exit codes: 0 PASS or WARN, 1 BLOCKED, 2 ERROR or usage error. SKIP_DIFF_GATE=true lets BLOCKED pass.`;
+Exit codes: 0 PASS or WARN, 1 BLOCKED (or a WARN the --env policy holds), 2 ERROR or usage error.
+SKIP_DIFF_GATE=true lets BLOCKED (and a held WARN) pass.`;
 
 /** CloudFormation's rule for stack names. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -91,6 +97,8 @@ interface ValidateOptions {
   readonly cdkArgs: readonly string[];
   readonly invocation: CdkInvocation;
   readonly json: boolean;
+  /** The approval policy of `--env`, as AnalyzeDiff applies it; none without `--env`. */
+  readonly policy?: GatePolicy;
 }
 
 function invocationFor(app: string | undefined): CdkInvocation {
@@ -111,14 +119,37 @@ function invocationFor(app: string | undefined): CdkInvocation {
   return { appArgs: ['--app', app], label: '' };
 }
 
+/** The gate's own flags that take a value; everything else goes to cdk. */
+const GATE_VALUE_FLAGS = ['env', 'config'] as const;
+
+/** `--env`'s approval policy, read from `--config` (or the default file), as `diff-gate --env` does. */
+function policyFor(
+  values: Partial<Record<(typeof GATE_VALUE_FLAGS)[number], string>>,
+): GatePolicy | undefined {
+  if (values.config !== undefined && values.env === undefined) {
+    throw new UsageError('--config names the file whose --env policy applies: give --env <name> too.');
+  }
+  if (values.env === undefined) return undefined;
+  const environment = environmentFlag(values.env, configFlag(values.config));
+  return { environment: environment.name, approval: environment.approval, judgedFor: 'local-diff' };
+}
+
 function parseOptions(argv: readonly string[]): ValidateOptions {
   let app: string | undefined;
   let json = false;
+  const gate: Partial<Record<(typeof GATE_VALUE_FLAGS)[number], string>> = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [undefined, undefined];
+    const gateFlag = GATE_VALUE_FLAGS.find((name) => name === flag);
     if (arg === '--json') json = true;
-    else if (arg === '--app' || arg === '-a') {
+    else if (gateFlag) {
+      const value = inline ?? argv[i + 1];
+      if (value === undefined || value === '') throw new UsageError(`--${gateFlag} needs a value.`);
+      gate[gateFlag] = value;
+      if (inline === undefined) i += 1;
+    } else if (arg === '--app' || arg === '-a') {
       app = argv[i + 1];
       if (app === undefined)
         throw new UsageError('--app needs a value: a directory with cdk.json, or a command.');
@@ -134,7 +165,8 @@ function parseOptions(argv: readonly string[]): ValidateOptions {
         'at most 128 characters).',
     );
   }
-  return { stackName, cdkArgs, invocation: invocationFor(app), json };
+  const policy = policyFor(gate);
+  return { stackName, cdkArgs, invocation: invocationFor(app), json, ...(policy && { policy }) };
 }
 
 // eslint-disable-next-line no-control-regex
@@ -210,14 +242,14 @@ export async function validateDiff(argv: readonly string[], io: CliIo, run: Proc
     io.stderr(`validate:diff: ${error.message}\n\n${usage}\n`);
     return USAGE_ERROR_EXIT;
   }
-  const { stackName, cdkArgs, invocation, json } = options;
+  const { stackName, cdkArgs, invocation, json, policy } = options;
   const args = ['cdk', 'diff', ...invocation.appArgs, stackName, ...cdkArgs];
   const shown = args.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
   io.stderr(`Running: npx ${shown}${invocation.label}\n`);
   const outcome = await run('npx', args, invocation.cwd !== undefined ? { cwd: invocation.cwd } : {});
   const finished =
     outcome.code === 0 || (outcome.code === 1 && judgeDiffText(outcome.output).verdict !== 'ERROR');
-  if (finished) return gateDiffText(outcome.output, { json }, io);
+  if (finished) return gateDiffText(outcome.output, { json, ...(policy && { policy }) }, io);
   return reportFailure(outcome, json, io);
 }
 

@@ -12,6 +12,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
 export interface NotificationTopicProps {
+  /** The configuration's `displayName`: email notifications come from `<displayName> deployments`. */
+  readonly displayName: string;
   /**
    * An address subscribed to the topic by email (AWS sends it a confirmation link first).
    *
@@ -37,7 +39,7 @@ export class NotificationTopic extends Construct {
   readonly key: kms.Key;
   readonly topic: sns.Topic;
 
-  constructor(scope: Construct, id: string, props: NotificationTopicProps = {}) {
+  constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
 
     this.key = new kms.Key(this, 'Key', {
@@ -47,7 +49,8 @@ export class NotificationTopic extends Construct {
     });
 
     this.topic = new sns.Topic(this, 'Topic', {
-      displayName: 'AFU-9 deployments',
+      // SNS allows 100 characters; the configuration's displayName has at most 40.
+      displayName: `${props.displayName} deployments`,
       masterKey: this.key,
       enforceSSL: true,
     });

@@ -191,7 +191,10 @@ export class OrchestratorStack extends Stack {
     validateProps(this, props, environments);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
 
-    this.notifications = new NotificationTopic(this, 'Notifications', { email: props.notificationEmail });
+    this.notifications = new NotificationTopic(this, 'Notifications', {
+      displayName: config.displayName,
+      email: props.notificationEmail,
+    });
 
     // Wait records (token + deployment event) and the deployment ledger; TTL clears both.
     this.table = new dynamodb.Table(this, 'Table', {

@@ -87,7 +87,7 @@ function parseOptions(argv: readonly string[]): DiffGateOptions {
   return {
     file: values.file,
     json,
-    policy: { environment: environment.name, approval: environment.approval },
+    policy: { environment: environment.name, approval: environment.approval, judgedFor: 'local-diff' },
   };
 }
 
@@ -172,6 +172,8 @@ export const diffGateCommand: CliCommand = {
   name: 'diff-gate',
   summary: 'judge a saved `cdk diff` output: PASS, WARN, BLOCKED or ERROR',
   usage,
+  // Only --env reads a configuration: its approval policy.
+  readsConfiguration: (argv) => argv.some((arg) => arg === '--env' || arg.startsWith('--env=')),
   async run(argv, io) {
     let options: DiffGateOptions;
     try {

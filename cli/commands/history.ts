@@ -251,6 +251,7 @@ export function createHistoryCommand(deps: CliAwsDeps): CliCommand {
     name: 'history',
     summary: 'what is live, the last good revision, and what happened to a deployment or image',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let options: HistoryOptions;
       try {
@@ -260,7 +261,8 @@ export function createHistoryCommand(deps: CliAwsDeps): CliCommand {
         io.stderr(`afu9-deploy history: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      return exitOnAwsFailure(io, 'history', awsTargetFrom(options, io.env), async () => {
+      const target = awsTargetFrom(options, io.env);
+      return exitOnAwsFailure(io, { command: 'history', json: options.json }, target, async () => {
         try {
           return await run(deps, io, options);
         } catch (error) {

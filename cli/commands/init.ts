@@ -50,8 +50,15 @@ Options:
   --secret <name[:k1,k2]>   a Secrets Manager secret it reads, with its required JSON keys (repeatable)
   --stack <name>            the CDK stack the diff gate diffs (default: the service's
                             aws:cloudformation:stack-name tag; required when it has none)
-  --tag-prefix <prefix>     image tags deployed here start with this (default: <env>-)
-  --health-path <path>      a health document path (adds health, identity and version checks to /)
+  --tag-prefix <prefix>     image tags deployed here start with this (default: <env>-; execution names
+                            then say the environment once: staging-3f9c2ab)
+  --health-path <path>      a JSON health document; adds three checks of it to the one of /: it must
+                            answer 200 with {"status": "ok"} (or "ok": true), "service": the service
+                            name (smoke.expectedServiceNames) and "version": the deployed image tag
+                            (with or without the tag prefix)
+  --ready-path <path>       a JSON readiness document; adds a check that it answers 200 with
+                            {"ready": true} (503 while the revision is not ready). The smoke-fail
+                            rehearsal needs one
   --allow-flag              deployments here need --allow-production (a production environment)
 ${awsFlagsUsage}
 
@@ -140,6 +147,7 @@ function parseInitFlags(argv: readonly string[]) {
     stack: { type: 'string' },
     'tag-prefix': { type: 'string' },
     'health-path': { type: 'string' },
+    'ready-path': { type: 'string' },
     'allow-flag': { type: 'boolean' },
     ...awsFlags,
   });
@@ -308,16 +316,17 @@ async function factsFromService(
   };
 }
 
+/** What the flags say about the starter configuration beyond the service's facts. */
+interface StarterOptions {
+  readonly baseUrl: string;
+  readonly tagPrefix?: string;
+  readonly healthPath?: string;
+  readonly readyPath?: string;
+  readonly allowFlag?: boolean;
+}
+
 /** The starter configuration for the facts, validated. */
-export function starterConfig(
-  facts: StarterFacts,
-  options: {
-    readonly baseUrl: string;
-    readonly tagPrefix?: string;
-    readonly healthPath?: string;
-    readonly allowFlag?: boolean;
-  },
-): DeployConfig {
+export function starterConfig(facts: StarterFacts, options: StarterOptions): DeployConfig {
   const checks = [
     { name: 'root-page', path: '/', expectStatus: 200 },
     ...(options.healthPath
@@ -331,6 +340,9 @@ export function starterConfig(
           },
           { name: 'version', path: options.healthPath, expectStatus: 200, expectBody: 'version' },
         ]
+      : []),
+    ...(options.readyPath
+      ? [{ name: 'readiness', path: options.readyPath, expectStatus: 200, expectBody: 'ready' }]
       : []),
   ];
   return parseDeployConfig(
@@ -366,6 +378,24 @@ export function starterConfig(
   );
 }
 
+/** What the written smoke checks ask of the service, and what they leave out. */
+function smokeNotes(serviceName: string, options: StarterOptions): string[] {
+  const notes: string[] = [];
+  if (options.healthPath) {
+    notes.push(
+      `${options.healthPath} must answer 200 with JSON like {"status": "ok", "service": "${serviceName}", ` +
+        '"version": "<the deployed image tag>"} (smoke.checks[].expectBody in docs/configuration.md).',
+    );
+  }
+  notes.push(
+    options.readyPath
+      ? `${options.readyPath} must answer 200 with {"ready": true} once the revision is ready (503 before).`
+      : 'no readiness check: give --ready-path <path> if the service has a readiness document ({"ready": true}); ' +
+          'the smoke-fail rehearsal needs one.',
+  );
+  return notes;
+}
+
 function write(io: CliIo, flags: InitFlags, config: DeployConfig, notes: readonly string[]): number {
   const output = resolve(flags.output ?? DEFAULT_CONFIG_FILE);
   if (existsSync(output) && !flags.force) {
@@ -374,13 +404,23 @@ function write(io: CliIo, flags: InitFlags, config: DeployConfig, notes: readonl
     );
     return ExitCode.failed;
   }
+  // Editors resolve a relative `$schema` from the folder of the file, so the path is computed from
+  // where the file is written. The schema has no public URL (the package is private) and a copy
+  // beside the file would go stale when the schema changes, so a file written outside this clone
+  // points back into it, and the note below says so.
   const schema = relative(dirname(output), schemaFilePath);
   const document = {
     $schema: schema.startsWith('.') ? schema : `./${schema}`,
     ...deployConfigDocument(config),
   };
   writeFileSync(output, JSON.stringify(document, null, 2) + '\n');
-  for (const note of notes) io.stderr(`note: ${note}\n`);
+  const schemaNote = schema.startsWith('..')
+    ? [
+        `"$schema" is ${document.$schema}, the schema in this clone (${schemaFilePath}), as seen from the ` +
+          'file: editors validate with it while the two stay where they are; after moving either, fix the path.',
+      ]
+    : [];
+  for (const note of [...notes, ...schemaNote]) io.stderr(`note: ${note}\n`);
   io.stderr(
     `Wrote ${output}. Review it (docs/configuration.md), then rehearse: afu9-deploy simulate --config ${relative(process.cwd(), output) || output}\n`,
   );
@@ -408,25 +448,29 @@ export function createInitCommand(deps: CliAwsDeps): CliCommand {
         io.stderr(`afu9-deploy init: ${error.message}\n\n${usage}\n`);
         return USAGE_ERROR_EXIT;
       }
-      const options = {
+      const options: StarterOptions = {
         baseUrl: flags['base-url']!,
         ...(flags['tag-prefix'] !== undefined ? { tagPrefix: flags['tag-prefix'] } : {}),
         ...(flags['health-path'] !== undefined ? { healthPath: flags['health-path'] } : {}),
+        ...(flags['ready-path'] !== undefined ? { readyPath: flags['ready-path'] } : {}),
         allowFlag: flags['allow-flag'] === true,
       };
       const notes: string[] = [];
       if (flags['from-service'] === undefined) {
         try {
-          return write(io, flags, starterConfig(factsFromFlags(flags, io), options), notes);
+          const facts = factsFromFlags(flags, io);
+          notes.push(...smokeNotes(facts.serviceName, options));
+          return write(io, flags, starterConfig(facts, options), notes);
         } catch (error) {
           return fail(error);
         }
       }
       const target = awsTargetFrom(flags, io.env);
-      return exitOnAwsFailure(io, 'init', target, async () => {
+      return exitOnAwsFailure(io, { command: 'init' }, target, async () => {
         try {
           const facts = await factsFromService(deps, flags, io, notes);
           if (!facts) return ExitCode.failed;
+          notes.push(...smokeNotes(facts.serviceName, options));
           return write(io, flags, starterConfig(facts, options), notes);
         } catch (error) {
           return fail(error);

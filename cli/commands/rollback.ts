@@ -56,6 +56,7 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
     name: 'rollback',
     summary: 'return a service to its last good revision through the real orchestrator',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let values: ReturnType<typeof parseRollbackFlags>;
       try {
@@ -77,7 +78,7 @@ export function createRollbackCommand(deps: CliAwsDeps): CliCommand {
         return reportRefusal(io, 'rollback', check.reason, values.json === true);
       }
       const target = awsTargetFrom(values, io.env);
-      return exitOnAwsFailure(io, 'rollback', target, () =>
+      return exitOnAwsFailure(io, { command: 'rollback', json: values.json }, target, () =>
         startAndMaybeFollow(deps, io, input, check.executionName, {
           follow: values.follow,
           json: values.json,

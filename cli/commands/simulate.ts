@@ -255,5 +255,6 @@ export const simulateCommand: CliCommand = {
   name: 'simulate',
   summary: 'run one deployment in the local sandbox account (real workflow, real handlers, virtual clock)',
   usage,
+  readsConfiguration: () => true,
   run,
 };

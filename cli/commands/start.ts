@@ -24,7 +24,7 @@ import {
 } from '../aws-context';
 import { exitOnAwsFailure } from '../aws-failure';
 import { ExitCode, paintFor, UsageError, USAGE_ERROR_EXIT, type CliCommand, type CliIo } from '../command';
-import { dryRun } from '../dry-run';
+import { dryRun, refusedDryRun } from '../dry-run';
 import { exitCodeFor, followExecution } from '../execution-progress';
 import { checkRequest } from '../request-check';
 
@@ -249,6 +249,7 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
     summary:
       'start a deployment on the real orchestrator (AWS), optionally following it; --dry-run checks only',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let parsed: ReturnType<typeof parseStartFlags>;
       try {
@@ -260,12 +261,18 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
       }
       const { input, values, config } = parsed;
       const check = checkRequest(input, config.environments, deps.now());
-      if (check.status === 'refused') return reportRefusal(io, 'start', check.reason, values.json === true);
+      if (check.status === 'refused') {
+        if (values['dry-run']) {
+          const { executionName, reason } = check;
+          return refusedDryRun(io, { input, executionName, reason, json: values.json === true });
+        }
+        return reportRefusal(io, 'start', check.reason, values.json === true);
+      }
       if (values['dry-run'] && check.request.kind === 'infrastructure') {
         return infrastructureDryRun(io, check.request.stacks ?? [], values.json === true);
       }
       const target = awsTargetFrom(values, io.env);
-      return exitOnAwsFailure(io, 'start', target, async () => {
+      return exitOnAwsFailure(io, { command: 'start', json: values.json }, target, async () => {
         if (!values['dry-run']) {
           return startAndMaybeFollow(deps, io, input, check.executionName, {
             follow: values.follow,

@@ -38,6 +38,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
     name: 'status',
     summary: 'show a real deployment execution: status and the states it went through',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let values: {
         json?: boolean;
@@ -68,7 +69,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
       }
       const target = awsTargetFrom(values, io.env);
       const name = positionals[0]!;
-      return exitOnAwsFailure(io, 'status', target, async () => {
+      return exitOnAwsFailure(io, { command: 'status', json: values.json }, target, async () => {
         const executionArn = name.startsWith('arn:')
           ? name
           : executionArnFor(

@@ -99,6 +99,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
     summary:
       'check every secret, secret key (and image) a deploy needs, in the real account; prints no value',
     usage,
+    readsConfiguration: () => true,
     async run(argv, io) {
       let options: ReturnType<typeof parse>;
       try {
@@ -122,7 +123,7 @@ export function createVerifySecretsCommand(deps: CliAwsDeps): CliCommand {
             ]
           : [];
       const target = awsTargetFrom(options, io.env);
-      return exitOnAwsFailure(io, 'verify-secrets', target, async () => {
+      return exitOnAwsFailure(io, { command: 'verify-secrets', json: options.json }, target, async () => {
         const outcome = await verifyDeployment(deps.clients(target), {
           target: environment,
           environment,

@@ -25,6 +25,8 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** Characters an image tag may hold (a prefix is the start of a tag). */
 const TAG_PREFIX = /^[A-Za-z0-9_.-]+$/;
+/** Printable ASCII (SNS accepts nothing else in a subject), without a space at either end. */
+const DISPLAY_NAME = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 const httpsUrl = z
   .string()
@@ -290,6 +292,19 @@ const environmentSchema = z
 export const deployConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('The JSON Schema editors validate this file with.'),
+    displayName: z
+      .string()
+      .max(40)
+      .regex(
+        DISPLAY_NAME,
+        'expected printable ASCII (SNS subjects allow nothing else), no space at either end',
+      )
+      .optional()
+      .describe(
+        'The name people know the deployed application by, opening each notification subject: ' +
+          '`[<displayName> <environment>] Deployed ...`. Default: the ECR repository of the first ' +
+          "environment's primary container, e.g. `shop/api`.",
+      ),
     environments: z
       .record(
         z
@@ -331,15 +346,31 @@ export type RolloutConfig = Readonly<z.output<typeof rolloutSchema>>;
 export type ApprovalPolicy = Readonly<z.output<typeof approvalSchema>>;
 export type InfrastructureStackConfig = Readonly<z.output<typeof infrastructureStackSchema>>;
 
-/** An environment as the orchestrator uses it: its settings and its name (the key it has in the file). */
-export type EnvironmentConfig = Readonly<ParsedEnvironment> & { readonly name: string };
+/**
+ * An environment as the orchestrator uses it: its settings, its name (the key it has in the file)
+ * and the application's display name (the file's `displayName`, the same for every environment).
+ */
+export type EnvironmentConfig = Readonly<ParsedEnvironment> & {
+  readonly name: string;
+  readonly displayName: string;
+};
 
 /** Environment name → its settings. */
 export type Environments = Readonly<Record<string, EnvironmentConfig>>;
 
 /** A validated configuration. */
 export interface DeployConfig {
+  /** `displayName`, or its default. */
+  readonly displayName: string;
   readonly environments: Environments;
+}
+
+/** The default display name: the repository of the first environment's primary container. */
+function defaultDisplayName(environments: Readonly<Record<string, ParsedEnvironment>>): string {
+  const [first] = Object.values(environments);
+  const primary = first?.containers.find((container) => container.primary) ?? first?.containers[0];
+  // The schema accepts no configuration without an environment and a container; the fallback is unreachable.
+  return primary?.repository ?? 'deployment';
 }
 
 /** The configuration was not accepted; the message lists every problem with its path. */
@@ -404,10 +435,14 @@ export function parseDeployConfig(raw: unknown, source: string): DeployConfig {
       problems,
     );
   }
+  const displayName = result.data.displayName ?? defaultDisplayName(result.data.environments);
   const environments = Object.fromEntries(
-    Object.entries(result.data.environments).map(([name, settings]) => [name, { ...settings, name }]),
+    Object.entries(result.data.environments).map(([name, settings]) => [
+      name,
+      { ...settings, name, displayName },
+    ]),
   );
-  return { environments };
+  return { displayName, environments };
 }
 
 /** A configuration from the text of a file (JSON), or a ConfigurationError. */
@@ -426,11 +461,15 @@ export function parseDeployConfigText(text: string, source: string): DeployConfi
 
 /** The configuration as the file holds it (environments keyed by name, without a `name` field). */
 export function deployConfigDocument(config: DeployConfig): {
+  readonly displayName: string;
   readonly environments: Record<string, unknown>;
 } {
   return {
+    displayName: config.displayName,
     environments: Object.fromEntries(
-      Object.entries(config.environments).map(([name, { name: _name, ...settings }]) => [name, settings]),
+      Object.entries(config.environments).map(
+        ([name, { name: _name, displayName: _shared, ...settings }]) => [name, settings],
+      ),
     ),
   };
 }

@@ -26,6 +26,16 @@ export function environmentNamed(environments: Environments, name: unknown): Env
     : undefined;
 }
 
+/** The application's name for people: the configuration's `displayName`, which every environment carries. */
+export function displayNameOf(environments: Environments): string {
+  const [first] = Object.values(environments);
+  if (!first) {
+    // The schema accepts no configuration without an environment.
+    throw new Error('The deployment configuration names no environment; add one under "environments".');
+  }
+  return first.displayName;
+}
+
 /**
  * The container whose version the smoke test's `version` check reads: `smoke.versionReportedBy`,
  * or the primary container when the configuration names none.

@@ -29,8 +29,14 @@ export function executionNameFor(input: StartDeploymentInput, now: Date): string
     // So is an infrastructure release: the stacks' source may have changed since the last one.
     name = `${environment}-infrastructure-${compactTimestamp(now)}`;
   } else {
-    const image = input.imageTag ?? input.imageDigest?.slice(0, 'sha256:'.length + 16) ?? 'no-image';
-    name = `${environment}-${sanitize(image)}`;
+    const image = sanitize(
+      input.imageTag ?? input.imageDigest?.slice(0, 'sha256:'.length + 16) ?? 'no-image',
+    );
+    // A tag that already names the environment (`staging-3f9c2ab` when the environment's tag prefix
+    // is `staging-`) is not prefixed again: `staging-staging-3f9c2ab` says nothing more. Two images
+    // share a name only if both `X` and `staging-X` are tags the environment accepts: with the tag
+    // prefix `staging-` no X qualifies; with `stage-` no `staging-X` does.
+    name = image.startsWith(`${environment}-`) ? image : `${environment}-${image}`;
     if (input.redeploy) name += `-redeploy-${compactTimestamp(now)}`;
   }
   return name.slice(0, MAX_NAME_LENGTH);

@@ -34,6 +34,8 @@ export interface NotificationInput {
   readonly region: string;
   /** The configured environment names: any other name a raw input carries is filed as unknown. */
   readonly knownEnvironments: readonly string[];
+  /** The configuration's `displayName`, opening the subject: `[<displayName> <environment>]`. */
+  readonly displayName: string;
 }
 
 /** SNS: "must be less than 100 characters long", ASCII, no line breaks. */
@@ -469,7 +471,7 @@ export function composeNotification(input: NotificationInput): Notification {
     if (infrastructure) {
       const environment = (input.state as { request: { environment: string } }).request.environment;
       return {
-        subject: toSubject(`[AFU-9 ${environment}] ${infrastructure.headline}`),
+        subject: toSubject(`[${input.displayName} ${environment}] ${infrastructure.headline}`),
         message: [
           ...infrastructure.lines,
           ...field('Duration', durationLine(input, readState(input.state))),
@@ -483,7 +485,9 @@ export function composeNotification(input: NotificationInput): Notification {
   const state = readState(input.state);
   const about = subjectOf(state, input.knownEnvironments);
   const { request, rollback } = state;
-  const environmentLabel = about.environment ? `AFU-9 ${about.environment}` : 'AFU-9';
+  const environmentLabel = about.environment
+    ? `${input.displayName} ${about.environment}`
+    : input.displayName;
   const images = state.verification?.images.length ? state.verification.images : (request?.images ?? []);
 
   const reason = reasonLine(input.outcome, state);

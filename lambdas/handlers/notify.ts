@@ -19,7 +19,7 @@ import { publishImageParameters } from '../aws/image-parameters';
 import { finishDeploymentRecord, getLive, ledgerTable, releaseServiceLock, setLive } from '../aws/ledger';
 import { publishNotification } from '../aws/notifier';
 import { describeAwsError } from '../domain/aws-error-kind';
-import { environmentNamed } from '../domain/environments';
+import { displayNameOf, environmentNamed } from '../domain/environments';
 import { NotificationFailed } from '../domain/errors';
 import { deploymentIdOf, ledgerEnding, type LedgerEnding } from '../domain/ledger';
 import { composeNotification } from '../domain/notification';
@@ -152,6 +152,7 @@ export function createNotifyHandler(deps: HandlerDeps) {
       now,
       region: deps.settings.region,
       knownEnvironments: Object.keys(deps.environments),
+      displayName: displayNameOf(deps.environments),
     });
     const sent =
       parameterFailures.length === 0

@@ -143,7 +143,9 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
   if (scenario.world.newRevision?.kind === 'not-ready' && !readinessCheck(words.staging)) {
     throw new Error(
       `Scenario ${scenario.name} makes the new revision answer "not ready"; the smoke checks of ${words.staging.name} ` +
-        'ask no readiness path (no check with "expectBody": "ready"), so nothing would notice. Pick another scenario.',
+        'ask no readiness path (no check with "expectBody": "ready"), so nothing would notice. Add one to ' +
+        `environments.${words.staging.name}.smoke.checks (\`afu9-deploy init --ready-path <path>\` writes it), ` +
+        'or pick another scenario.',
     );
   }
   const namesStacks = inputs.some((input) => Array.isArray(input.stacks));

@@ -69,7 +69,10 @@ describe('OrchestratorStack configuration', () => {
     const build = () =>
       new OrchestratorStack(app, 'Elsewhere', {
         env: { region: 'eu-central-1' },
-        config: { environments: { staging: elsewhere, production: environments.production } },
+        config: {
+          displayName: 'AFU-9',
+          environments: { staging: elsewhere, production: environments.production },
+        },
       });
 
     // Assess
@@ -113,7 +116,9 @@ describe('OrchestratorStack configuration', () => {
   it('GIVEN no environments WHEN the stack is built THEN it refuses', () => {
     // Act
     const build = () =>
-      new OrchestratorStack(new App({ context: noBundling }), 'Empty', { config: { environments: {} } });
+      new OrchestratorStack(new App({ context: noBundling }), 'Empty', {
+        config: { displayName: 'AFU-9', environments: {} },
+      });
 
     // Assess
     expect(build).toThrow('OrchestratorStack needs at least one environment to deploy to. Received: none.');

@@ -53,7 +53,10 @@ describe('DeploymentTriggers: image pushes', () => {
     const build = () =>
       new OrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Untagged', {
         env: { region: 'eu-central-1' },
-        config: { environments: { staging: untagged, production: environments.production } },
+        config: {
+          displayName: 'AFU-9',
+          environments: { staging: untagged, production: environments.production },
+        },
       });
 
     // Assess

@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import ts from 'typescript';
 import { repositoryDeployConfig } from '../../infra/deploy-config-file';
 
 const repositoryRoot = join(__dirname, '..', '..');
@@ -48,6 +49,37 @@ describe('the sources', () => {
     expect(names).toEqual(
       expect.arrayContaining(['afu9-cluster', 'afu9-control-center-staging', 'afu9/database']),
     );
+    expect(found).toEqual([]);
+  });
+
+  it("say the application's name only through the configuration: no message in lambdas/ or cli/ holds its displayName", () => {
+    // Prepare
+    const { displayName } = repositoryDeployConfig();
+    const files = ['lambdas', 'cli']
+      .flatMap((tree) => filesUnder(join(repositoryRoot, tree)))
+      .filter((file) => file.endsWith('.ts'));
+
+    // Act: the text of every string and template literal (comments may name it; messages may not)
+    const found = files.flatMap((file) => {
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+      const hits: string[] = [];
+      const visit = (node: ts.Node): void => {
+        if (
+          ts.isStringLiteralLike(node) ||
+          ts.isTemplateHead(node) ||
+          ts.isTemplateMiddle(node) ||
+          ts.isTemplateTail(node)
+        ) {
+          if (node.text.includes(displayName)) hits.push(`${relative(repositoryRoot, file)}: ${node.text}`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      return hits;
+    });
+
+    // Assess
+    expect(displayName).toBe('AFU-9');
     expect(found).toEqual([]);
   });
 });

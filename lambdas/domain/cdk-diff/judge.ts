@@ -99,7 +99,7 @@ export function judgeDiff(parsed: ParsedDiff): DiffJudgement {
       warnings,
       safe,
       message:
-        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take AFU-9 down or lose data: ` +
+        `BLOCKED: ${plural(blocking.length, 'change')} in ${scope} would take the service down or lose data: ` +
         `${listed(blocking)}. Change the code so these resources are kept, or deploy them deliberately outside ` +
         'the pipeline; in an emergency only, skip the gate (SKIP_DIFF_GATE=true locally, skipDiffGate with a reason in the ' +
         'workflow).',
@@ -124,19 +124,33 @@ export function judgeDiffText(text: string): DiffJudgement {
 }
 
 /**
- * The environment whose approval policy applies, for the workflow. The CLI judges a diff for no
- * environment, so it passes none and the default policy (WARN proceeds, BLOCKED stops) applies.
+ * The environment whose approval policy applies: the workflow's, or `--env`'s in the CLI. Without
+ * `--env` the CLI passes none and the default policy (WARN proceeds, BLOCKED stops) applies.
  */
 export interface GatePolicy {
   readonly environment: string;
   readonly approval: ApprovalPolicy;
+  /**
+   * Where the judgement is told: in a deployment (the workflow, `start --dry-run`), which stopped
+   * and changed nothing; or on a diff judged locally (`diff-gate --env`, `validate:diff --env`),
+   * where the remedy is the local skip. @default 'deployment'
+   */
+  readonly judgedFor?: 'deployment' | 'local-diff';
 }
 
-/** Why a WARN stops where the policy asks for a review, and how to go ahead today. */
-function reviewRequired(environment: string): string {
+/** Why a WARN stops where the policy asks for a review, and how to go ahead from where it is told. */
+function reviewRequired(policy: GatePolicy): string {
+  const rule = `The approval policy of environment ${policy.environment} (approval.warn: "stop") requires a person's review for warnings`;
+  if (policy.judgedFor === 'local-diff') {
+    return (
+      `${rule}, so a deployment to ${policy.environment} would stop at this diff (exit 1). Review the warnings ` +
+      'listed; to pass this gate after the review, run it again with SKIP_DIFF_GATE=true (SKIP_DIFF_GATE_REASON ' +
+      'says why); to deploy them, start the deployment with a reason (afu9-deploy start --skip-diff-gate ' +
+      '--reason "...").'
+    );
+  }
   return (
-    `The approval policy of environment ${environment} (approval.warn: "stop") requires a person's review ` +
-    'for warnings, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ' +
+    `${rule}, so nothing was changed. Review the warnings listed; to deploy them, start the deployment ` +
     'again with skipDiffGate: true and a reason (afu9-deploy start --skip-diff-gate --reason "..."); the ' +
     'reason is recorded in the notification.'
   );
@@ -153,7 +167,7 @@ export function decide(judgement: DiffJudgement, skip?: SkipRequest, policy?: Ga
   const warnStops = reviewing !== undefined;
   const held: readonly Finding[] =
     judgement.verdict === 'BLOCKED' ? judgement.blocking : warnStops ? judgement.warnings : [];
-  const policyNotice = reviewing ? reviewRequired(reviewing.environment) : undefined;
+  const policyNotice = reviewing ? reviewRequired(reviewing) : undefined;
   if (!skip) {
     const proceed = judgement.verdict !== 'ERROR' && held.length === 0;
     return { judgement, proceed, skipped: false, ...(policyNotice ? { notice: policyNotice } : {}) };

@@ -224,7 +224,7 @@ export const diffRules: readonly DiffRule[] = [
     changes: removed,
     severity: 'blocking',
     reason:
-      'Replacing or deleting the ECS service stops every running task: AFU-9 is down until a new service is up.',
+      'Replacing or deleting the ECS service stops every running task: the service is down until a new one is up.',
   },
   {
     id: 'ecs-cluster-removed',
@@ -245,7 +245,7 @@ export const diffRules: readonly DiffRule[] = [
     resourceTypes: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::ListenerRule'],
     changes: removed,
     severity: 'blocking',
-    reason: 'While a listener or its rule is replaced or gone, requests to AFU-9 are refused.',
+    reason: 'While a listener or its rule is replaced or gone, requests to the service are refused.',
   },
   {
     id: 'target-group-removed',
@@ -332,7 +332,8 @@ export const diffRules: readonly DiffRule[] = [
     ],
     changes: ['modify'],
     severity: 'warning',
-    reason: 'How requests reach AFU-9 changes in place (ports, rules, DNS targets): check it is intended.',
+    reason:
+      'How requests reach the service changes in place (ports, rules, DNS targets): check it is intended.',
   },
   {
     id: 'stateful-changed',

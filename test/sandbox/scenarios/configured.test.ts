@@ -110,7 +110,8 @@ describe('scenarios in a configuration', () => {
 
     // Act / Assess
     expect(() => scenarioForConfig(scenario('smoke-fail'), unready)).toThrow(
-      'the smoke checks of staging ask no readiness path (no check with "expectBody": "ready")',
+      'the smoke checks of staging ask no readiness path (no check with "expectBody": "ready"), so nothing ' +
+        'would notice. Add one to environments.staging.smoke.checks (`afu9-deploy init --ready-path <path>` writes it)',
     );
   });
 });

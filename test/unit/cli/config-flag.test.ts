@@ -7,18 +7,22 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { realAwsDeps, type AwsTarget, type CliAwsDeps } from '../../../cli/aws-context';
+import { defaultConfigNotice } from '../../../cli/args';
 import type { CliIo } from '../../../cli/command';
+import { diffGateCommand } from '../../../cli/commands/diff-gate';
 import { createHistoryCommand } from '../../../cli/commands/history';
 import { createRollbackCommand } from '../../../cli/commands/rollback';
 import { createStartCommand } from '../../../cli/commands/start';
 import { createStatusCommand } from '../../../cli/commands/status';
 import { createVerifySecretsCommand } from '../../../cli/commands/verify-secrets';
 import { main } from '../../../cli/main';
+import { repositoryConfigPath } from '../../../infra/deploy-config-file';
 
 const ecs = mockClient(ECSClient);
 const sfn = mockClient(SFNClient);
@@ -212,5 +216,42 @@ describe('the region, with --config', () => {
 
     // Assess
     expect(new Set(targets.map((target) => target.region))).toEqual(new Set(['us-east-1']));
+  });
+});
+
+describe('without --config', () => {
+  const bin = join(__dirname, '..', '..', '..', 'bin', 'afu9-deploy.cjs');
+  const run = (args: readonly string[], cwd: string) =>
+    spawnSync(process.execPath, [bin, ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+
+  it("says on one stderr line that it reads the repository's file, where no ./deploy.config.json is", () => {
+    // Act
+    const result = run(['simulate', '--list'], mkdtempSync(join(tmpdir(), 'afu9-no-config-')));
+
+    // Assess
+    expect(result.status).toBe(0);
+    const lines = result.stderr.split('\n').filter((line) => line.includes(repositoryConfigPath));
+    expect(lines).toEqual([
+      `afu9-deploy: using ${repositoryConfigPath} (no --config given and no ./deploy.config.json here); ` +
+        'pass --config <path> for your own environments.',
+    ]);
+  }, 30_000);
+
+  it('says nothing of it when --config or ./deploy.config.json chose the file, or the command reads none', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'afu9-no-config-'));
+    const withLocal = mkdtempSync(join(tmpdir(), 'afu9-local-config-'));
+    writeFileSync(join(withLocal, 'deploy.config.json'), readFileSync(shopConfig, 'utf8'));
+
+    expect(defaultConfigNotice(['--config', shopConfig], empty)).toBeUndefined();
+    expect(defaultConfigNotice([`--config=${shopConfig}`], empty)).toBeUndefined();
+    expect(defaultConfigNotice([], withLocal)).toBeUndefined();
+    expect(defaultConfigNotice([], dirname(repositoryConfigPath))).toBeUndefined();
+    expect(defaultConfigNotice([], empty)).toContain(`using ${repositoryConfigPath}`);
+    expect(diffGateCommand.readsConfiguration?.(['--file', 'diff.txt'])).toBe(false);
+    expect(diffGateCommand.readsConfiguration?.(['--file', 'diff.txt', '--env', 'staging'])).toBe(true);
   });
 });

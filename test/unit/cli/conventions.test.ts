@@ -265,6 +265,48 @@ describe('exit code 3: AWS unreachable, credentials missing, expired or denied',
     expect(cli.stderr()).toContain(`afu9-deploy start: ${message}`);
   });
 
+  it.each([
+    ['verify-secrets', '--env', 'staging'],
+    ['start', ...start],
+    ['start', ...start, '--dry-run'],
+    ['status', 'staging-stage-3f9c2ab'],
+    ['history', '--env', 'staging'],
+    ['rollback', '--env', 'staging', '--reason', 'broken'],
+  ])(
+    '%s … --json prints one error document on stdout, saying what went wrong and what to do (exit 3)',
+    async (...argv) => {
+      // Prepare
+      const expired = serviceError(
+        'ExpiredTokenException',
+        'The security token included in the request is expired',
+      );
+      sfn.onAnyCommand().rejects(expired);
+      cloudFormation.onAnyCommand().rejects(expired);
+      ecs.onAnyCommand().rejects(expired);
+      ecr.onAnyCommand().rejects(expired);
+      secretsManager.onAnyCommand().rejects(expired);
+      const cli = io();
+
+      // Act
+      const code = await main([...argv, '--json', '--profile', 'ci'], cli.io);
+
+      // Assess
+      expect(code).toBe(3);
+      expect(JSON.parse(cli.stdout())).toEqual({
+        error: {
+          kind: 'credentials-expired',
+          message: expect.stringContaining(
+            'The AWS credentials of profile ci have expired (ExpiredTokenException',
+          ),
+          remedy: expect.stringContaining('aws sso login --profile ci'),
+        },
+      });
+      expect(cli.stderr()).toContain(
+        `afu9-deploy ${argv[0]}: The AWS credentials of profile ci have expired`,
+      );
+    },
+  );
+
   it('finds the failure inside the error of the stack lookup that wraps it', async () => {
     cloudFormation.on(DescribeStacksCommand).rejects(
       Object.assign(new Error('Could not load credentials from any providers'), {

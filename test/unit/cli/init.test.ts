@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { realAwsDeps } from '../../../cli/aws-context';
 import type { CliIo } from '../../../cli/command';
 import { createInitCommand, repositoryOfImage, secretOfValueFrom } from '../../../cli/commands/init';
+import { main } from '../../../cli/main';
 import { loadDeployConfig, schemaFilePath } from '../../../infra/deploy-config-file';
 
 const ecs = mockClient(ECSClient);
@@ -184,6 +185,71 @@ describe('afu9-deploy init', () => {
           'service-identity /healthz service-identity',
           'version /healthz version',
         ],
+      );
+    });
+
+    it('says what the --health-path document must answer, in its help and when it writes the checks', async () => {
+      // Prepare
+      const output = outputPath();
+      const cli = io();
+      const help = io();
+
+      // Act
+      const code = await init.run([...flags, '--health-path', '/healthz', '--output', output], cli.io);
+      await main(['init', '--help'], help.io);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(cli.stderr()).toContain(
+        'note: /healthz must answer 200 with JSON like {"status": "ok", "service": "shop-api-staging", ' +
+          '"version": "<the deployed image tag>"}',
+      );
+      expect(help.stdout()).toMatch(
+        /--health-path <path> .*\n.*\{"status": "ok"\} \(or "ok": true\), "service": the service/,
+      );
+      expect(help.stdout()).toContain('"version": the deployed image tag');
+    });
+
+    it('adds a readiness check for --ready-path, and says when there is none', async () => {
+      // Prepare
+      const ready = outputPath();
+      const unready = outputPath();
+      const withReady = io();
+      const without = io();
+
+      // Act
+      const code = await init.run([...flags, '--ready-path', '/ready', '--output', ready], withReady.io);
+      await init.run([...flags, '--output', unready], without.io);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(loadDeployConfig(ready).environments.staging!.smoke.checks).toContainEqual({
+        name: 'readiness',
+        path: '/ready',
+        expectStatus: 200,
+        expectBody: 'ready',
+      });
+      expect(withReady.stderr()).toContain(
+        'note: /ready must answer 200 with {"ready": true} once the revision is ready',
+      );
+      expect(without.stderr()).toContain(
+        'note: no readiness check: give --ready-path <path> if the service has a readiness document',
+      );
+    });
+
+    it('GIVEN a file written outside the clone THEN its $schema resolves from its folder, and a note says where it points', async () => {
+      // Prepare
+      const output = outputPath();
+      const cli = io();
+
+      // Act
+      await init.run([...flags, '--output', output], cli.io);
+
+      // Assess
+      const { $schema } = JSON.parse(readFileSync(output, 'utf8')) as { $schema: string };
+      expect(resolve(dirname(output), $schema)).toBe(schemaFilePath);
+      expect(cli.stderr()).toContain(
+        `note: "$schema" is ${$schema}, the schema in this clone (${schemaFilePath})`,
       );
     });
 

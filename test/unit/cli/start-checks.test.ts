@@ -253,6 +253,44 @@ describe('afu9-deploy start --dry-run', () => {
     });
   });
 
+  it('ends with DRY RUN REFUSED and the rules’ reason when the request rules refuse the request, calling nothing', async () => {
+    // Act
+    const cli = io();
+    const code = await start.run(['--env', 'staging', '--image-tag', 'prod-3f9c2ab', '--dry-run'], cli.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const out = cli.stdout();
+    expect(out).toContain('Dry run: deploy prod-3f9c2ab to staging; nothing is changed');
+    expect(out).toContain('DRY RUN REFUSED: the orchestrator would stop this deployment:');
+    expect(out).toMatch(
+      / {2}- request: Image .*prod-3f9c2ab has the prefix "prod-", which is never deployed to staging/,
+    );
+    expect(awsCalls()).toBe(0);
+  });
+
+  it('prints the dry run document, outcome REFUSED, when the request rules refuse the request with --json', async () => {
+    const cli = io();
+
+    const code = await start.run(
+      ['--env', 'staging', '--image-tag', 'prod-3f9c2ab', '--dry-run', '--json'],
+      cli.io,
+    );
+
+    expect(code).toBe(1);
+    expect(JSON.parse(cli.stdout())).toEqual({
+      dryRun: true,
+      outcome: 'REFUSED',
+      executionName: 'staging-prod-3f9c2ab',
+      stateMachineArn: null,
+      request: null,
+      checks: [],
+      diffGate: null,
+      reasons: [expect.stringMatching(/^request: .*has the prefix "prod-"/)],
+    });
+    expect(awsCalls()).toBe(0);
+  });
+
   it('is a usage error, before any AWS call, when the diff file cannot be read', async () => {
     const cli = io();
     expect(await start.run([...dryRun, '--diff-file', '/nonexistent/diff.txt'], cli.io)).toBe(2);

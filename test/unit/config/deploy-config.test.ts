@@ -68,6 +68,36 @@ describe('the deployment configuration', () => {
     expect(document).toEqual(file);
   });
 
+  it("names the application by displayName, else by the first environment's primary repository, in every environment", () => {
+    // Prepare
+    const named = repositoryFile();
+    const unnamed = repositoryFile();
+    delete unnamed.displayName;
+
+    // Act
+    const given = parseDeployConfig(named, 'deploy.config.json');
+    const derived = parseDeployConfig(unnamed, 'deploy.config.json');
+
+    // Assess
+    expect(given.displayName).toBe('AFU-9');
+    expect(derived.displayName).toBe('afu9/control-center');
+    expect(Object.values(derived.environments).map((environment) => environment.displayName)).toEqual([
+      'afu9/control-center',
+      'afu9/control-center',
+    ]);
+  });
+
+  it.each([
+    ['Shop ⚡ API', 'displayName: expected printable ASCII (SNS subjects allow nothing else)'],
+    [
+      '   ',
+      'displayName: expected printable ASCII (SNS subjects allow nothing else), no space at either end',
+    ],
+    ['x'.repeat(41), 'displayName: expected at most 40'],
+  ])('refuses the displayName %j, which no SNS subject can open with', (displayName, problem) => {
+    expect(problemsOf({ ...repositoryFile(), displayName })).toEqual([expect.stringContaining(problem)]);
+  });
+
   it('fills the optional fields with their defaults', () => {
     // Prepare
     const file = repositoryFile();

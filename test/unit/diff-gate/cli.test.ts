@@ -68,6 +68,22 @@ describe('afu9-deploy diff-gate', () => {
       else expect(captured.stderr()).not.toContain('approval policy');
     });
 
+    it('words the remedy for a diff judged here: the local skip, not a deployment that changed nothing', async () => {
+      // Prepare
+      const captured = captureIo();
+
+      // Act
+      await main(['diff-gate', '--file', fixturePath('iam-changes'), '--env', 'production'], captured.io);
+
+      // Assess
+      expect(captured.stderr()).toContain(
+        'so a deployment to production would stop at this diff (exit 1). Review the warnings listed; to pass ' +
+          'this gate after the review, run it again with SKIP_DIFF_GATE=true',
+      );
+      expect(captured.stderr()).not.toContain('nothing was changed');
+      expect(captured.stderr()).not.toContain('skipDiffGate: true');
+    });
+
     it("lets a held WARN through with SKIP_DIFF_GATE=true and a reason, as the workflow's skip does", async () => {
       // Prepare
       const captured = captureIo({
@@ -337,6 +353,61 @@ describe('validate:diff', () => {
       const captured = captureIo();
       expect(await validateDiff(['Afu9EcsStack', '--app'], captured.io, fakeCdk(0, '').run)).toBe(2);
       expect(captured.stderr()).toContain('--app needs a value');
+    });
+  });
+
+  describe("--env: the environment's approval policy, as diff-gate --env applies it", () => {
+    it.each([
+      ['production', 1],
+      ['staging', 0],
+    ] as const)(
+      'holds a WARN diff for %s with exit %i, and keeps --env and --config from cdk',
+      async (environment, exitCode) => {
+        // Prepare
+        const cdk = fakeCdk(0, readFixture('iam-changes'));
+        const captured = captureIo();
+
+        // Act
+        const code = await validateDiff(
+          ['--env', environment, '--config', 'deploy.config.json', 'Afu9EcsStack', '-c', 'x=1'],
+          captured.io,
+          cdk.run,
+        );
+
+        // Assess
+        expect(code).toBe(exitCode);
+        expect(cdk.calls).toEqual([['npx', ['cdk', 'diff', 'Afu9EcsStack', '-c', 'x=1']]]);
+        expect(captured.stdout()).toContain('Diff gate: WARN');
+        if (exitCode === 1) {
+          expect(captured.stderr()).toContain('would stop at this diff (exit 1)');
+          expect(captured.stderr()).toContain('run it again with SKIP_DIFF_GATE=true');
+        } else expect(captured.stderr()).not.toContain('approval policy');
+      },
+    );
+
+    it('lets a held WARN through with SKIP_DIFF_GATE=true, the contract kept', async () => {
+      const cdk = fakeCdk(0, readFixture('iam-changes'));
+      const captured = captureIo({ env: { SKIP_DIFF_GATE: 'true' } });
+
+      const code = await validateDiff(['Afu9EcsStack', '--env=production'], captured.io, cdk.run);
+
+      expect(code).toBe(0);
+      expect(captured.stderr()).toContain('!!! DIFF GATE SKIPPED (SKIP_DIFF_GATE=true)');
+    });
+
+    it.each([
+      [['--env', 'prodution'], /Unknown environment 'prodution'.*production/s],
+      [['--config', 'deploy.config.json'], /give --env <name> too/],
+      [['--env'], /--env needs a value/],
+    ])('refuses %j as a usage error (exit 2) before running cdk', async (flags, message) => {
+      const cdk = fakeCdk(0, readFixture('iam-changes'));
+      const captured = captureIo();
+
+      const code = await validateDiff(['Afu9EcsStack', ...flags], captured.io, cdk.run);
+
+      expect(code).toBe(2);
+      expect(captured.stderr()).toMatch(message);
+      expect(cdk.calls).toEqual([]);
     });
   });
 

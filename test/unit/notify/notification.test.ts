@@ -31,6 +31,7 @@ function compose(outcome: Outcome, state: unknown, extra: Partial<NotificationIn
     now,
     region: 'eu-central-1',
     knownEnvironments: ['staging', 'production'],
+    displayName: 'AFU-9',
     ...extra,
   });
 }
@@ -65,6 +66,20 @@ describe('composeNotification', () => {
       'https://eu-central-1.console.aws.amazon.com/states/home?region=eu-central-1' +
         `#/v2/executions/details/${executionArn}`,
     );
+  });
+
+  it("opens the subject with the configuration's displayName", () => {
+    // Act
+    const known = compose(Outcome.succeeded, succeededState(), { displayName: 'Shop API' });
+    const unknown = compose(
+      Outcome.rejected,
+      { environment: 'qa', requestedBy: 'dana' },
+      { displayName: 'Shop API' },
+    );
+
+    // Assess
+    expect(known.subject).toBe('[Shop API staging] Deployed stage-3f9c2ab');
+    expect(unknown.subject).toMatch(/^\[Shop API\] /);
   });
 
   it('measures the duration from the service update when the execution start is not given', () => {
