@@ -28,6 +28,8 @@ import {
   type SimulationRun,
 } from './run/result';
 import { imageParametersOf, imagesServedBy } from './run/images-after';
+import type { SimulatedExecution } from './run/execution';
+import { PUSH_SPACING_SECONDS, releasePushes } from './run/release-pushes';
 import { Simulation } from './run/simulation';
 import type { TaskFaults } from './run/task-faults';
 import type { Scenario } from './scenarios';
@@ -49,6 +51,11 @@ export interface SimulationOptions {
   readonly pushed?: boolean;
   /** Where the input came from, for the timeline. @default 'input' */
   readonly inputLabel?: string;
+  /**
+   * Further inputs (`simulate --input` given several times), each delivered PUSH_SPACING_SECONDS of
+   * virtual time after the one before, as CI pushes the images of a release. @default none
+   */
+  readonly moreInputs?: readonly { readonly input: unknown; readonly label: string }[];
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Faults for the Task states of the run's first execution. @default none */
   readonly taskFaults?: TaskFaults;
@@ -94,6 +101,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   try {
     const { account } = sandbox;
     const env = environmentOf(input, environments);
+    const allInputs = usesInput ? [{ input: options.input, label }, ...(options.moreInputs ?? [])] : [];
+    // What the first input implies happened before the run; each later one's, when it is delivered.
     const history = usesInput
       ? await makeHistory(sandbox, scenario, options.input, options.pushed === true)
       : [];
@@ -120,7 +129,27 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     for (const text of history) simulation.note(text);
     await simulation.run(() => {
       if (usesInput) {
-        startWithRawInput(simulation, sandbox, options.input, label);
+        allInputs.forEach((given, index) => {
+          if (index === 0) {
+            startWithRawInput(simulation, sandbox, given.input, given.label);
+            return;
+          }
+          simulation.later(index * PUSH_SPACING_SECONDS, `--input ${given.label}`, async () => {
+            const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
+            for (const text of lines) simulation.note(text);
+            startWithRawInput(simulation, sandbox, given.input, given.label);
+          });
+        });
+      } else if (scenario.trigger.kind === 'release') {
+        const { tag, containers } = scenario.trigger;
+        releasePushes(env, tag, containers).forEach((push, index) => {
+          const deliver = () => {
+            simulation.note(`CI pushes ${push.repository}:${push.tag} to ECR`);
+            sandbox.pushImage(push.repository, push.tag, { emitEvent: true });
+          };
+          if (index === 0) deliver();
+          else simulation.later(index * PUSH_SPACING_SECONDS, `push ${push.repository}`, deliver);
+        });
       } else if (scenario.trigger.kind === 'start') {
         sandbox.provideRequestedImages(scenario.trigger.input);
         simulation.startFromInput(
@@ -164,6 +193,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }
 }
 
+/**
+ * The execution the run's status and outcome describe: the release's, the first that did not end
+ * ignored (pushes that joined a release, duplicates and events left to another execution end
+ * ignored); the first one when every execution was ignored.
+ */
+function releaseExecution(executions: readonly SimulatedExecution[]): SimulatedExecution | undefined {
+  return executions.find((execution) => outcomeOf(execution) !== 'ignored') ?? executions[0];
+}
+
 function buildDocument(
   scenario: string,
   simulation: Simulation,
@@ -174,7 +212,7 @@ function buildDocument(
     'taskDefinitionBefore' | 'taskDefinitionAfter' | 'imagesAfter' | 'imageParameters'
   >,
 ): SimulationDocument {
-  const main = simulation.executions[0];
+  const main = releaseExecution(simulation.executions);
   // A start Step Functions refused ran nothing, and the person's request failed.
   const refused = !main && simulation.refusedStarts.length > 0;
   const outcome = main ? outcomeOf(main) : refused ? 'rejected' : 'ignored';

@@ -19,7 +19,7 @@ import { configFlag, configFlagUsage, parseFlags } from '../args';
 import { USAGE_ERROR_EXIT, UsageError, type CliCommand, type CliIo } from '../command';
 import { didYouMean } from '../did-you-mean';
 
-const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- [--pushed]] [--config <path>] [--template <file>] [--json] [--report <file.html>]
+const usage = `Usage: afu9-deploy simulate [--scenario <name>] [--input <file>|- ... [--pushed]] [--config <path>] [--template <file>] [--json] [--report <file.html>]
        afu9-deploy simulate --list [--config <path>] [--json]
 
 Runs one deployment in the sandbox: the real state machine definition and the Lambda bundles the
@@ -34,7 +34,9 @@ Options:
   --input <file>     start with this input instead of the scenario's own: an execution input
                      ({"environment": "staging", "imageTag": "stage-..."}) or a raw EventBridge
                      event (ECR push, ECS deployment state change) exactly as AWS delivers it;
-                     '-' reads it from stdin. It runs in the scenario's world: an image
+                     '-' reads it from stdin. Given several times, the inputs are delivered in
+                     that order, 3 virtual seconds apart, as CI pushes the images of a
+                     release (docs/releases.md). It runs in the scenario's world: an image
                      an execution input names is in ECR only if that world has it (an ECR
                      push event's image is, since the event says it was pushed)
   --pushed           treat the images named in the input as pushed to ECR first
@@ -58,6 +60,8 @@ interface SimulateOptions {
   readonly configPath: string;
   readonly config: DeployConfig;
   readonly inputFile?: string;
+  /** The inputs after the first, when --input is given several times. */
+  readonly moreInputFiles: readonly string[];
   readonly templateFile?: string;
   readonly reportFile?: string;
   readonly json: boolean;
@@ -87,7 +91,10 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   const configPath = resolveConfigPath(single(parsed.values.config, 'config'));
   const config = configFlag(configPath);
   const scenarioName = single(parsed.values.scenario, 'scenario');
-  const inputFile = single(parsed.values.input, 'input');
+  const [inputFile, ...moreInputFiles] = parsed.values.input ?? [];
+  if ((parsed.values.input ?? []).filter((file) => file === '-').length > 1) {
+    throw new UsageError("--input - reads stdin, which holds one input; give '-' at most once.");
+  }
   const reportFile = single(parsed.values.report, 'report');
   const templateFile = single(parsed.values.template, 'template');
   const list = parsed.values.list === true;
@@ -107,7 +114,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
   }
   for (const [flag, value] of [
     ['scenario', scenarioName],
-    ['input', inputFile],
+    ...(parsed.values.input ?? []).map((file) => ['input', file] as const),
     ['template', templateFile],
     ['report', reportFile],
   ] as const) {
@@ -142,6 +149,7 @@ function parseOptions(argv: readonly string[]): SimulateOptions {
     configPath,
     config,
     inputFile,
+    moreInputFiles,
     templateFile,
     reportFile,
     json: parsed.values.json === true,
@@ -202,10 +210,13 @@ function listScenarios(io: CliIo, json: boolean, config: DeployConfig): number {
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let options: SimulateOptions;
   let input: unknown;
+  const moreInputs: { input: unknown; label: string }[] = [];
   try {
     options = parseOptions(argv);
     if (options.list) return listScenarios(io, options.json, options.config);
     if (options.inputFile !== undefined) input = await readInput(options.inputFile, io);
+    for (const file of options.moreInputFiles)
+      moreInputs.push({ input: await readInput(file, io), label: file });
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`afu9-deploy simulate: ${error.message}\n\n${usage}\n`);
@@ -227,7 +238,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       templatePath,
       configPath: options.configPath,
       ...(options.inputFile !== undefined
-        ? { input, inputLabel: options.inputFile, pushed: options.pushed }
+        ? { input, inputLabel: options.inputFile, moreInputs, pushed: options.pushed }
         : {}),
       ...(printer ? { onProgress: (event) => printer.print(event) } : {}),
     });

@@ -193,7 +193,10 @@ export async function findImageClaim(
 }
 
 /** Whether an execution is still running; one that no longer exists is not. */
-async function isExecutionRunning(clients: Pick<AwsClients, 'sfn'>, executionArn: string): Promise<boolean> {
+export async function isExecutionRunning(
+  clients: Pick<AwsClients, 'sfn'>,
+  executionArn: string,
+): Promise<boolean> {
   try {
     const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
     return execution.status === 'RUNNING';

@@ -144,6 +144,45 @@ const rolloutSchema = z
   })
   .describe('How long a rollout may take and what ends it early.');
 
+/** How the pushes of one tag become one release (docs/releases.md). */
+const releaseSchema = z
+  .strictObject({
+    settleSeconds: z
+      .int()
+      .min(0)
+      .max(600)
+      .default(120)
+      .describe(
+        "How long the first push of a tag waits for the same tag in the environment's other repositories (CI " +
+          'pushes the images of one commit one after another). It ends early once every configured repository ' +
+          'has the tag; containers whose repository has no such tag by then keep their running image.',
+      ),
+    pollSeconds: z
+      .int()
+      .min(1)
+      .max(300)
+      .default(5)
+      .describe('How often the release looks up the tag in every repository while it settles.'),
+    lockWaitSeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .default(2400)
+      .describe(
+        'How long a release started by a push waits for the service while another execution deploys it (a ' +
+          'follow-up release of the same tag, say), instead of failing. Longer than a rollout with its smoke test ' +
+          'and rollback; when it runs out the release fails and its notification says how to deploy it by hand.',
+      ),
+    lockPollSeconds: z
+      .int()
+      .min(5)
+      .max(600)
+      .default(30)
+      .describe('How often a waiting release asks again for the service.'),
+  })
+  .default({ settleSeconds: 120, pollSeconds: 5, lockWaitSeconds: 2400, lockPollSeconds: 30 })
+  .describe('How the pushes of one tag to the configured repositories become one release.');
+
 /** What a diff verdict does to a deployment in an environment, until a person can approve in the workflow. */
 const approvalSchema = z
   .strictObject({
@@ -259,6 +298,7 @@ const environmentSchema = z
     rollout: rolloutSchema,
     approval: approvalSchema,
     infrastructure: infrastructureSchema.optional(),
+    release: releaseSchema,
   })
   .superRefine((environment, context) => {
     const primaries = environment.containers.filter((container) => container.primary).length;
@@ -343,6 +383,7 @@ export type ContainerConfig = Readonly<z.output<typeof containerSchema>>;
 export type SecretConfig = Readonly<z.output<typeof secretSchema>>;
 export type SmokeConfig = Readonly<z.output<typeof smokeSchema>>;
 export type RolloutConfig = Readonly<z.output<typeof rolloutSchema>>;
+export type ReleaseConfig = Readonly<z.output<typeof releaseSchema>>;
 export type ApprovalPolicy = Readonly<z.output<typeof approvalSchema>>;
 export type InfrastructureStackConfig = Readonly<z.output<typeof infrastructureStackSchema>>;
 

@@ -11,6 +11,7 @@ export type {
   DeployConfig,
   EnvironmentConfig,
   Environments,
+  ReleaseConfig,
   RolloutConfig,
   SecretConfig,
   SmokeConfig,

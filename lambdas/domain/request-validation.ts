@@ -22,7 +22,7 @@ import {
   Trigger,
   type DeploymentRequest,
   type ImageRef,
-  type ResolveResult,
+  type TriggerResolution,
   type StartDeploymentInput,
 } from './workflow-state';
 
@@ -48,7 +48,7 @@ function reject(message: string): never {
   throw new DeploymentRejected(message);
 }
 
-function ignored(reason: string): ResolveResult {
+function ignored(reason: string): TriggerResolution {
   return { status: 'ignored', reason };
 }
 
@@ -307,7 +307,10 @@ export function requestFromStartInput(
  * `staging-latest`, `v0.2.6`) is ignored. An environment that needs an explicit allow flag is never
  * deployed by a push.
  */
-export function resolveEcrImageAction(event: EcrImageActionEvent, context: ResolveContext): ResolveResult {
+export function resolveEcrImageAction(
+  event: EcrImageActionEvent,
+  context: ResolveContext,
+): TriggerResolution {
   const detail = event.detail;
   const repository = detail['repository-name'];
   if (detail['action-type'] !== 'PUSH') {
@@ -378,7 +381,7 @@ const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):\d{12}:service\/([^/]+)\/(
 export function resolveEcsDeploymentEvent(
   event: EcsDeploymentStateChangeEvent,
   context: ResolveContext,
-): ResolveResult {
+): TriggerResolution {
   const { eventName, deploymentId, reason } = event.detail;
   if (eventName !== EcsDeploymentEventName.failed) {
     return ignored(
@@ -416,7 +419,7 @@ export function resolveEcsDeploymentEvent(
 }
 
 /** Every parsed trigger → accepted or ignored; throws DeploymentRejected for a request it refuses. */
-export function resolveTrigger(trigger: TriggerInput, context: ResolveContext): ResolveResult {
+export function resolveTrigger(trigger: TriggerInput, context: ResolveContext): TriggerResolution {
   switch (trigger.kind) {
     case 'start':
       return { status: 'accepted', request: requestFromStartInput(trigger.input, context) };

@@ -99,9 +99,19 @@ export interface DeploymentRequest {
   readonly stacks?: readonly string[];
 }
 
-export type ResolveResult =
+/** What the input alone decides: a validated request, or why it is ignored. */
+export type TriggerResolution =
   | { readonly status: 'accepted'; readonly request: DeploymentRequest }
   | { readonly status: 'ignored'; readonly reason: string };
+
+/** ResolveRequest's answer: the input's resolution, or a release that is not ready to deploy yet. */
+export type ResolveResult =
+  | TriggerResolution
+  /**
+   * A release still settling (`assembling`: some repositories lack its tag) or waiting for the service
+   * another execution deploys (`waiting`): the state machine waits `waitSeconds` and resolves again.
+   */
+  | { readonly status: 'assembling' | 'waiting'; readonly reason: string; readonly waitSeconds: number };
 
 /** ResultSelector output of the CodeBuild `cdk diff` job. */
 export interface DiffBuildResult {

@@ -34,18 +34,26 @@ import {
   imageClaimKey,
   LedgerKeys,
   openedDeploymentRecord,
+  restartCommand,
   type RestartContext,
 } from '../domain/ledger';
+import {
+  lockWaitDeadline,
+  releaseWaitExpiredMessage,
+  waitingForServiceReason,
+  type ReleaseRecord,
+} from '../domain/release';
 import { resolveTrigger, withPinnedDigests } from '../domain/request-validation';
 import { parseTriggerInput } from '../domain/trigger-events';
 import { Trigger, type DeploymentRequest, type ResolveResult } from '../domain/workflow-state';
+import { resolveRelease } from './release-resolution';
 import { lambdaEntry, type HandlerDeps } from './runtime';
 
 export interface ResolveRequestEvent {
   /** `$$.Execution.Id`: the execution ARN. */
   readonly executionId: string;
   readonly executionName: string;
-  /** The execution input as it was sent (`$`). */
+  /** The execution input as it was sent (`$$.Execution.Input`: the same on every resolve of a release). */
   readonly input: unknown;
 }
 
@@ -155,6 +163,7 @@ async function enterLedger(
   deps: HandlerDeps,
   event: ResolveRequestEvent,
   request: DeploymentRequest,
+  release?: ReleaseRecord,
 ): Promise<ResolveResult> {
   const table = ledgerTable(deps.settings);
   const now = deps.now();
@@ -196,6 +205,31 @@ async function enterLedger(
     }
 
     const lock = await acquireServiceLock(deps.clients, table, { environment, executionId, now });
+    if (!lock.acquired && release) {
+      // A release started by a push waits for the service (keeping its claim) instead of failing.
+      const settings = deps.environments[environment]!.release;
+      const until = lockWaitDeadline(release, settings);
+      if (now < until) {
+        deps.logger.info('Release waits for the service', {
+          holder: lock.holder,
+          until: until.toISOString(),
+        });
+        return {
+          status: 'waiting',
+          reason: waitingForServiceReason(release, lock.holder.executionId, until),
+          waitSeconds: settings.lockPollSeconds,
+        };
+      }
+      await giveBack(deps, request, executionId, held);
+      throw new DeploymentInProgress(
+        releaseWaitExpiredMessage(
+          release,
+          lock.holder,
+          settings.lockWaitSeconds,
+          restartCommand(request, restartContext(deps, request), false),
+        ),
+      );
+    }
     if (!lock.acquired) {
       await giveBack(deps, request, executionId, held);
       if (request.trigger === Trigger.ecsDeploymentFailed) {
@@ -245,7 +279,7 @@ export function createResolveRequestHandler(deps: HandlerDeps) {
     deps.logger.appendKeys({ executionId: event.executionId });
     try {
       const trigger = parseTriggerInput(event.input);
-      let result = resolveTrigger(trigger, {
+      let result: ResolveResult = resolveTrigger(trigger, {
         environments: deps.environments,
         executionName: event.executionName,
       });
@@ -253,11 +287,21 @@ export function createResolveRequestHandler(deps: HandlerDeps) {
         deps.logger.appendKeys({ deploymentId: result.request.failedDeploymentId });
         result = await unlessWatched(deps, result.request);
       }
-      if (result.status === 'accepted') {
+      if (result.status === 'accepted' && result.request.trigger === Trigger.ecrPush) {
+        const release = await resolveRelease(deps, event.executionId, result.request);
+        result =
+          release.kind === 'answer'
+            ? release.result
+            : await enterLedger(deps, event, release.request, release.release);
+      } else if (result.status === 'accepted') {
         result = await enterLedger(deps, event, await pinDigests(deps, result.request));
       }
-      if (result.status === 'ignored') {
-        deps.logger.info('Trigger ignored', { trigger: trigger.kind, reason: result.reason });
+      if (result.status !== 'accepted') {
+        deps.logger.info(result.status === 'ignored' ? 'Trigger ignored' : 'Resolving again after a wait', {
+          trigger: trigger.kind,
+          status: result.status,
+          reason: result.reason,
+        });
       } else {
         const { kind, environment, version, deploymentKey, requestedBy, startedAt } = result.request;
         deps.logger.info('Request accepted', {

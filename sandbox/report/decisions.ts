@@ -94,6 +94,7 @@ function describeOutput(stateName: string, invocation: Invocation): string[] {
     case 'ResolveRequest': {
       const result = output as ResolveResult;
       if (result.status === 'ignored') return [`ignored: ${result.reason}`];
+      if (result.status !== 'accepted') return [`${result.status}: ${result.reason}`];
       const request = result.request;
       if (request.kind === 'rollback') {
         return [
@@ -105,6 +106,11 @@ function describeOutput(stateName: string, invocation: Invocation): string[] {
       return [
         `deploy ${request.version} to ${request.serviceName} (${request.environment}), ` +
           `trigger ${request.trigger}, requested by ${request.requestedBy}`,
+        ...(request.images.length > 1
+          ? [
+              `images: ${request.images.map((image) => `${image.container}=${image.digest ?? image.tag}`).join(', ')}`,
+            ]
+          : []),
       ];
     }
     case 'RunCdkDiff': {

@@ -8,6 +8,7 @@
 import '../promise-with-resolvers';
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '../account/virtual-clock';
+import { readReferencePath } from './json-path';
 import type { Scheduler } from './scheduler';
 
 /** The parts of an ASL state the runner reads. */
@@ -232,6 +233,8 @@ export class SimulatedExecution {
     } else {
       entry = this.entriesInvoked.get(stateName) ?? 0;
       this.entriesInvoked.set(stateName, entry + 1);
+      const waitMs = await this.waitBefore(stateName, entry);
+      if (waitMs > 0) await this.env.scheduler.sleep(waitMs, `${this.name}: Wait state before ${stateName}`);
       this.retryAttempts.delete(stateName);
     }
     const invocation: Invocation = { stateName, startMs: this.env.clock.nowMillis(), endMs: 0, input };
@@ -299,7 +302,9 @@ export class SimulatedExecution {
     let open: (StateRecord & { awaitingInvocation: boolean }) | undefined;
     const close = (record: StateRecord & { awaitingInvocation: boolean }) => {
       record.enteredAtMs = record.invocations[0]?.startMs ?? lastLeftMs;
-      record.leftAtMs = record.invocations.at(-1)?.endMs ?? record.enteredAtMs;
+      record.leftAtMs =
+        record.invocations.at(-1)?.endMs ??
+        record.enteredAtMs + (record.type === 'Wait' ? this.waitMs(record.name, record.input) : 0);
       lastLeftMs = record.leftAtMs;
       this.env.onStateClosed(this, record);
     };
@@ -370,6 +375,28 @@ export class SimulatedExecution {
           break;
       }
     }
+  }
+
+  /**
+   * The library passes Wait states at once (its timers are wall-clock); the Task a Wait state leads to
+   * sleeps its time on the virtual clock instead, before it runs. A Wait passes its input on, so its
+   * `SecondsPath` reads the same on the Task's input. The Task's first entry as the StartAt state
+   * came from no Wait.
+   */
+  private async waitBefore(stateName: string, entry: number): Promise<number> {
+    const { States, StartAt } = this.env.definition;
+    const wait = Object.entries(States).find(
+      ([, state]) => state.Type === 'Wait' && state.Next === stateName,
+    );
+    if (!wait || (stateName === StartAt && entry === 0)) return 0;
+    return this.waitMs(wait[0], await this.enteredInput(stateName, entry));
+  }
+
+  /** How long a Wait state waits, from its `Seconds` or its `SecondsPath` read on its input. */
+  private waitMs(stateName: string, input: unknown): number {
+    const state = this.env.definition.States[stateName];
+    const seconds = state?.SecondsPath ? readReferencePath(state.SecondsPath, input) : state?.Seconds;
+    return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : 0;
   }
 
   private wakeEnteredWaiters(): void {

@@ -13,6 +13,7 @@ import type { BusEvent } from '../account/simulated-account';
 import type { SandboxAccount } from './account-port';
 import type { Scenario } from '../scenarios';
 import { rehearsalEnvironment } from '../scenarios/configured';
+import { releasePushes } from './release-pushes';
 import type { Simulation } from './simulation';
 
 /** The service's ARN in `accountId`, or in any account when none is given (reading a raw input). */
@@ -105,8 +106,14 @@ export async function makeHistory(
   input: unknown,
   pushed: boolean,
 ): Promise<string[]> {
-  if (scenario.trigger.kind === 'start') sandbox.provideRequestedImages(scenario.trigger.input);
-  else sandbox.pushImage(scenario.trigger.repository, scenario.trigger.tag, { emitEvent: false });
+  const own = scenario.trigger;
+  if (own.kind === 'start') sandbox.provideRequestedImages(own.input);
+  else if (own.kind === 'push') sandbox.pushImage(own.repository, own.tag, { emitEvent: false });
+  else {
+    const environment = rehearsalEnvironment(sandbox.account.environments);
+    for (const push of releasePushes(environment, own.tag, own.containers))
+      sandbox.pushImage(push.repository, push.tag, { emitEvent: false });
+  }
   const trigger = recognised(input);
   if (trigger?.kind === 'start') {
     const missing = await sandbox.missingImages(trigger.input);

@@ -3,7 +3,8 @@
  * recorded executions, plus the richer record the human timeline and the tests read.
  */
 import type { AuthorizationRecord } from './function-clients';
-import type { Outcome } from '../../lambdas/domain/workflow-state';
+import { parseTriggerInput } from '../../lambdas/domain/trigger-events';
+import { Trigger, type Outcome } from '../../lambdas/domain/workflow-state';
 import type { Item } from '../account/dynamodb/expressions';
 import type { BusEvent, PublishedMessage } from '../account/simulated-account';
 import type { QueueMessage } from '../account/sqs';
@@ -40,6 +41,8 @@ export interface NotificationEntry {
 /** One execution of the run, for scenarios that start more than one (duplicate-push, concurrent). */
 export interface ExecutionSummary {
   readonly name: string;
+  /** What its input is: `manual` (a start input), `ecr-push`, `ecs-deployment-failed`, `other-event`, or `unreadable`. */
+  readonly trigger: string;
   readonly startedBy: string;
   readonly status: SimulationStatus | 'RUNNING';
   readonly outcome: SimulationOutcome | 'running';
@@ -166,9 +169,29 @@ export function deployedTaskDefinition(execution: SimulatedExecution): string | 
   return typeof arn === 'string' ? arn : null;
 }
 
+/** The kind of trigger an execution's input is, in the workflow's words (Trigger). */
+export function triggerOf(input: unknown): string {
+  try {
+    const trigger = parseTriggerInput(input);
+    switch (trigger.kind) {
+      case 'start':
+        return Trigger.manual;
+      case 'ecr-image-action':
+        return Trigger.ecrPush;
+      case 'ecs-deployment-state-change':
+        return Trigger.ecsDeploymentFailed;
+      case 'other-event':
+        return 'other-event';
+    }
+  } catch {
+    return 'unreadable';
+  }
+}
+
 export function summarize(execution: SimulatedExecution): ExecutionSummary {
   return {
     name: execution.name,
+    trigger: triggerOf(execution.input),
     startedBy: execution.trigger.description,
     status: execution.status,
     outcome: outcomeOf(execution),

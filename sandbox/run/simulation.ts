@@ -12,6 +12,7 @@ import { IdSource } from '../account/ids';
 import { SimulatedSqs } from '../account/sqs';
 import type { DeployedStack } from '../assembly/cloud-assembly';
 import type { Scenario } from '../scenarios';
+import { rehearsalEnvironment } from '../scenarios/configured';
 import { requiredSubstitution, type SandboxAccount } from './account-port';
 import { deliverAlarm } from './alarm-actions';
 import { AsyncInvocation } from './async-invocation';
@@ -25,6 +26,7 @@ import { FunctionHandlers } from './function-handlers';
 import { buildHandlers } from './handlers';
 import { sqsMetric, taskMetrics } from './metrics';
 import type { ProgressEvent } from './progress';
+import { rebuiltDigest, releasePushes } from './release-pushes';
 import { roleAuthorizer } from './role-authorizer';
 import { Scheduler } from './scheduler';
 import { stackPolicySource } from './service-deliveries';
@@ -232,6 +234,28 @@ export class Simulation {
     this.startExecution(name, input, { kind: 'input', description });
   }
 
+  /**
+   * Runs `deliver` after `seconds` of virtual time (the next push of a release, the next `--input`
+   * event): the scheduler keeps the run going until it has.
+   */
+  later(seconds: number, label: string, deliver: () => void | Promise<void>): void {
+    void this.scheduler.spawn(async () => {
+      await this.scheduler.sleep(seconds * 1000, label);
+      await deliver();
+    });
+  }
+
+  /** CI pushes a rebuilt image of one container with a tag it already pushed: a new digest. */
+  private pushRebuilt(push: { container: string; tag: string }, description: string): void {
+    const environment = rehearsalEnvironment(this.sandbox.account.environments);
+    const [image] = releasePushes(environment, push.tag, [push.container]);
+    this.note(`${description}: ${image!.repository}:${push.tag}`);
+    this.sandbox.pushImage(image!.repository, push.tag, {
+      emitEvent: true,
+      digest: rebuiltDigest(image!.repository, push.tag),
+    });
+  }
+
   /** The current value of a level metric: a queue's visible messages (nothing in the stack reads them). */
   private gauge(metric: MetricId): number {
     const queue = this.stack.queues.find((candidate) => candidate.name === metric.dimensions.QueueName);
@@ -255,6 +279,10 @@ export class Simulation {
     for (const followUp of this.followUps ?? []) {
       if (followUp.afterState !== record.name || this.followUpsSent.has(followUp.afterState)) continue;
       this.followUpsSent.add(followUp.afterState);
+      if ('push' in followUp) {
+        this.pushRebuilt(followUp.push, followUp.description);
+        continue;
+      }
       const name =
         manualExecutionName(followUp.input, this.clock.now()) ??
         `sandbox-request-${this.executions.length + 1}`;

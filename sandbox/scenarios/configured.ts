@@ -116,6 +116,33 @@ function withNames(text: string, names: Readonly<Record<string, string>>): strin
   return Object.entries(names).reduce((result, [standIn, name]) => result.split(standIn).join(name), text);
 }
 
+function triggerFor(
+  scenario: Scenario,
+  words: Vocabulary,
+  names: Readonly<Record<string, string>>,
+): Scenario['trigger'] {
+  const trigger = scenario.trigger;
+  switch (trigger.kind) {
+    case 'start':
+      return { kind: 'start', input: inputFor(trigger.input, scenario, words, names) };
+    case 'push':
+      return {
+        kind: 'push',
+        repository: withNames(trigger.repository, names),
+        tag: tagFor(trigger.tag, scenario, words),
+      };
+    case 'release':
+      return {
+        kind: 'release',
+        tag: tagFor(trigger.tag, scenario, words),
+        containers:
+          trigger.containers === 'all'
+            ? 'all'
+            : trigger.containers.map((container) => withNames(container, names)),
+      };
+  }
+}
+
 /** The scenario with the configuration's environments, tags and names in it. */
 export function scenarioForConfig(scenario: Scenario, environments: Environments): Scenario {
   const words = vocabularyOf(environments);
@@ -129,11 +156,19 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
   }
   const inputs = [
     ...(scenario.trigger.kind === 'start' ? [scenario.trigger.input] : []),
-    ...(scenario.followUps ?? []).map((followUp) => followUp.input),
+    ...(scenario.followUps ?? []).flatMap((followUp) => ('input' in followUp ? [followUp.input] : [])),
   ];
-  const namesSidecar = inputs.some((input) =>
-    Object.keys(input.images ?? {}).includes(ConfiguredName.sidecarContainer),
-  );
+  const pushedContainers = [
+    ...(scenario.trigger.kind === 'release' && scenario.trigger.containers !== 'all'
+      ? scenario.trigger.containers
+      : []),
+    ...(scenario.followUps ?? []).flatMap((followUp) =>
+      'push' in followUp ? [followUp.push.container] : [],
+    ),
+  ];
+  const namesSidecar =
+    pushedContainers.includes(ConfiguredName.sidecarContainer) ||
+    inputs.some((input) => Object.keys(input.images ?? {}).includes(ConfiguredName.sidecarContainer));
   if (namesSidecar && !words.staging.containers.some((container) => !container.primary)) {
     throw new Error(
       `Scenario ${scenario.name} deploys a sidecar's image alone; ${words.staging.name} configures only its primary ` +
@@ -163,14 +198,7 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
       : undefined;
   const stackDiffFixtures = renamedKeys(scenario.world.stackDiffFixtures);
   const stackDeploys = renamedKeys(scenario.world.stackDeploys);
-  const trigger: Scenario['trigger'] =
-    scenario.trigger.kind === 'start'
-      ? { kind: 'start', input: inputFor(scenario.trigger.input, scenario, words, names) }
-      : {
-          kind: 'push',
-          repository: withNames(scenario.trigger.repository, names),
-          tag: tagFor(scenario.trigger.tag, scenario, words),
-        };
+  const trigger = triggerFor(scenario, words, names);
   return {
     ...scenario,
     summary: withNames(scenario.summary, names),
@@ -192,10 +220,17 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
     trigger,
     ...(scenario.followUps
       ? {
-          followUps: scenario.followUps.map((followUp) => ({
-            ...followUp,
-            input: inputFor(followUp.input, scenario, words, names),
-          })),
+          followUps: scenario.followUps.map((followUp) =>
+            'input' in followUp
+              ? { ...followUp, input: inputFor(followUp.input, scenario, words, names) }
+              : {
+                  ...followUp,
+                  push: {
+                    container: withNames(followUp.push.container, names),
+                    tag: tagFor(followUp.push.tag, scenario, words),
+                  },
+                },
+          ),
         }
       : {}),
   };

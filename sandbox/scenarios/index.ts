@@ -104,14 +104,29 @@ export type ScenarioTrigger =
   /** A start-execution input, as a person sends it. */
   | { readonly kind: 'start'; readonly input: StartDeploymentInput }
   /** An image pushed to ECR: the push event reaches the orchestrator's rule. */
-  | { readonly kind: 'push'; readonly repository: string; readonly tag: string };
+  | { readonly kind: 'push'; readonly repository: string; readonly tag: string }
+  /**
+   * CI pushes the images of one commit with one tag, one container's repository after the other,
+   * PUSH_SPACING_SECONDS apart (sandbox/run/release-pushes.ts): `all` the configured containers, or
+   * the ones named (container names or `ConfiguredName` stand-ins).
+   */
+  | { readonly kind: 'release'; readonly tag: string; readonly containers: 'all' | readonly string[] };
 
 /** A second request made while the first deployment runs. */
-export interface FollowUp {
+export type FollowUp = RequestFollowUp | PushFollowUp;
+
+export interface RequestFollowUp {
   /** Sent as soon as the first execution has completed this state. */
   readonly afterState: string;
   readonly input: StartDeploymentInput;
   /** Who sends it, for the timeline. */
+  readonly description: string;
+}
+
+/** CI pushes a rebuilt image of one container with a tag (a new digest) while the first deployment runs. */
+export interface PushFollowUp {
+  readonly afterState: string;
+  readonly push: { readonly container: string; readonly tag: string };
   readonly description: string;
 }
 
@@ -137,6 +152,9 @@ export interface Scenario {
 
 /** The image the scenarios deploy: the `after` side of the recorded `cdk diff` fixtures. */
 export const NEW_STAGING_TAG = 'stage-9d1e0f4';
+
+/** The tag the release scenarios push: one commit's images, as CI tags them. */
+export const RELEASE_TAG = 'stage-5e6f7a8';
 
 const deployStaging: StartDeploymentInput = {
   environment: 'staging',
@@ -395,6 +413,40 @@ export const scenarios: readonly Scenario[] = [
     },
     trigger: { kind: 'start', input: infrastructureRelease },
     expected: { status: 'FAILED', outcome: 'stack-failed', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'release',
+    summary:
+      "CI pushes one tag to the environment's four repositories, 3 s apart: the first push opens the release, " +
+      'the other three join it quietly, and one deployment carries all four images, pinned by digest',
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'release', tag: RELEASE_TAG, containers: 'all' },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'sidecar-release',
+    summary:
+      `CI pushes only ${ConfiguredName.sidecarContainer}'s image: the release settles (no other repository gets the ` +
+      "tag), then deploys that one image, verified by health, readiness, identity and the containers' health, no rollback",
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'release', tag: RELEASE_TAG, containers: [ConfiguredName.sidecarContainer] },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'late-push',
+    summary:
+      `a rebuilt ${ConfiguredName.sidecarContainer} image is pushed with the release's tag after the release started ` +
+      "updating the service: a follow-up release waits for the service, then deploys the tag's current images",
+    world: { diffFixture: safeDiff },
+    trigger: { kind: 'release', tag: RELEASE_TAG, containers: 'all' },
+    followUps: [
+      {
+        afterState: 'UpdateService',
+        push: { container: ConfiguredName.sidecarContainer, tag: RELEASE_TAG },
+        description: "CI re-runs the sidecar's build and pushes it again with the same tag",
+      },
+    ],
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
   },
   {
     name: 'prod-guard',

@@ -486,11 +486,16 @@ describe('statemachine/deployment.asl.json', () => {
 
   it('gives the execution an overall timeout above the sum of every stage limit (the last resort)', () => {
     // Prepare
-    const { rollout, smoke } = environments.production;
+    const { rollout, smoke, release } = environments.production;
     const diffBuild = definition.States.RunCdkDiff?.TimeoutSeconds ?? Infinity;
-    // The rollout and the rollback each get the rollout deadline, noticed up to one safety-net poll late.
+    // A push's release settles, then may wait for the service; the rollout and the rollback each get
+    // the rollout deadline, noticed up to one safety-net poll late.
     const stages =
-      diffBuild + 2 * (rollout.timeoutSeconds + rollout.safetyNetPollSeconds) + smoke.warmUpSeconds;
+      release.settleSeconds +
+      release.lockWaitSeconds +
+      diffBuild +
+      2 * (rollout.timeoutSeconds + rollout.safetyNetPollSeconds) +
+      smoke.warmUpSeconds;
 
     // Assess
     expect(definition.TimeoutSeconds).toBeGreaterThan(stages);

@@ -66,6 +66,9 @@ const definition: StateMachineDefinition = substituteForLocalRun(fakeSubstitutio
 const taskStates = Object.entries(definition.States)
   .filter(([, state]) => state.Type === 'Task')
   .map(([name]) => name);
+const waitStates = Object.entries(definition.States)
+  .filter(([, state]) => state.Type === 'Wait')
+  .map(([name]) => name);
 const isNotifyState = (name: string) => name.startsWith('Notify');
 // Validating the definition is the slow part of a run; one machine serves every scenario.
 const machine = new StateMachine(definition);
@@ -107,6 +110,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       taskResourceLocalHandlers: Object.fromEntries(taskStates.map((name) => [name, handlerFor(name)])),
       // Backoff is asserted statically on the definition; here retries happen at once.
       retryIntervalOverrides: Object.fromEntries(taskStates.map((name) => [name, 0])),
+      // Wait states (a release settling) pass at once: what they wait is asserted on their input.
+      waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
     },
   });
 

@@ -110,6 +110,31 @@ const deployedHandlers = [
   'deployment-event',
 ];
 
+describe('a template whose resolve-request role lacks ecr:DescribeImages', () => {
+  it('makes a release refused at its assembly, AccessDenied named, nothing deployed', async () => {
+    // Arrange
+    const template = await templateWithout('resolve-request', 'ecr:DescribeImages');
+
+    // Act
+    const { code, doc } = await simulateJson(['--scenario', 'release', '--template', template]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'failed-before-change', rolledBack: false });
+    expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+    expect(doc.accessDenied).toContainEqual(
+      expect.objectContaining({
+        caller: 'resolve-request',
+        action: 'ecr:DescribeImages',
+        resource: expect.stringMatching(/^arn:aws:ecr:eu-central-1:123456789012:repository\/afu9\//),
+      }),
+    );
+    expect(doc.notifications.map((n) => n.message).join('\n')).toContain(
+      'Grant the resolve-request function ecr:DescribeImages',
+    );
+  });
+});
+
 describe('a template whose update-service role lacks ecs:UpdateService', () => {
   it('makes the happy rehearsal end refused, AccessDenied named, nothing deployed', async () => {
     // Arrange

@@ -2,7 +2,7 @@
  * Every sample in `events/` runs through `afu9-deploy simulate --input`, exactly as a person would
  * send it, and ends as that kind of input must.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CliIo } from '../../../cli/command';
@@ -87,4 +87,62 @@ describe('events/ samples through simulate --input', () => {
       expect(JSON.parse(result.stdout).outcome).toBe(want.outcome);
     },
   );
+});
+
+describe('events/release/ through simulate --input given several times', () => {
+  const releaseDir = join(eventsDir, 'release');
+  const pushes = readdirSync(releaseDir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => join(releaseDir, name));
+
+  async function simulateInputs(paths: readonly string[]) {
+    let stdout = '';
+    const io: CliIo = {
+      stdout: (text) => (stdout += text),
+      stderr: () => undefined,
+      env: {},
+      stdin: Readable.from([]),
+    };
+    const code = await main(['simulate', ...paths.flatMap((path) => ['--input', path]), '--json'], io);
+    return { code, doc: JSON.parse(stdout) };
+  }
+
+  it('four pushes of one tag, 3 s apart, deploy once with the four digests the events carry', async () => {
+    // Act
+    const { code, doc } = await simulateInputs(pushes);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed' });
+    expect(doc.executions.map((e: { trigger: string; outcome: string }) => [e.trigger, e.outcome])).toEqual([
+      ['ecr-push', 'deployed'],
+      ['ecr-push', 'ignored'],
+      ['ecr-push', 'ignored'],
+      ['ecr-push', 'ignored'],
+    ]);
+    for (const path of pushes) {
+      const { detail } = JSON.parse(readFileSync(path, 'utf8'));
+      expect(Object.values(doc.imagesAfter)).toContain(
+        `${detail['repository-name']}@${detail['image-digest']}`,
+      );
+    }
+    expect(doc.notifications).toHaveLength(1);
+  });
+
+  it('the same digests pushed again after the release sealed deploy nothing more', async () => {
+    // Act
+    const { code, doc } = await simulateInputs([...pushes, pushes[1]!]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(doc.executions.map((e: { outcome: string }) => e.outcome)).toEqual([
+      'deployed',
+      'ignored',
+      'ignored',
+      'ignored',
+      'ignored',
+    ]);
+    expect(doc.notifications).toHaveLength(1);
+  });
 });

@@ -121,6 +121,32 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     ],
     subject: /Infrastructure FAILED at Afu9DatabaseStack/,
   },
+  release: {
+    states: [
+      'ResolveRequest',
+      'WaitToResolveAgain',
+      ...rolloutToSmoke,
+      'SmokeTest',
+      'NotifySucceeded',
+      'Deployed',
+    ],
+    subject: /Deployed stage-5e6f7a8/,
+  },
+  'sidecar-release': {
+    states: [
+      'ResolveRequest',
+      'WaitToResolveAgain',
+      ...rolloutToSmoke,
+      'SmokeTest',
+      'NotifySucceeded',
+      'Deployed',
+    ],
+    subject: /Deployed stage-5e6f7a8/,
+  },
+  'late-push': {
+    states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
+    subject: /Deployed stage-5e6f7a8/,
+  },
   'prod-guard': {
     states: ['ResolveRequest', 'NotifyRejected', 'DeploymentFailed'],
     subject: /REJECTED request/,
@@ -158,6 +184,9 @@ describe('sandbox scenarios', () => {
       'smoke-fail',
       'duplicate-push',
       'concurrent',
+      'release',
+      'sidecar-release',
+      'late-push',
     ]) {
       expect(names).toContain(required);
     }
@@ -343,6 +372,88 @@ describe('sandbox scenarios', () => {
     expect(second!.states.some((s) => s.name === 'UpdateService')).toBe(false);
     const notice = run.document.notifications.find((n) => n.subject.includes('stage-77aa01c'));
     expect(notice?.message).toContain(first!.name);
+  });
+
+  it('release: four pushes of one tag are one deployment of four digests, the other three end quietly', async () => {
+    // Act
+    const run = await runOf('release');
+    const updates = run.executions.flatMap((e) => e.states.filter((s) => s.name === 'UpdateService'));
+    const deployed = taskOutput<{ images: { container: string; digest: string }[] }>(
+      run.executions[0]!,
+      'VerifySecrets',
+    );
+
+    // Assess
+    expect(run.document.executions.map((e) => [e.trigger, e.outcome])).toEqual([
+      ['ecr-push', 'deployed'],
+      ['ecr-push', 'ignored'],
+      ['ecr-push', 'ignored'],
+      ['ecr-push', 'ignored'],
+    ]);
+    expect(updates).toHaveLength(1);
+    expect(deployed.images.map((image) => image.container)).toEqual([
+      'control-center',
+      'mcp-github',
+      'mcp-deploy',
+      'mcp-observability',
+    ]);
+    for (const image of deployed.images) {
+      expect(run.document.imagesAfter[image.container]).toMatch(new RegExp(`@${image.digest}$`));
+    }
+    expect(run.document.notifications).toHaveLength(1);
+    // The last push came 9 s after the first: the release sealed then, long before its settle window ended.
+    const seal = run.executions[0]!.states.filter((s) => s.name === 'ResolveRequest').at(-1)!;
+    expect(seal.leftAtMs - run.startedAt.getTime()).toBeLessThan(30_000);
+  });
+
+  it('sidecar-release: one sidecar push settles its window, then deploys that image alone and verifies it', async () => {
+    // Act
+    const run = await runOf('sidecar-release');
+    const main = run.executions[0]!;
+    const smoke = taskOutput<SmokeResult>(main, 'SmokeTest');
+    const firstResolve = main.states.find((s) => s.name === 'ResolveRequest')!;
+    const lastResolve = main.states.filter((s) => s.name === 'ResolveRequest').at(-1)!;
+
+    // Assess
+    expect(lastResolve.leftAtMs - firstResolve.enteredAtMs).toBeGreaterThanOrEqual(120_000);
+    expect(taskOutput<UpdateResult>(main, 'UpdateService')).toBeDefined();
+    expect(main.states.some((s) => s.name === 'Rollback')).toBe(false);
+    expect(smoke.passed).toBe(true);
+    expect(smoke.checks.find((check) => check.name === 'version')?.status).toBe('SKIP');
+    expect(run.document.notifications).toHaveLength(1);
+  });
+
+  it('late-push: a rebuilt image of the tag after the update started is deployed by a follow-up that waited', async () => {
+    // Act
+    const run = await runOf('late-push');
+    const followUp = run.executions.at(-1)!;
+    const resolutions = followUp.states
+      .filter((s) => s.name === 'ResolveRequest')
+      .map((s) => (s.invocations.at(-1)?.output as { status: string }).status);
+    const updates = run.executions.flatMap((e) => e.states.filter((s) => s.name === 'UpdateService'));
+
+    // Assess
+    expect(run.document.executions.map((e) => e.outcome)).toEqual([
+      'deployed',
+      'ignored',
+      'ignored',
+      'ignored',
+      'deployed',
+    ]);
+    expect(resolutions[0]).toBe('waiting');
+    expect(resolutions.at(-1)).toBe('accepted');
+    expect(updates).toHaveLength(2);
+    const first = taskOutput<{ images: { container: string; digest: string }[] }>(
+      run.executions[0]!,
+      'VerifySecrets',
+    );
+    const second = taskOutput<{ images: { container: string; digest: string }[] }>(followUp, 'VerifySecrets');
+    const changed = second.images.filter(
+      (image) => first.images.find((before) => before.container === image.container)?.digest !== image.digest,
+    );
+    expect(changed.map((image) => image.container)).toEqual(['mcp-github']);
+    expect(run.document.imagesAfter['mcp-github']).toMatch(new RegExp(`@${changed[0]!.digest}$`));
+    expect(run.document.notifications.filter((n) => /FAILED/.test(n.subject))).toEqual([]);
   });
 
   it('rollback-fails: the service is left on the new revision and the alert says so', async () => {

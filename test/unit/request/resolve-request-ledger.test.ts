@@ -68,12 +68,37 @@ function putsFail(pk: string, error: Error) {
   });
 }
 
+const releaseKey = { pk: 'RELEASE#staging#stage-3f9c2ab', sk: 'RELEASE' };
+
+/**
+ * The push's release, sealed by this execution with the pushed image alone (the other repositories
+ * never got the tag): from here on a push deploys as any request does (tests/unit/release cover how
+ * a release is assembled).
+ */
+function releaseSealedByMe() {
+  dynamodb.on(GetCommand, { Key: releaseKey }).resolves({
+    Item: {
+      ...releaseKey,
+      environment: 'staging',
+      tag: 'stage-3f9c2ab',
+      state: 'sealed',
+      executionId: executionArn(ME),
+      openedAt: '2026-11-27T08:57:00.000Z',
+      settleDeadline: '2026-11-27T08:59:00.000Z',
+      sealedAt: '2026-11-27T08:59:00.000Z',
+      joins: 0,
+      images: [{ container: 'control-center', repository: 'afu9/control-center', digest: DIGEST }],
+    },
+  });
+}
+
 /** An empty ledger: no claims, no lock; every write succeeds. */
 function emptyLedger() {
   dynamodb.on(GetCommand).resolves({});
   dynamodb.on(PutCommand).resolves({});
   dynamodb.on(UpdateCommand).resolves({});
   dynamodb.on(DeleteCommand).resolves({});
+  releaseSealedByMe();
 }
 
 function resolve(input: unknown, deps: TestDeps = testDeps({ now: NOW }), name = ME): Promise<ResolveResult> {
@@ -261,13 +286,13 @@ describe('resolve-request and the deployment ledger', () => {
     });
   });
 
-  it('refuses a request while another execution deploys the service, naming it, and gives the image back', async () => {
+  it('refuses a request by hand while another execution deploys the service, naming it, and gives the image back', async () => {
     // Prepare
     emptyLedger();
     dynamodb.on(GetCommand, { Key: lockKey }).resolves({ Item: runningHolder });
-    dynamodb.on(GetCommand, { Key: claimKey }).resolves({
+    dynamodb.on(GetCommand, { Key: tagClaimKey }).resolves({
       Item: {
-        ...claimKey,
+        ...tagClaimKey,
         executionId: executionArn(ME),
         deploymentId: ME,
         claimedAt: NOW.toISOString(),
@@ -278,7 +303,7 @@ describe('resolve-request and the deployment ledger', () => {
     const deps = testDeps({ now: NOW });
 
     // Act
-    const error = await resolve(loadSampleEvent('ecr-push.json'), deps).catch((e: unknown) => e);
+    const error = await resolve(loadSampleEvent('start-staging.json'), deps).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(DeploymentInProgress);
@@ -288,7 +313,7 @@ describe('resolve-request and the deployment ledger', () => {
     expect(message).toContain(`\`afu9-deploy status ${RUNNING}\``);
     expect(message).toContain('`afu9-deploy start --env staging --image-tag stage-3f9c2ab`');
     expect(dynamodb).toHaveReceivedCommandWith(DeleteCommand, {
-      Key: claimKey,
+      Key: tagClaimKey,
       ConditionExpression: 'executionId = :me',
       ExpressionAttributeValues: { ':me': executionArn(ME) },
     });
@@ -297,6 +322,49 @@ describe('resolve-request and the deployment ledger', () => {
     expect(logged(deps, 'Refused: another execution deploys the service')).toMatchObject({
       holder: { executionId: executionArn(RUNNING) },
     });
+  });
+
+  it('lets a release started by a push wait for the service another execution deploys, keeping its claim', async () => {
+    // Prepare
+    emptyLedger();
+    dynamodb.on(GetCommand, { Key: lockKey }).resolves({ Item: runningHolder });
+    sfn.on(DescribeExecutionCommand).resolves(describedAs(RUNNING, 'RUNNING'));
+
+    // Act
+    const result = await resolve(loadSampleEvent('ecr-push.json'));
+
+    // Assess
+    expect(result).toEqual({
+      status: 'waiting',
+      reason: expect.stringContaining(
+        `waits for execution ${RUNNING}, which deploys the service, until 2026-11-27T09:39:00.000Z`,
+      ),
+      waitSeconds: 30,
+    });
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(putItems('ENV#staging')).toEqual([]);
+  });
+
+  it('fails a waiting release once its wait for the service has run out, saying how to deploy it by hand', async () => {
+    // Prepare
+    emptyLedger();
+    dynamodb.on(GetCommand, { Key: lockKey }).resolves({ Item: runningHolder });
+    dynamodb.on(GetCommand, { Key: claimKey }).resolves({
+      Item: { ...claimKey, executionId: executionArn(ME), deploymentId: ME, claimedAt: 'x', recordSk: 'y' },
+    });
+    sfn.on(DescribeExecutionCommand).resolves(describedAs(RUNNING, 'RUNNING'));
+    const late = testDeps({ now: new Date('2026-11-27T09:39:00.000Z') });
+
+    // Act
+    const error = await resolve(loadSampleEvent('ecr-push.json'), late).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(DeploymentInProgress);
+    const message = (error as Error).message;
+    expect(message).toContain('Release staging/stage-3f9c2ab waited 2400 s for the service');
+    expect(message).toContain(`\`afu9-deploy status ${RUNNING}\``);
+    expect(message).toContain('`afu9-deploy start --env staging --image-tag stage-3f9c2ab`');
+    expect(dynamodb).toHaveReceivedCommandWith(DeleteCommand, { Key: claimKey });
   });
 
   it('refuses a rollback by hand while a deployment runs, saying how to ask again', async () => {

@@ -3,10 +3,10 @@ import { environments } from '../../support/afu9-config';
 import { DeploymentRejected } from '../../../lambdas/domain/errors';
 import { resolveTrigger } from '../../../lambdas/domain/request-validation';
 import { parseTriggerInput } from '../../../lambdas/domain/trigger-events';
-import type { ResolveResult } from '../../../lambdas/domain/workflow-state';
+import type { TriggerResolution } from '../../../lambdas/domain/workflow-state';
 import { loadSampleEvent } from './sample-events';
 
-function resolveOrRejected(input: unknown): ResolveResult | DeploymentRejected {
+function resolveOrRejected(input: unknown): TriggerResolution | DeploymentRejected {
   try {
     return resolveTrigger(parseTriggerInput(input), { environments, executionName: 'prop-run' });
   } catch (error) {

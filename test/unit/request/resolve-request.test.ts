@@ -211,7 +211,8 @@ describe('the sample inputs in events/', () => {
     'start-staging.json': { status: 'accepted', kind: 'deploy', environment: 'staging' },
     'start-production.json': { status: 'accepted', kind: 'deploy', environment: 'production' },
     'rollback-staging.json': { status: 'accepted', kind: 'rollback', environment: 'staging' },
-    'ecr-push.json': { status: 'accepted', kind: 'deploy', environment: 'staging' },
+    // A push opens the release of its tag, which settles while the other repositories lack the tag.
+    'ecr-push.json': { status: 'assembling' },
     'ecs-deployment-failed.json': { status: 'accepted', kind: 'rollback', environment: 'staging' },
   };
 
@@ -228,9 +229,8 @@ describe('the sample inputs in events/', () => {
 
     // Assess
     expect(result.status).toBe(outcome.status);
-    expect(result.status === 'accepted' && result.request).toMatchObject({
-      kind: outcome.kind,
-      environment: outcome.environment,
-    });
+    if (result.status === 'accepted') {
+      expect(result.request).toMatchObject({ kind: outcome.kind, environment: outcome.environment });
+    }
   });
 });
