@@ -61,6 +61,8 @@ const sampleStates: Readonly<
   notify: { run: 'happy', state: 'NotifySucceeded' },
   // Not a state: the harness takes the ECS event the simulated service emits.
   'deployment-event': { run: 'happy' },
+  // Not in an image release: the harness takes the baseline of the environment's first stack.
+  'watch-stack': { run: 'happy' },
 };
 
 export interface SampleRuns {

@@ -25,6 +25,8 @@ export const HandlerName = {
   smokeTest: 'smoke-test',
   rollback: 'rollback',
   notify: 'notify',
+  /** BaselineStack and WatchStack of an infrastructure release. */
+  watchStack: 'watch-stack',
   /** Not a state: the EventBridge target that wakes a waiting execution. */
   deploymentEvent: 'deployment-event',
 } as const;
@@ -76,6 +78,9 @@ function sizingFor(name: HandlerName, smokeWarmUpSeconds: number): FunctionSizin
     case HandlerName.pollStabilization:
     case HandlerName.verifySecrets:
       return { timeout: Duration.seconds(60), memorySize: 512 };
+    case HandlerName.watchStack:
+      // Looks at the stack every 15 s for up to 45 s while CloudFormation works, then returns.
+      return { timeout: Duration.seconds(60), memorySize: 256 };
     default:
       return { timeout: Duration.seconds(30), memorySize: 256 };
   }

@@ -10,6 +10,7 @@
  * Task states, `event-routing.ts` and `async-invocation.ts` deliver events, `raw-input.ts` starts a
  * run from `simulate --input`.
  */
+import { stackSummaries } from './run/stack-summary';
 import './promise-with-resolvers';
 import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-file';
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
@@ -257,6 +258,7 @@ function buildDocument(
   const refused = !main && simulation.refusedStarts.length > 0;
   const outcome = main ? outcomeOf(main) : refused ? 'rejected' : 'ignored';
   const status = main ? main.status : refused ? 'FAILED' : 'SUCCEEDED';
+  const stacks = main ? stackSummaries(main) : undefined;
   return {
     scenario,
     status: status === 'RUNNING' ? 'FAILED' : status,
@@ -287,5 +289,6 @@ function buildDocument(
     alarms: simulation.cloudwatch.statuses(),
     imagesAfter: end.imagesAfter,
     imageParameters: end.imageParameters,
+    ...(stacks && { stacks }),
   };
 }

@@ -2,15 +2,25 @@
 import { describeExecution, executionArnFor, historySince } from '../../lambdas/aws/step-functions';
 import { awsFlags, awsFlagsUsage, configFlag, configFlagUsage, configFlags, parseFlags } from '../args';
 import { awsTargetFrom, realAwsDeps, resolveStateMachineArn, type CliAwsDeps } from '../aws-context';
+import type { Environments } from '../../lambdas/domain/environments';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
 import { exitCodeFor, timelineOf } from '../execution-progress';
+import {
+  describeBuild,
+  describeStacks,
+  infrastructureStatusLines,
+  releaseStacksOf,
+  runningBuildId,
+  type InfrastructureStatus,
+} from '../infrastructure-status';
 
 const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--config <path>] [--profile <p>] [--region <r>]
 
 Shows one execution of the orchestrator: its status and every state it went through, in the
 rehearsal's timeline format. A name (as printed by \`afu9-deploy start\`) is turned into an ARN with
-the state machine ARN.
+the state machine ARN. For an infrastructure release it adds the build a state is waiting on (its
+phase and log link) and each requested stack's CloudFormation status now.
 
 Options:
 ${configFlagUsage}
@@ -38,6 +48,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
         'state-machine-arn'?: string;
       };
       let positionals: string[];
+      let environments: Environments;
       try {
         ({ values, positionals } = parseFlags(
           argv,
@@ -48,7 +59,8 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
           throw new UsageError('name exactly one execution (its ARN or its name).');
         }
         // Every environment of a configuration shares one region: the orchestrator's.
-        const [configured] = Object.values(configFlag(values.config).environments);
+        environments = configFlag(values.config).environments;
+        const [configured] = Object.values(environments);
         values = { ...values, region: values.region ?? configured?.region };
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
@@ -66,11 +78,18 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
             );
         const clients = deps.clients(target);
         const execution = await describeExecution(clients, executionArn);
-        const lines = timelineOf(
-          executionArn,
-          execution.startDate ?? new Date(),
-          await historySince(clients, executionArn),
-        );
+        const events = await historySince(clients, executionArn);
+        const lines = timelineOf(executionArn, execution.startDate ?? new Date(), events);
+        const stacks = releaseStacksOf(execution.input, environments);
+        let infrastructure: InfrastructureStatus | undefined;
+        if (stacks) {
+          const buildId = execution.status === 'RUNNING' ? runningBuildId(events) : undefined;
+          const build = buildId ? await describeBuild(deps.codeBuild(target), buildId) : undefined;
+          infrastructure = {
+            ...(build && { build }),
+            stacks: await describeStacks(clients.cloudformation, stacks),
+          };
+        }
         if (values.json) {
           io.stdout(
             JSON.stringify({
@@ -81,10 +100,12 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
               error: execution.error,
               cause: execution.cause,
               timeline: lines,
+              ...(infrastructure && { infrastructure }),
             }) + '\n',
           );
         } else {
           io.stdout(`${executionArn}\nstatus: ${execution.status}\n${lines.join('\n')}\n`);
+          if (infrastructure) io.stdout(`${infrastructureStatusLines(infrastructure).join('\n')}\n`);
           if (execution.error) io.stdout(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
         }
         return execution.status === 'RUNNING' ? STILL_RUNNING_EXIT : exitCodeFor(execution.status);

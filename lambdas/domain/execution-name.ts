@@ -25,6 +25,9 @@ export function executionNameFor(input: StartDeploymentInput, now: Date): string
   if (input.action === 'rollback') {
     // A rollback is a new decision each time it is asked for; the time keeps names apart.
     name = `${environment}-rollback-${compactTimestamp(now)}`;
+  } else if (input.action === 'infrastructure') {
+    // So is an infrastructure release: the stacks' source may have changed since the last one.
+    name = `${environment}-infrastructure-${compactTimestamp(now)}`;
   } else {
     const image = sanitize(
       input.imageTag ?? input.imageDigest?.slice(0, 'sha256:'.length + 16) ?? 'no-image',

@@ -6,6 +6,11 @@
  * did not mean for a person (a secret check's details, an unknown field) reaches the message.
  */
 import { z } from 'zod';
+import {
+  composeInfrastructureMessage,
+  infrastructureReasons,
+  isInfrastructureState,
+} from './infrastructure-notification';
 import { Outcome } from './workflow-state';
 
 export interface Notification {
@@ -270,6 +275,8 @@ function headline(outcome: Outcome, about: Subject): string {
       return about.rollbackRequest ? 'ROLLED BACK to the last good revision' : `ROLLED BACK ${what}`;
     case Outcome.rollbackFailed:
       return about.rollbackRequest ? 'CRITICAL: ROLLBACK FAILED' : `CRITICAL: ROLLBACK FAILED for ${what}`;
+    case Outcome.stackFailed:
+      return `Infrastructure release FAILED`;
   }
 }
 
@@ -304,6 +311,8 @@ function opening(outcome: Outcome, about: Subject, state: State): string {
         `CRITICAL: rolling ${where} back FAILED. The service may be running a broken or unknown revision. ` +
         'Act now: look at the service in the ECS console and return it to a good revision by hand.'
       );
+    case Outcome.stackFailed:
+      return `An infrastructure release of ${where} FAILED.`;
   }
 }
 
@@ -457,6 +466,22 @@ function field(label: string, value: string | undefined): string[] {
 
 /** The subject, body and attributes of the one notification an execution ends with. */
 export function composeNotification(input: NotificationInput): Notification {
+  if (isInfrastructureState(input.state)) {
+    const infrastructure = composeInfrastructureMessage(input.outcome, input.state);
+    if (infrastructure) {
+      const environment = (input.state as { request: { environment: string } }).request.environment;
+      return {
+        subject: toSubject(`[${input.displayName} ${environment}] ${infrastructure.headline}`),
+        message: [
+          ...infrastructure.lines,
+          ...field('Duration', durationLine(input, readState(input.state))),
+          '',
+          `Execution: ${executionConsoleUrl(input.executionId, input.region)}`,
+        ].join('\n'),
+        attributes: { outcome: input.outcome, environment },
+      };
+    }
+  }
   const state = readState(input.state);
   const about = subjectOf(state, input.knownEnvironments);
   const { request, rollback } = state;
@@ -515,6 +540,7 @@ const MAX_REASON_LENGTH = 300;
  * so nothing a step did not mean for a person (a secret check's details) is kept.
  */
 export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
+  if (isInfrastructureState(rawState)) return infrastructureReasons(outcome, rawState).slice(0, MAX_REASONS);
   const state = readState(rawState);
   const reason = reasonLine(outcome, state);
   const { diffGate, verification, smoke, rollback } = state;

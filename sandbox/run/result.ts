@@ -11,6 +11,7 @@ import type { QueueMessage } from '../account/sqs';
 import type { AlarmStatus } from './cloudwatch';
 import { describeState, lastErrorOf } from '../report/decisions';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
+import type { StackSummary } from './stack-summary';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
 
@@ -82,6 +83,8 @@ export interface SimulationDocument {
   readonly imagesAfter: Readonly<Record<string, string>>;
   /** The SSM parameters at the end (name → value): the image pointers notify published for the ECS stack. */
   readonly imageParameters: Readonly<Record<string, string>>;
+  /** Infrastructure releases only: each requested stack, in deploy order, with its verdict, approval and status. */
+  readonly stacks?: readonly StackSummary[];
 }
 
 /** The whole record of a run. */
@@ -119,6 +122,7 @@ const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {
   'failed-before-change': 'failed-before-change',
   'rolled-back': 'rolled-back',
   'rollback-failed': 'rollback-failed',
+  'stack-failed': 'stack-failed',
 };
 
 /** The outcome the execution notified, or its terminal state's meaning when it notified none. */

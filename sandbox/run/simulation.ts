@@ -18,6 +18,7 @@ import { deliverAlarm } from './alarm-actions';
 import { AsyncInvocation } from './async-invocation';
 import { SimulatedCloudWatch, type MetricId } from './cloudwatch';
 import { checkManagedRuleGrant, DiffBuild, readFixture } from './diff-build';
+import { infrastructureBuildsFor } from './infrastructure-world';
 import { EventRouting } from './event-routing';
 import { SimulatedExecution, type AslDefinition, type ExecutionTrigger, type StateRecord } from './execution';
 import type { AuthorizationRecord } from './function-clients';
@@ -136,6 +137,13 @@ export class Simulation {
         projectName: diffProjectName,
         diffBucket: sandbox.resources.diffBucket,
         diffText,
+      }),
+      infrastructureBuilds: infrastructureBuildsFor(scenario.world, {
+        account,
+        stack: this.stack,
+        scheduler: this.scheduler,
+        authorizeTask: authorize,
+        artifactsBucket: sandbox.resources.diffBucket,
       }),
       horizonMs: HORIZON_MS,
     });

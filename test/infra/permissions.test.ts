@@ -89,6 +89,11 @@ const expectedActions: Record<HandlerName, string[]> = {
     'ssm:PutParameter',
   ],
   [HandlerName.deploymentEvent]: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
+  [HandlerName.watchStack]: [
+    'cloudformation:DescribeStackEvents',
+    'cloudformation:DescribeStacks',
+    'ecs:DescribeServices',
+  ],
 };
 
 /**
@@ -354,7 +359,7 @@ describe('OrchestratorStack permissions', () => {
     expect(JSON.stringify(resourcesOf(statement!))).toContain(':stateMachine:Afu9Deployment');
   });
 
-  it('GIVEN the state machine role WHEN synthesized THEN it invokes the nine workflow functions and runs the diff build through its managed rule', () => {
+  it('GIVEN the state machine role WHEN synthesized THEN it invokes the ten workflow functions and runs the three builds through the managed rule', () => {
     // Act
     const statements = statementsOfRole(template, roleOf(template, 'AWS::StepFunctions::StateMachine'));
     const invoked = statementsFor(statements, 'lambda:InvokeFunction').flatMap(resourcesOf);
@@ -362,14 +367,15 @@ describe('OrchestratorStack permissions', () => {
     const [rule] = statementsFor(statements, 'events:PutRule');
 
     // Assess
-    expect(invoked).toHaveLength(9 * 2);
+    expect(invoked).toHaveLength(10 * 2);
     expect(JSON.stringify(invoked)).not.toContain('DeploymentEvent');
     expect(actionsOf(build!).sort()).toEqual([
       'codebuild:BatchGetBuilds',
       'codebuild:StartBuild',
       'codebuild:StopBuild',
     ]);
-    expect(resourcesOf(build!)).toHaveLength(1);
+    // The image release's diff build, and the infrastructure release's synth+diff and deploy builds.
+    expect(resourcesOf(build!)).toHaveLength(3);
     expect(actionsOf(rule!).sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
     expect(JSON.stringify(resourcesOf(rule!))).toContain(
       'rule/StepFunctionsGetEventForCodeBuildStartBuildRule',

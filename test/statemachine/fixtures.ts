@@ -38,7 +38,10 @@ export const fakeSubstitutions = {
   SmokeTestFunctionArn: lambdaArn('smoke-test'),
   RollbackFunctionArn: lambdaArn('rollback'),
   NotifyFunctionArn: lambdaArn('notify'),
+  WatchStackFunctionArn: lambdaArn('watch-stack'),
   DiffProjectName: 'afu9-cdk-diff',
+  InfraDiffProjectName: 'afu9-infrastructure-synth-diff',
+  InfraDeployProjectName: 'afu9-infrastructure-deploy',
   DiffBucketName: `afu9-deploy-diffs-${account}-${region}`,
 } as const;
 

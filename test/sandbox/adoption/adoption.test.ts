@@ -81,7 +81,7 @@ describe('adopting it for another service with a configuration file', () => {
       .map((path) => readFileSync(join(templatePath, '..', path, 'index.js'), 'utf8'));
 
     // Assess
-    expect(bundles).toHaveLength(10);
+    expect(bundles).toHaveLength(11);
     for (const bundle of bundles) {
       expect(bundle).toContain('shop-api-staging');
       for (const name of afu9Names) expect(bundle).not.toContain(name);
@@ -114,10 +114,12 @@ describe('adopting it for another service with a configuration file', () => {
 
   /** The shop runs one container: a scenario deploying a sidecar alone cannot be played there. */
   const needsSidecar = new Set(['sidecar-deploy', 'sidecar-release', 'late-push']);
+  /** The shop configures no infrastructure stacks: an infrastructure release has none to deploy. */
+  const needsStacks = new Set(['infra-release', 'infra-stack-fails']);
 
   it.each(
     scenarios
-      .filter((scenario) => !needsSidecar.has(scenario.name))
+      .filter((scenario) => !needsSidecar.has(scenario.name) && !needsStacks.has(scenario.name))
       .map((scenario) => [scenario.name, scenario] as const),
   )('plays scenario %s in the shop and reaches its expected outcome', async (_name, scenario) => {
     // Act
@@ -142,6 +144,20 @@ describe('adopting it for another service with a configuration file', () => {
           templatePath,
         }),
       ).rejects.toThrow("deploys a sidecar's image alone; staging configures only its primary container");
+    },
+  );
+
+  it.each([...needsStacks])(
+    'refuses to play %s in the shop, which configures no infrastructure stacks, saying why',
+    async (name) => {
+      // Act / Assess
+      await expect(
+        runSimulation({
+          scenario: scenarios.find((scenario) => scenario.name === name)!,
+          configPath: shopConfig,
+          templatePath,
+        }),
+      ).rejects.toThrow('"infrastructure.stacks" have no such chain. Pick another scenario.');
     },
   );
 });
