@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import * as cloudformation from '@aws-sdk/client-cloudformation';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as ecr from '@aws-sdk/client-ecr';
 import * as s3 from '@aws-sdk/client-s3';
@@ -66,6 +67,7 @@ const namespaces: Readonly<Record<keyof AwsClients, CommandNamespace>> = {
   sns,
   dynamodb,
   ssm,
+  cloudformation,
 };
 
 function operationName(schema: unknown): string | undefined {
@@ -222,6 +224,21 @@ async function prepare(sandbox: SandboxAccount, job: HarnessJob): Promise<unknow
         );
       advanceUntil(sandbox, () => completed() !== undefined, 'the deployment completed');
       return completed();
+    }
+    case 'watch-stack': {
+      const environment = sandbox.account.environments[job.startInput.environment]!;
+      const stackName = environment.infrastructure?.stacks[0]?.name;
+      if (!stackName) throw new Error(`${environment.name} configures no infrastructure stack to watch.`);
+      return {
+        phase: 'baseline',
+        executionId: 'bench',
+        stackName,
+        request: {
+          environment: environment.name,
+          clusterName: environment.clusterName,
+          serviceName: environment.serviceName,
+        },
+      };
     }
     default:
       return event;

@@ -4,6 +4,7 @@
  * then the orchestrator stack's output), and a clock and sleep that tests replace.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
   createAwsClients,
   createCloudFormationClient,
@@ -18,13 +19,26 @@ export type { AwsTarget } from './aws-failure';
 export interface CliAwsDeps {
   readonly clients: (target: AwsTarget) => AwsClients;
   readonly cloudFormation: (target: AwsTarget) => SendOnly<CloudFormationClient>;
+  /** `status` reads an infrastructure release's running build. */
+  readonly codeBuild: (target: AwsTarget) => SendOnly<CodeBuildClient>;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Only the CLI reads CodeBuild (`status`); no function bundles this client. */
+function createCodeBuildClient(target: AwsTarget): SendOnly<CodeBuildClient> {
+  return new CodeBuildClient({
+    region: target.region,
+    maxAttempts: 5,
+    retryMode: 'standard',
+    ...(target.profile !== undefined && { profile: target.profile }),
+  });
 }
 
 export const realAwsDeps: CliAwsDeps = {
   clients: (target) => createAwsClients(target),
   cloudFormation: (target) => createCloudFormationClient(target),
+  codeBuild: (target) => createCodeBuildClient(target),
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };

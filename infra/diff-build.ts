@@ -124,6 +124,9 @@ export class DiffBuild extends Construct {
   readonly key: kms.Key;
   readonly accessLogsBucket: s3.Bucket;
   readonly project: codebuild.Project;
+  /** Where the infrastructure source zip is (the infrastructure release's builds run in it too). */
+  readonly sourceBucket: s3.IBucket;
+  readonly sourceKey: string;
 
   constructor(scope: Construct, id: string, props: DiffBuildProps) {
     super(scope, id);
@@ -157,6 +160,8 @@ export class DiffBuild extends Construct {
       ? s3.Bucket.fromBucketName(this, 'InfraSourceBucket', props.infraSource.bucketName)
       : this.bucket;
     const sourceKey = props.infraSource?.objectKey ?? DEFAULT_INFRA_SOURCE_KEY;
+    this.sourceBucket = sourceBucket;
+    this.sourceKey = sourceKey;
 
     this.key = new kms.Key(this, 'Key', {
       description: 'AFU-9 deployment orchestrator: encrypts the diff build output',

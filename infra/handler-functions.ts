@@ -29,6 +29,8 @@ export const HandlerName = {
   requestApproval: 'request-approval',
   /** ExpireApproval: records an approval nobody decided in time as expired. */
   expireApproval: 'expire-approval',
+  /** BaselineStack and WatchStack of an infrastructure release. */
+  watchStack: 'watch-stack',
   /** Not a state: the EventBridge target that wakes a waiting execution. */
   deploymentEvent: 'deployment-event',
   /** Not a state: behind the IAM-authenticated function URL, records a person's approve/deny. */
@@ -82,6 +84,9 @@ function sizingFor(name: HandlerName, smokeWarmUpSeconds: number): FunctionSizin
     case HandlerName.pollStabilization:
     case HandlerName.verifySecrets:
       return { timeout: Duration.seconds(60), memorySize: 512 };
+    case HandlerName.watchStack:
+      // Looks at the stack every 15 s for up to 45 s while CloudFormation works, then returns.
+      return { timeout: Duration.seconds(60), memorySize: 256 };
     default:
       return { timeout: Duration.seconds(30), memorySize: 256 };
   }

@@ -16,6 +16,7 @@ import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
 import {
   clusterArns,
   imageParameterArns,
+  infrastructureStackArns,
   rdsManagedSecretArns,
   repositoryArns,
   secretArns,
@@ -259,4 +260,22 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   const deploymentEvent = fn(HandlerName.deploymentEvent);
   props.table.grant(deploymentEvent, 'dynamodb:UpdateItem');
   deploymentEvent.addToRolePolicy(completeWait);
+
+  // WatchStack reads what CloudFormation says of the configured infrastructure stacks (read-only),
+  // and the service's deployments before and after, to find the ECS deployment a stack update started.
+  const watchStack = fn(HandlerName.watchStack);
+  const infrastructureStacks = infrastructureStackArns(stack, props.environments);
+  if (infrastructureStacks.length > 0) {
+    watchStack.addToRolePolicy(
+      allow(['cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'], infrastructureStacks),
+    );
+  }
+  watchStack.addToRolePolicy(describeServices);
+  for (const arn of infrastructureStacks) {
+    acknowledgeWildcardResource(
+      watchStack.role!,
+      arn,
+      'A CloudFormation stack ARN ends in an id assigned at creation; the stack name is fixed, and the actions are read-only.',
+    );
+  }
 }

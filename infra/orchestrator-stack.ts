@@ -15,6 +15,7 @@ import type { DeployConfig, EnvironmentConfig } from '../lambdas/domain/environm
 import { repositoryDeployConfig } from './deploy-config-file';
 import { AsyncInvocationFailures } from './async-invocation-failures';
 import { DiffBuild, type InfraSourceLocation } from './diff-build';
+import { InfrastructureBuilds } from './infrastructure-builds';
 import { HandlerFunctions, HandlerName } from './handler-functions';
 import { ApprovalEndpoint } from './approval-endpoint';
 import { grantApprovalPermissions } from './approval-permissions';
@@ -23,7 +24,13 @@ import { acknowledgeWildcardResource } from './nag';
 import { NotificationTopic } from './notification-topic';
 import { OrchestratorAlarms } from './orchestrator-alarms';
 import { DeploymentTriggers } from './deployment-triggers';
-import { clusterArns, repositoryNames, serviceArns, targetStackArns } from './resource-arns';
+import {
+  clusterArns,
+  infrastructureStackArns,
+  repositoryNames,
+  serviceArns,
+  targetStackArns,
+} from './resource-arns';
 import { definitionPath } from '../statemachine/definition';
 import { STATE_MACHINE_NAME } from '../lambdas/aws/step-functions';
 import { DEFAULT_LEDGER_RETENTION_DAYS } from '../lambdas/domain/ledger';
@@ -165,6 +172,7 @@ const functionPlaceholders: Readonly<Record<string, HandlerName>> = {
   NotifyFunctionArn: HandlerName.notify,
   RequestApprovalFunctionArn: HandlerName.requestApproval,
   ExpireApprovalFunctionArn: HandlerName.expireApproval,
+  WatchStackFunctionArn: HandlerName.watchStack,
 };
 
 export class OrchestratorStack extends Stack {
@@ -173,6 +181,8 @@ export class OrchestratorStack extends Stack {
   readonly table: dynamodb.Table;
   readonly notifications: NotificationTopic;
   readonly diffBuild: DiffBuild;
+  /** The synth+diff and deploy builds of infrastructure releases. */
+  readonly infrastructureBuilds: InfrastructureBuilds;
   readonly triggers: DeploymentTriggers;
   readonly alarms: OrchestratorAlarms;
   readonly approvals: ApprovalEndpoint;
@@ -208,6 +218,17 @@ export class OrchestratorStack extends Stack {
       targetStackArns: targetStackArns(this, environments),
       bootstrapQualifier: props.bootstrapQualifier ?? 'hnb659fds',
       diffRetention: props.diffRetention ?? Duration.days(30),
+      logRetention,
+    });
+
+    this.infrastructureBuilds = new InfrastructureBuilds(this, 'InfrastructureBuilds', {
+      sourceBucket: this.diffBuild.sourceBucket,
+      sourceKey: this.diffBuild.sourceKey,
+      artifactsBucket: this.diffBuild.bucket,
+      encryptionKey: this.diffBuild.key,
+      stackArns: infrastructureStackArns(this, environments),
+      bootstrapQualifier: props.bootstrapQualifier ?? 'hnb659fds',
+      assemblyRetention: props.diffRetention ?? Duration.days(30),
       logRetention,
     });
 
@@ -304,6 +325,8 @@ export class OrchestratorStack extends Stack {
   private createStateMachine(logRetention: logs.RetentionDays): sfn.StateMachine {
     const substitutions: Record<string, string> = {
       DiffProjectName: this.diffBuild.project.projectName,
+      InfraDiffProjectName: this.infrastructureBuilds.synthDiffProject.projectName,
+      InfraDeployProjectName: this.infrastructureBuilds.deployProject.projectName,
       DiffBucketName: this.diffBuild.bucket.bucketName,
     };
     for (const [placeholder, name] of Object.entries(functionPlaceholders)) {
@@ -348,7 +371,11 @@ export class OrchestratorStack extends Stack {
     stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'],
-        resources: [this.diffBuild.project.projectArn],
+        resources: [
+          this.diffBuild.project.projectArn,
+          this.infrastructureBuilds.synthDiffProject.projectArn,
+          this.infrastructureBuilds.deployProject.projectArn,
+        ],
       }),
     );
     stateMachine.addToRolePolicy(

@@ -158,3 +158,19 @@ export function targetStackArns(stack: Stack, environments: readonly Environment
     ),
   );
 }
+
+/** Every infrastructure stack an environment configures (`stack/<name>/*`): what a release deploys and watches. */
+export function infrastructureStackArns(stack: Stack, environments: readonly EnvironmentConfig[]): string[] {
+  return unique(
+    environments.flatMap((env) =>
+      (env.infrastructure?.stacks ?? []).map((configured) =>
+        stack.formatArn({
+          service: 'cloudformation',
+          region: env.region,
+          resource: 'stack',
+          resourceName: `${configured.name}/*`,
+        }),
+      ),
+    ),
+  );
+}

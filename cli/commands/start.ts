@@ -29,6 +29,7 @@ import { exitCodeFor, followExecution } from '../execution-progress';
 import { checkRequest } from '../request-check';
 
 const usage = `Usage: afu9-deploy start --env <environment> (--image-tag <tag> | --image-digest <sha256:...>) [options]
+       afu9-deploy start --env <environment> --infrastructure --stacks <stack,stack,...|all> [options]
 
 Starts a deployment through the orchestrator's state machine in your AWS account. The request is first
 judged by the orchestrator's own rules (environment, tag prefix, production flag, ...), before any AWS call.
@@ -38,6 +39,10 @@ Options:
   --image-tag <tag>         tag of the primary container's image, e.g. stage-3f9c2ab
   --image-digest <digest>   digest of the primary container's image (sha256:...); exclusive with --image-tag
   --image <container=ref>   another container's image by tag or digest (repeatable)
+  --infrastructure          an infrastructure release: deploy the environment's configured stacks, each
+                            gated, in dependency order (docs/infrastructure-releases.md); takes no image
+  --stacks <names|all>      with --infrastructure: comma-separated stack names, or all (every stack that is
+                            not optional)
   --allow-production        required for --env production
   --redeploy                deploy an image again that was already deployed
   --requested-by <who>      defaults to $USER
@@ -76,6 +81,8 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
     'image-tag': { type: 'string' },
     'image-digest': { type: 'string' },
     image: { type: 'string', multiple: true },
+    infrastructure: { type: 'boolean' },
+    stacks: { type: 'string' },
     'skip-diff-gate': { type: 'boolean' },
     reason: { type: 'string' },
     'allow-production': { type: 'boolean' },
@@ -91,6 +98,10 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
   });
   const config = configFlag(values.config);
   const { name: environment, region } = environmentFlag(values.env, config);
+  if (values.infrastructure) return infrastructureInput(values, environment, region, config, env);
+  if (values.stacks !== undefined) {
+    throw new UsageError('--stacks names the stacks of an infrastructure release: add --infrastructure.');
+  }
   if (values['image-tag'] && values['image-digest']) {
     throw new UsageError(
       'Give either --image-tag or --image-digest, not both: they could name different images.',
@@ -127,6 +138,53 @@ function parseStartFlags(argv: readonly string[], env: NodeJS.ProcessEnv) {
   };
   // Without --region, the region the environment (and so the orchestrator) lives in.
   return { input, values: { ...values, region: values.region ?? region }, config };
+}
+
+type StartFlags = ReturnType<typeof parseFlags>['values'] & {
+  readonly stacks?: string;
+  readonly 'requested-by'?: string;
+  readonly 'allow-production'?: boolean;
+};
+
+/** `--infrastructure --stacks a,b|all`: conflicting image flags are refused before anything else. */
+function infrastructureInput<V extends StartFlags>(
+  values: V,
+  environment: string,
+  region: string,
+  config: ReturnType<typeof configFlag>,
+  env: NodeJS.ProcessEnv,
+) {
+  const imageFlags = ['image-tag', 'image-digest', 'image', 'skip-diff-gate', 'redeploy', 'diff-file'].filter(
+    (flag) => values[flag as keyof V] !== undefined,
+  );
+  if (imageFlags.length > 0) {
+    throw new UsageError(
+      `An infrastructure release deploys stacks, not images: remove ${imageFlags.map((flag) => `--${flag}`).join(', ')}.`,
+    );
+  }
+  const stacks = values.stacks?.trim();
+  if (!stacks) {
+    throw new UsageError('--infrastructure needs --stacks <stack,stack,...> or --stacks all.');
+  }
+  const input: StartDeploymentInput = {
+    environment,
+    action: 'infrastructure',
+    stacks: stacks === 'all' ? 'all' : stacks.split(',').map((name) => name.trim()),
+    ...(values['allow-production'] && { allowProduction: true }),
+    requestedBy: values['requested-by'] ?? env.USER ?? 'afu9-deploy',
+  };
+  return { input, values: { ...values, region: values.region ?? region }, config };
+}
+
+/** What an infrastructure release's dry run can say without AWS: the request accepted and its order. */
+function infrastructureDryRun(io: CliIo, stacks: readonly string[], json: boolean): number {
+  if (json) io.stdout(JSON.stringify({ outcome: 'DRY RUN OK', stacks }) + '\n');
+  io.stderr(
+    `Stacks, in the order the release deploys them (each synthesized, diffed and gated first):\n` +
+      stacks.map((name, index) => `  ${index + 1}. ${name}\n`).join('') +
+      "DRY RUN OK: the request is accepted. Each stack's diff is judged by the orchestrator when it runs.\n",
+  );
+  return ExitCode.ok;
 }
 
 export interface StartOptions {
@@ -211,6 +269,9 @@ export function createStartCommand(deps: CliAwsDeps): CliCommand {
           return refusedDryRun(io, { input, executionName, reason, json: values.json === true });
         }
         return reportRefusal(io, 'start', check.reason, values.json === true);
+      }
+      if (values['dry-run'] && check.request.kind === 'infrastructure') {
+        return infrastructureDryRun(io, check.request.stacks ?? [], values.json === true);
       }
       const target = awsTargetFrom(values, io.env);
       return exitOnAwsFailure(io, { command: 'start', json: values.json }, target, async () => {

@@ -9,9 +9,18 @@ import {
   resolveTableName,
   type CliAwsDeps,
 } from '../aws-context';
+import type { Environments } from '../../lambdas/domain/environments';
 import { exitOnAwsFailure } from '../aws-failure';
 import { UsageError, USAGE_ERROR_EXIT, type CliCommand } from '../command';
 import { exitCodeFor, timelineOf } from '../execution-progress';
+import {
+  describeBuild,
+  describeStacks,
+  infrastructureStatusLines,
+  releaseStacksOf,
+  runningBuildId,
+  type InfrastructureStatus,
+} from '../infrastructure-status';
 
 const usage = `Usage: afu9-deploy status <execution-arn | execution-name> [--json] [--state-machine-arn <arn>] [--table <name>] [--config <path>] [--profile <p>] [--region <r>]
 
@@ -19,7 +28,9 @@ Shows one execution of the orchestrator: its status and every state it went thro
 rehearsal's timeline format. A name (as printed by \`afu9-deploy start\`) is turned into an ARN with
 the state machine ARN. An execution paused for an approval shows the findings it waits on and the
 commands that decide it; decided approvals show who decided, when and why (from the ledger table:
---table, else $AFU9_DEPLOYMENT_TABLE, else the stack's output).
+--table, else $AFU9_DEPLOYMENT_TABLE, else the stack's output). For an infrastructure release it adds
+the build a state is waiting on (its phase and log link) and each requested stack's CloudFormation
+status now.
 
 Options:
 ${configFlagUsage}
@@ -48,6 +59,7 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
         table?: string;
       };
       let positionals: string[];
+      let environments: Environments;
       try {
         ({ values, positionals } = parseFlags(
           argv,
@@ -64,7 +76,8 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
           throw new UsageError('name exactly one execution (its ARN or its name).');
         }
         // Every environment of a configuration shares one region: the orchestrator's.
-        const [configured] = Object.values(configFlag(values.config).environments);
+        environments = configFlag(values.config).environments;
+        const [configured] = Object.values(environments);
         values = { ...values, region: values.region ?? configured?.region };
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
@@ -82,16 +95,23 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
             );
         const clients = deps.clients(target);
         const execution = await describeExecution(clients, executionArn);
-        const lines = timelineOf(
-          executionArn,
-          execution.startDate ?? new Date(),
-          await historySince(clients, executionArn),
-        );
+        const events = await historySince(clients, executionArn);
+        const lines = timelineOf(executionArn, execution.startDate ?? new Date(), events);
         const approvals = await readExecutionApprovals(
           clients,
           () => resolveTableName(deps, target, values.table, io.env),
           executionArn,
         );
+        const stacks = releaseStacksOf(execution.input, environments);
+        let infrastructure: InfrastructureStatus | undefined;
+        if (stacks) {
+          const buildId = execution.status === 'RUNNING' ? runningBuildId(events) : undefined;
+          const build = buildId ? await describeBuild(deps.codeBuild(target), buildId) : undefined;
+          infrastructure = {
+            ...(build && { build }),
+            stacks: await describeStacks(clients.cloudformation, stacks),
+          };
+        }
         if (values.json) {
           io.stdout(
             JSON.stringify({
@@ -105,10 +125,12 @@ export function createStatusCommand(deps: CliAwsDeps): CliCommand {
               ...(approvals.read
                 ? { approvals: approvals.approvals }
                 : { approvalsProblem: approvals.problem }),
+              ...(infrastructure && { infrastructure }),
             }) + '\n',
           );
         } else {
           io.stdout(`${executionArn}\nstatus: ${execution.status}\n${lines.join('\n')}\n`);
+          if (infrastructure) io.stdout(`${infrastructureStatusLines(infrastructure).join('\n')}\n`);
           if (execution.error) io.stdout(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
           const decisions = approvalLines(approvals, executionArn.split(':').at(-1) ?? executionArn);
           if (decisions.length > 0) io.stdout(`${decisions.join('\n')}\n`);

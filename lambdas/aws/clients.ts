@@ -27,6 +27,8 @@ export interface AwsClients {
   readonly sfn: SendOnly<SFNClient>;
   readonly ssm: SendOnly<SSMClient>;
   readonly dynamodb: SendOnly<DynamoDBDocumentClient>;
+  /** The watch of an infrastructure release reads its stacks. */
+  readonly cloudformation: SendOnly<CloudFormationClient>;
 }
 
 export interface AwsClientOptions {
@@ -58,6 +60,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
       marshallOptions: { removeUndefinedValues: true },
     }),
+    cloudformation: new CloudFormationClient(config),
   };
 }
 

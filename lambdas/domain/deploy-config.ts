@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { DEFAULT_IMAGE_PARAMETER_PREFIX, imageParameterPrefixProblem } from './image-parameters';
 import { BodyExpectation } from './smoke';
+import { stackGraphProblems } from './stack-graph';
 
 /** Environment names are data: lower case, digits and dashes, starting with a letter. */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
@@ -229,6 +230,44 @@ const approvalSchema = z
   .default({ warn: 'proceed', blocked: 'approve', expiresAfterSeconds: DEFAULT_APPROVAL_EXPIRY_SECONDS })
   .describe('The approval policy: which diff verdicts need a person before this environment is changed.');
 
+const infrastructureStackSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(STACK_NAME, 'expected a CloudFormation stack name: a letter, then letters, digits and -')
+      .describe('The CDK stack (its CloudFormation name), e.g. `ShopNetworkStack`.'),
+    dependsOn: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Stacks of this list that must be deployed before this one; a requested stack whose requested dependency ' +
+          'failed or was not attempted is not attempted.',
+      ),
+    optional: z
+      .boolean()
+      .default(false)
+      .describe(
+        'An optional stack (e.g. DNS) is left out of `"stacks": "all"`; it is deployed only when named.',
+      ),
+  })
+  .describe('One infrastructure stack an infrastructure release may deploy.');
+
+const infrastructureSchema = z
+  .strictObject({
+    stacks: z
+      .array(infrastructureStackSchema)
+      .min(1)
+      .describe(
+        'The stacks and their dependency graph; a release deploys the requested ones in dependency order.',
+      ),
+  })
+  .superRefine((infrastructure, context) => {
+    for (const problem of stackGraphProblems(infrastructure.stacks)) {
+      context.addIssue({ code: 'custom', path: ['stacks'], message: problem });
+    }
+  })
+  .describe('The infrastructure stacks of the environment, deployed by infrastructure releases.');
+
 const environmentSchema = z
   .strictObject({
     region: z
@@ -285,6 +324,7 @@ const environmentSchema = z
     smoke: smokeSchema,
     rollout: rolloutSchema,
     approval: approvalSchema,
+    infrastructure: infrastructureSchema.optional(),
     release: releaseSchema,
   })
   .superRefine((environment, context) => {
@@ -372,6 +412,7 @@ export type SmokeConfig = Readonly<z.output<typeof smokeSchema>>;
 export type RolloutConfig = Readonly<z.output<typeof rolloutSchema>>;
 export type ReleaseConfig = Readonly<z.output<typeof releaseSchema>>;
 export type ApprovalPolicy = Readonly<z.output<typeof approvalSchema>>;
+export type InfrastructureStackConfig = Readonly<z.output<typeof infrastructureStackSchema>>;
 
 /**
  * An environment as the orchestrator uses it: its settings, its name (the key it has in the file)

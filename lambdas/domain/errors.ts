@@ -42,6 +42,11 @@ export const ErrorCode = {
   NotificationFailed: 'NOTIFICATION_FAILED',
   /** An AWS call failed in a way that may heal on retry (throttling, 5xx, timeouts). */
   TransientAwsError: 'TRANSIENT_AWS_ERROR',
+  /**
+   * What CloudFormation says of an infrastructure release's stack cannot be learned (the stack does
+   * not exist, or the watch may not read it): the release stops, since nothing may be claimed.
+   */
+  StackUnobservable: 'STACK_UNOBSERVABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -103,6 +108,11 @@ export class TransientAwsError extends DeploymentError {
   readonly code = ErrorCode.TransientAwsError;
 }
 
+export class StackUnobservable extends DeploymentError {
+  override readonly name = 'StackUnobservable';
+  readonly code = ErrorCode.StackUnobservable;
+}
+
 /** A class whose instances are named `Name`: the key of each class below must be its literal name. */
 type ErrorClassNamed<Name extends DeploymentErrorName> = new (
   message: string,
@@ -123,4 +133,5 @@ export const deploymentErrorClasses = {
   RollbackFailed,
   NotificationFailed,
   TransientAwsError,
+  StackUnobservable,
 } as const satisfies { readonly [Name in DeploymentErrorName]: ErrorClassNamed<Name> };

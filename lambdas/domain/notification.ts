@@ -7,6 +7,11 @@
  */
 import { z } from 'zod';
 import { describeDecision } from './approval';
+import {
+  composeInfrastructureMessage,
+  infrastructureReasons,
+  isInfrastructureState,
+} from './infrastructure-notification';
 import { Outcome } from './workflow-state';
 
 export interface Notification {
@@ -280,6 +285,8 @@ function headline(outcome: Outcome, about: Subject): string {
       return about.rollbackRequest ? 'ROLLED BACK to the last good revision' : `ROLLED BACK ${what}`;
     case Outcome.rollbackFailed:
       return about.rollbackRequest ? 'CRITICAL: ROLLBACK FAILED' : `CRITICAL: ROLLBACK FAILED for ${what}`;
+    case Outcome.stackFailed:
+      return `Infrastructure release FAILED`;
   }
 }
 
@@ -320,6 +327,8 @@ function opening(outcome: Outcome, about: Subject, state: State): string {
         `CRITICAL: rolling ${where} back FAILED. The service may be running a broken or unknown revision. ` +
         'Act now: look at the service in the ECS console and return it to a good revision by hand.'
       );
+    case Outcome.stackFailed:
+      return `An infrastructure release of ${where} FAILED.`;
   }
 }
 
@@ -476,6 +485,22 @@ function field(label: string, value: string | undefined): string[] {
 
 /** The subject, body and attributes of the one notification an execution ends with. */
 export function composeNotification(input: NotificationInput): Notification {
+  if (isInfrastructureState(input.state)) {
+    const infrastructure = composeInfrastructureMessage(input.outcome, input.state);
+    if (infrastructure) {
+      const environment = (input.state as { request: { environment: string } }).request.environment;
+      return {
+        subject: toSubject(`[${input.displayName} ${environment}] ${infrastructure.headline}`),
+        message: [
+          ...infrastructure.lines,
+          ...field('Duration', durationLine(input, readState(input.state))),
+          '',
+          `Execution: ${executionConsoleUrl(input.executionId, input.region)}`,
+        ].join('\n'),
+        attributes: { outcome: input.outcome, environment },
+      };
+    }
+  }
   const state = readState(input.state);
   const about = subjectOf(state, input.knownEnvironments);
   const { request, rollback } = state;
@@ -535,6 +560,7 @@ const MAX_REASON_LENGTH = 300;
  * so nothing a step did not mean for a person (a secret check's details) is kept.
  */
 export function outcomeReasons(outcome: Outcome, rawState: unknown): string[] {
+  if (isInfrastructureState(rawState)) return infrastructureReasons(outcome, rawState).slice(0, MAX_REASONS);
   const state = readState(rawState);
   const reason = reasonLine(outcome, state);
   const { diffGate, verification, smoke, rollback, approval } = state;

@@ -11,6 +11,7 @@ import {
   type Environments,
 } from './environments';
 import { DeploymentRejected } from './errors';
+import { infrastructureRequest, STACKS_ONLY_FOR_INFRASTRUCTURE } from './infrastructure-request';
 import {
   EcsDeploymentEventName,
   type EcrImageActionEvent,
@@ -186,7 +187,7 @@ function imagesFromStartInput(environment: EnvironmentConfig, input: StartDeploy
   return images;
 }
 
-function checkProductionAllowed(environment: EnvironmentConfig, input: StartDeploymentInput): void {
+export function checkProductionAllowed(environment: EnvironmentConfig, input: StartDeploymentInput): void {
   if (environment.requiresAllowFlag && input.allowProduction !== true) {
     reject(
       `${environment.name} changes only with an explicit "allowProduction": true in the request. ` +
@@ -199,7 +200,7 @@ function checkProductionAllowed(environment: EnvironmentConfig, input: StartDepl
  * The fields of a request that name what it changes, all from one environment, so that no request
  * can name one environment's cluster with another's service.
  */
-function serviceTarget(environment: EnvironmentConfig) {
+export function serviceTarget(environment: EnvironmentConfig) {
   return {
     environment: environment.name,
     clusterName: environment.clusterName,
@@ -235,7 +236,7 @@ function rollbackRequest(
   };
 }
 
-function requestedByOrTrigger(requestedBy: string | undefined, trigger: Trigger): string {
+export function requestedByOrTrigger(requestedBy: string | undefined, trigger: Trigger): string {
   const trimmed = requestedBy?.trim();
   return trimmed ? trimmed : trigger;
 }
@@ -270,6 +271,8 @@ export function requestFromStartInput(
   context: ResolveContext,
 ): DeploymentRequest {
   const environment = environmentByName(context, input.environment);
+  if (input.action === 'infrastructure') return infrastructureRequest(environment, input, context);
+  if (input.stacks !== undefined) reject(STACKS_ONLY_FOR_INFRASTRUCTURE);
   if (input.action === 'rollback') return rollbackFromStartInput(environment, input, context);
 
   checkProductionAllowed(environment, input);

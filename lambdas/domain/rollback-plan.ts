@@ -4,6 +4,7 @@
  * brought to COMPLETED. A rollback never "returns" to a revision that was not the last good one.
  */
 import { primaryDeployment, type DeploymentSnapshot } from './task-definition';
+import type { DeploymentRequest } from './workflow-state';
 
 export interface RollbackContext {
   /** DescribeServices `deployments` of the service now. */
@@ -171,7 +172,7 @@ function describeDeployments(deployments: readonly DeploymentSnapshot[]): string
 /** The parts of the workflow state that say why a rollback is running. */
 export interface RollbackCauseState {
   readonly request: {
-    readonly kind: 'deploy' | 'rollback';
+    readonly kind: DeploymentRequest['kind'];
     readonly requestedBy: string;
     readonly failedDeploymentId?: string;
     readonly failureReason?: string;

@@ -51,7 +51,7 @@ export const EcsDeploymentEventName = {
 
 const startInputShape = {
   environment: z.string(),
-  action: z.enum(['deploy', 'rollback']).optional(),
+  action: z.enum(['deploy', 'rollback', 'infrastructure']).optional(),
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   images: z.record(z.string(), z.string()).optional(),
@@ -60,6 +60,7 @@ const startInputShape = {
   allowProduction: z.boolean().optional(),
   requestedBy: z.string().optional(),
   redeploy: z.boolean().optional(),
+  stacks: z.union([z.literal('all'), z.array(z.string())]).optional(),
 };
 
 /**

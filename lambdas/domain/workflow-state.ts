@@ -36,8 +36,13 @@ export type Trigger = (typeof Trigger)[keyof typeof Trigger];
 /** The start-execution input a person (console, CLI) sends. */
 export interface StartDeploymentInput {
   readonly environment: string;
-  /** `deploy` (default) or `rollback`: return the service to its last good revision. */
-  readonly action?: 'deploy' | 'rollback';
+  /**
+   * `deploy` (default), `rollback` (return the service to its last good revision), or
+   * `infrastructure` (deploy the environment's infrastructure stacks, each gated: docs/infrastructure-releases.md).
+   */
+  readonly action?: 'deploy' | 'rollback' | 'infrastructure';
+  /** Infrastructure releases: the stacks to deploy (configured names), or `all` (every stack not optional). */
+  readonly stacks?: readonly string[] | 'all';
   /** Tag of the primary container's image, e.g. `stage-3f9c2ab`. One of imageTag/imageDigest. */
   readonly imageTag?: string;
   /** Digest of the primary container's image (`sha256:` + 64 hex). */
@@ -64,8 +69,11 @@ export interface ImageRef {
 
 /** A validated request: everything later states need, nothing secret. */
 export interface DeploymentRequest {
-  /** `deploy` runs the whole flow; `rollback` enters the rollback branch (ECS deployment failed). */
-  readonly kind: 'deploy' | 'rollback';
+  /**
+   * `deploy` runs the whole flow; `rollback` enters the rollback branch (ECS deployment failed);
+   * `infrastructure` deploys the stacks of `stacks`, in that order.
+   */
+  readonly kind: 'deploy' | 'rollback' | 'infrastructure';
   readonly environment: EnvironmentName;
   readonly clusterName: string;
   readonly serviceName: string;
@@ -88,6 +96,8 @@ export interface DeploymentRequest {
   readonly safetyNetPollSeconds: number;
   /** When ResolveRequest accepted the request: the sort key of its deployment ledger record. */
   readonly startedAt?: string;
+  /** Infrastructure releases: the stacks to deploy, in dependency order. */
+  readonly stacks?: readonly string[];
 }
 
 /** What the input alone decides: a validated request, or why it is ignored. */
@@ -287,6 +297,8 @@ export const Outcome = {
   failedBeforeChange: 'failed-before-change',
   rolledBack: 'rolled-back',
   rollbackFailed: 'rollback-failed',
+  /** An infrastructure release stopped at a stack that failed (CloudFormation, its build, or its ECS deployment). */
+  stackFailed: 'stack-failed',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 

@@ -5,7 +5,8 @@
  */
 import type { BusEvent } from './simulated-account';
 
-export type SimulatedService = 'ecs' | 'ecr' | 'secretsManager' | 'sns' | 's3' | 'sfn' | 'dynamodb' | 'ssm';
+export type SimulatedService =
+  'ecs' | 'ecr' | 'secretsManager' | 'sns' | 's3' | 'sfn' | 'dynamodb' | 'ssm' | 'cloudformation';
 
 export interface ApiFault {
   readonly service: SimulatedService;

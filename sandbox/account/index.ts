@@ -16,6 +16,7 @@ import { SimulatedEcs, type EcsServiceOptions } from './ecs/simulated-ecs';
 import { SimulatedEventBus } from './event-bus';
 import { FaultInjector } from './faults';
 import { IdSource } from './ids';
+import { SimulatedCloudFormation } from './cloudformation';
 import { SimulatedS3 } from './s3';
 import { SimulatedSecretsManager, type SecretCondition } from './secrets-manager';
 import { SimulatedSfn } from './sfn';
@@ -98,6 +99,10 @@ export async function createSimulatedAccount(
     options.tables ?? [{ name: 'afu9-deployments', partitionKey: 'pk', sortKey: 'sk' }],
   );
 
+  const cloudformation = new SimulatedCloudFormation(account, clock, faults, [
+    ...new Set(envs.flatMap((env) => (env.infrastructure?.stacks ?? []).map((stack) => stack.name))),
+  ]);
+
   const ecs = new SimulatedEcs(
     { account, clock, timing, ids, bus, faults, ecr, secrets: secretsManager },
     environments,
@@ -124,6 +129,7 @@ export async function createSimulatedAccount(
     sfn: sfn.client,
     dynamodb: dynamodb.client,
     ssm: ssm.client,
+    cloudformation: cloudformation.client,
   };
 
   return {
@@ -140,6 +146,7 @@ export async function createSimulatedAccount(
       sfn: asClient(clients.sfn),
       dynamodb: asClient(clients.dynamodb),
       ssm: asClient(clients.ssm),
+      cloudformation: asClient(clients.cloudformation),
     } satisfies AwsClients,
     supportedCommands: {
       ecs: clients.ecs.supportedCommands,
@@ -150,6 +157,7 @@ export async function createSimulatedAccount(
       sfn: clients.sfn.supportedCommands,
       dynamodb: clients.dynamodb.supportedCommands,
       ssm: clients.ssm.supportedCommands,
+      cloudformation: clients.cloudformation.supportedCommands,
     },
     bus,
     published: sns.published,
@@ -201,6 +209,11 @@ export async function createSimulatedAccount(
     },
     dynamodb: { items: (tableName) => dynamodb.items(tableName) },
     ssm: { parameters: () => ssm.all() },
+    cloudformation: {
+      startUpdate: (name, ending) => cloudformation.startUpdate(name, ending),
+      status: (name) => cloudformation.status(name),
+      stackArn: (nameOrArn) => cloudformation.stackArn(nameOrArn),
+    },
     close: async () => {
       clock.clear();
       await liveService.close();

@@ -4,6 +4,7 @@
  * EventBridge) on one VirtualClock; handlers reach it only through `clients` (the same `send`
  * surface as the SDK), never through these extra methods.
  */
+import type { StackUpdateEnding } from './cloudformation';
 import type { AwsClients } from '../../lambdas/aws/clients';
 import type { EnvironmentName, Environments } from '../../lambdas/domain/environments';
 import type { Item } from './dynamodb/expressions';
@@ -93,6 +94,7 @@ export interface SimulatedAccount {
   readonly sfn: SfnControl;
   readonly dynamodb: { items(tableName: string): Item[] };
   readonly ssm: SsmControl;
+  readonly cloudformation: CloudFormationControl;
   /** Per client, the SDK command class names it answers (e.g. `DescribeServicesCommand`). */
   readonly supportedCommands: Readonly<Record<keyof AwsClients, readonly string[]>>;
 }
@@ -163,6 +165,19 @@ export interface SecretsControl {
   arnOf(name: string): string;
   /** The full ARN of the secret a SecretId (name, ARN, ARN without suffix) names; undefined when none. */
   arnFor(secretId: string): string | undefined;
+}
+
+/** The infrastructure stacks, as CloudFormation holds them. */
+export interface CloudFormationControl {
+  /** Starts an update of the stack (what `cdk deploy` asks for); returns when and how it ends. */
+  startUpdate(
+    name: string,
+    ending: StackUpdateEnding,
+  ): { readonly endsAtMs: number; readonly finalStatus: string };
+  /** The stack's status now. */
+  status(name: string): string;
+  /** The stack's ARN (with its id) for a name, or an ARN as it is; undefined for an unknown name. */
+  stackArn(nameOrArn: string): string | undefined;
 }
 
 export interface SsmControl {

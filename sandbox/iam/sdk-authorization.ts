@@ -29,6 +29,8 @@ export interface AccountLookups {
   latestTaskDefinitionRevision(family: string): number | undefined;
   /** The ARN ECS resolves a bare family to (its newest ACTIVE revision); undefined when it has none. */
   latestActiveTaskDefinitionArn(family: string): string | undefined;
+  /** The ARN (with its id) of the CloudFormation stack a name or ARN identifies; undefined when none exists. */
+  stackArn(nameOrArn: string): string | undefined;
   /**
    * The state machine (or activity) ARN a task token belongs to; undefined for a token Step Functions
    * cannot decode, which it answers with InvalidToken before authorizing anything.
@@ -57,6 +59,7 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   'com.amazonaws.sfn': 'states',
   'com.amazonaws.dynamodb': 'dynamodb',
   'com.amazonaws.ssm': 'ssm',
+  'com.amazonaws.cloudformation': 'cloudformation',
 };
 
 export interface IdentifiedCommand {
@@ -580,6 +583,38 @@ const ssm: Readonly<Record<string, RequestBuilder>> = {
   ],
 };
 
+// ---- CloudFormation ----
+
+/**
+ * A stack's ARN for a call that names it. For a stack that does not exist AWS still authorizes the
+ * call (on `stack/<name>/*`, which a policy on that stack's name matches) before it answers
+ * ValidationError; the sandbox checks it on a stand-in id.
+ */
+function stackArnOf(input: Input, operation: string, lookups: AccountLookups): string {
+  const name = text(input, 'StackName', operation);
+  return (
+    lookups.stackArn(name) ??
+    `arn:${PARTITION}:cloudformation:${lookups.region}:${lookups.accountId}:stack/${name}/00000000-0000-0000-0000-000000000000`
+  );
+}
+
+const cloudformation: Readonly<Record<string, RequestBuilder>> = {
+  DescribeStacks: (input, lookups) => {
+    onlyFields(input, 'DescribeStacks', ['StackName']);
+    return [request('cloudformation:DescribeStacks', stackArnOf(input, 'DescribeStacks', lookups), lookups)];
+  },
+  DescribeStackEvents: (input, lookups) => {
+    onlyFields(input, 'DescribeStackEvents', ['StackName']);
+    return [
+      request(
+        'cloudformation:DescribeStackEvents',
+        stackArnOf(input, 'DescribeStackEvents', lookups),
+        lookups,
+      ),
+    ];
+  },
+};
+
 const BUILDERS: Readonly<Record<string, Readonly<Record<string, RequestBuilder>>>> = {
   ecs,
   ecr,
@@ -589,6 +624,7 @@ const BUILDERS: Readonly<Record<string, Readonly<Record<string, RequestBuilder>>
   states,
   dynamodb,
   ssm,
+  cloudformation,
 };
 
 /** Every `service:Operation` this map knows, for tests and for the sandbox's own checks. */
@@ -691,6 +727,9 @@ export function accessDeniedError(
         httpStatusCode: 403,
         denied,
       };
+    case 'com.amazonaws.cloudformation':
+      // CloudFormation's query API answers a denied call with the AccessDenied code, HTTP 403.
+      return { name: 'AccessDenied', code: 'AccessDenied', message: plain, httpStatusCode: 403, denied };
     case 'com.amazonaws.s3':
       return {
         name: 'AccessDenied',

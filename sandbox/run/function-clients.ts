@@ -4,6 +4,7 @@
  * role's policies from the template; a denied call fails as the SDK raises AccessDenied in AWS, and
  * the account never sees it.
  */
+import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ECRServiceException } from '@aws-sdk/client-ecr';
 import { ECSServiceException } from '@aws-sdk/client-ecs';
@@ -51,6 +52,7 @@ const exceptionBases: Readonly<Record<keyof AwsClients, ServiceExceptionBase>> =
   sfn: SFNServiceException,
   ssm: SSMServiceException,
   dynamodb: DynamoDBServiceException,
+  cloudformation: CloudFormationServiceException,
 };
 
 type Send = (command: unknown) => Promise<unknown>;

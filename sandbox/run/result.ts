@@ -13,6 +13,7 @@ import type { QueueMessage } from '../account/sqs';
 import type { AlarmStatus } from './cloudwatch';
 import { describeState, lastErrorOf } from '../report/decisions';
 import type { AslDefinition, SimulatedExecution, StateRecord } from './execution';
+import type { StackSummary } from './stack-summary';
 
 export type SimulationStatus = 'SUCCEEDED' | 'FAILED';
 
@@ -86,6 +87,8 @@ export interface SimulationDocument {
   readonly imageParameters: Readonly<Record<string, string>>;
   /** Every approval the runs' executions asked for, as the ledger keeps it at the end (docs/approvals.md). */
   readonly approvals: readonly ApprovalEntry[];
+  /** Infrastructure releases only: each requested stack, in deploy order, with its verdict, approval and status. */
+  readonly stacks?: readonly StackSummary[];
 }
 
 /** One approval in `simulate --json`: the ledger's record, named by its execution. */
@@ -131,6 +134,7 @@ const outcomeByNotifyInput: Readonly<Record<Outcome, SimulationOutcome>> = {
   'failed-before-change': 'failed-before-change',
   'rolled-back': 'rolled-back',
   'rollback-failed': 'rollback-failed',
+  'stack-failed': 'stack-failed',
 };
 
 /** The outcome the execution notified, or its terminal state's meaning when it notified none. */

@@ -36,6 +36,7 @@ function accountLookups(stack: DeployedStack, account: SimulatedAccount): Accoun
     latestTaskDefinitionRevision: (family) => account.ecs.latestTaskDefinitionRevision(family),
     latestActiveTaskDefinitionArn: (family) => account.ecs.latestActiveTaskDefinitionArn(family),
     // Every token the sandbox issues belongs to a waitForTaskToken state of the stack's workflow.
+    stackArn: (nameOrArn) => account.cloudformation.stackArn(nameOrArn),
     taskTokenIssuer: (token) => (account.sfn.issued(token) ? stack.stateMachineArn : undefined),
   };
 }

@@ -18,6 +18,7 @@ import { deliverAlarm } from './alarm-actions';
 import { AsyncInvocation } from './async-invocation';
 import { SimulatedCloudWatch, type MetricId } from './cloudwatch';
 import { checkManagedRuleGrant, DiffBuild, readFixture } from './diff-build';
+import { infrastructureBuildsFor } from './infrastructure-world';
 import { EventRouting } from './event-routing';
 import { SimulatedExecution, type AslDefinition, type ExecutionTrigger, type StateRecord } from './execution';
 import type { AuthorizationRecord } from './function-clients';
@@ -149,6 +150,13 @@ export class Simulation {
         diffBucket: sandbox.resources.diffBucket,
         diffText,
       }),
+      infrastructureBuilds: infrastructureBuildsFor(scenario.world, {
+        account,
+        stack: this.stack,
+        scheduler: this.scheduler,
+        authorizeTask: authorize,
+        artifactsBucket: sandbox.resources.diffBucket,
+      }),
       horizonMs: HORIZON_MS,
       onCallbackWaiting: (call, functionArn) => {
         if (functions.functionWithArn(functionArn).handlerName !== 'request-approval') return;
@@ -250,9 +258,11 @@ export class Simulation {
     });
   }
 
-  startFromInput(input: unknown, description: string): void {
+  startFromInput(input: unknown, description: string, executionName?: string): void {
     const name =
-      manualExecutionName(input, this.clock.now()) ?? `sandbox-input-${this.executions.length + 1}`;
+      executionName ??
+      manualExecutionName(input, this.clock.now()) ??
+      `sandbox-input-${this.executions.length + 1}`;
     this.startExecution(name, input, { kind: 'input', description });
   }
 

@@ -8,6 +8,7 @@ import type { SimulatedAccount, TaskTokenCompletion } from '../account/simulated
 import type { AslState, TaskCall, TaskInvoker } from './execution';
 import type { DiffBuild } from './diff-build';
 import type { FunctionHandlers } from './function-handlers';
+import type { InfrastructureBuilds } from './infrastructure-builds';
 import { readReferencePath } from './json-path';
 import type { Scheduler } from './scheduler';
 import { jsonCopy, namedError } from './service-values';
@@ -57,6 +58,8 @@ export interface TaskInvokerContext {
   readonly faults: TaskFaultQueue;
   readonly authorizeTask: TaskAuthorizer;
   readonly diffBuild: DiffBuild;
+  /** The synth+diff and deploy builds of infrastructure releases. */
+  readonly infrastructureBuilds: InfrastructureBuilds;
   /** How long a Task without a timeout may wait: the simulation's horizon. */
   readonly horizonMs: number;
   /** Told when a callback Task's function has run and the state now waits for its token. */
@@ -89,8 +92,14 @@ export class TaskInvokers {
       return (input, call) => this.waitForTaskToken(input, call, faults.take(call));
     }
     if (resource === 'arn:aws:states:::codebuild:startBuild.sync') {
+      const { infrastructureBuilds } = this.context;
       return (input, call) =>
         faults.around(call, () => {
+          const projectName = (input as { ProjectName?: unknown }).ProjectName;
+          if (infrastructureBuilds.serves(projectName)) {
+            infrastructureBuilds.authorize(call, projectName as string);
+            return infrastructureBuilds.run(input, call);
+          }
           diffBuild.authorize(call);
           return diffBuild.run(input, call);
         });

@@ -65,6 +65,7 @@ function inputFor(
     ...input,
     environment: environmentFor(scenario, word, words).name,
     ...(input.imageTag !== undefined ? { imageTag: tagFor(input.imageTag, scenario, words) } : {}),
+    ...(Array.isArray(input.stacks) ? { stacks: input.stacks.map((stack) => withNames(stack, names)) } : {}),
     ...(input.images !== undefined
       ? {
           images: Object.fromEntries(
@@ -82,6 +83,20 @@ function readinessCheck(environment: EnvironmentConfig) {
   return environment.smoke.checks.find((check) => check.expectBody === BodyExpectation.ready);
 }
 
+/** The rehearsal environment's ECS stack and the chain of stacks below it (first dependencies), when configured. */
+function stackChain(environment: EnvironmentConfig): Readonly<Record<string, string>> {
+  const stacks = environment.infrastructure?.stacks ?? [];
+  const named = (name: string | undefined) => stacks.find((stack) => stack.name === name);
+  const ecs = named(environment.stackName);
+  const dependency = named(ecs?.dependsOn[0]);
+  const base = named(dependency?.dependsOn[0]);
+  return {
+    ...(ecs && { [ConfiguredName.ecsStack]: ecs.name }),
+    ...(dependency && { [ConfiguredName.ecsStackDependency]: dependency.name }),
+    ...(base && { [ConfiguredName.baseStack]: base.name }),
+  };
+}
+
 /** The stand-ins' values for one configuration. */
 function namesOf(words: Vocabulary): Readonly<Record<string, string>> {
   const primary = words.staging.containers.find((container) => container.primary);
@@ -93,6 +108,7 @@ function namesOf(words: Vocabulary): Readonly<Record<string, string>> {
     [ConfiguredName.secret]: secret?.name ?? ConfiguredName.secret,
     [ConfiguredName.readinessPath]: readiness?.path ?? ConfiguredName.readinessPath,
     [ConfiguredName.sidecarContainer]: sidecar?.name ?? ConfiguredName.sidecarContainer,
+    ...stackChain(words.staging),
   };
 }
 
@@ -167,12 +183,29 @@ export function scenarioForConfig(scenario: Scenario, environments: Environments
         'or pick another scenario.',
     );
   }
+  const namesStacks = inputs.some((input) => Array.isArray(input.stacks));
+  const chain = stackChain(words.staging);
+  if (namesStacks && Object.keys(chain).length < 3) {
+    throw new Error(
+      `Scenario ${scenario.name} releases three infrastructure stacks of ${words.staging.name}: its ECS stack ` +
+        `(${words.staging.stackName}), the stack that one depends on, and the stack below it. The configuration's ` +
+        '"infrastructure.stacks" have no such chain. Pick another scenario.',
+    );
+  }
+  const renamedKeys = <T>(record: Readonly<Record<string, T>> | undefined) =>
+    record
+      ? Object.fromEntries(Object.entries(record).map(([key, value]) => [withNames(key, names), value]))
+      : undefined;
+  const stackDiffFixtures = renamedKeys(scenario.world.stackDiffFixtures);
+  const stackDeploys = renamedKeys(scenario.world.stackDeploys);
   const trigger = triggerFor(scenario, words, names);
   return {
     ...scenario,
     summary: withNames(scenario.summary, names),
     world: {
       ...scenario.world,
+      ...(stackDiffFixtures && { stackDiffFixtures }),
+      ...(stackDeploys && { stackDeploys }),
       ...(scenario.world.secrets
         ? {
             secrets: Object.fromEntries(

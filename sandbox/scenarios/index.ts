@@ -11,6 +11,7 @@ import type { ApiFault, EventFault } from '../account/faults';
 import type { SecretCondition } from '../account/secrets-manager';
 import type { RevisionBehaviour } from '../account/simulated-account';
 import type { TimingModel } from '../timing-model';
+import type { StackDeployBehaviour } from '../run/infrastructure-builds';
 import type { SmokeTiming } from '../run/handlers';
 import type { SimulationOutcome, SimulationStatus } from '../run/result';
 
@@ -27,6 +28,12 @@ export const ConfiguredName = {
   readinessPath: '{readiness-path}',
   /** Its first container that is not the primary one (a sidecar). */
   sidecarContainer: '{sidecar-container}',
+  /** Its infrastructure stack whose update deploys the service (its `stackName`). */
+  ecsStack: '{ecs-stack}',
+  /** The infrastructure stack the ECS stack depends on (its first `dependsOn`). */
+  ecsStackDependency: '{ecs-stack-dependency}',
+  /** The infrastructure stack that one depends on (its first `dependsOn`). */
+  baseStack: '{base-stack}',
 } as const;
 
 /** How the simulated account differs from a healthy staging account. */
@@ -77,6 +84,13 @@ export interface ScenarioWorld {
   readonly functionFaults?: Readonly<Record<string, FunctionFault>>;
   /** The real `cdk diff` output (a file in test/fixtures/cdk-diff/) the CodeBuild job prints. */
   readonly diffFixture: string;
+  /**
+   * Infrastructure releases: the real `cdk diff` output each stack's synth+diff build prints, by stack
+   * name. @default `diffFixture` for every stack
+   */
+  readonly stackDiffFixtures?: Readonly<Record<string, string>>;
+  /** Infrastructure releases: how each stack's deploy goes, by stack name. @default CloudFormation completes it */
+  readonly stackDeploys?: Readonly<Record<string, StackDeployBehaviour>>;
 }
 
 /** An error a function throws on every invocation: `error` is its name, as the runtime reports it. */
@@ -155,6 +169,21 @@ const rollbackStaging: StartDeploymentInput = {
   action: 'rollback',
   reason: 'Login page returns 500 since stage-1a2b3c4',
   requestedBy: 'jane.doe',
+};
+
+/** The runbook's path to the service: the base stack, the one the ECS stack needs, the ECS stack. */
+const infrastructureRelease: StartDeploymentInput = {
+  environment: 'staging',
+  action: 'infrastructure',
+  stacks: [ConfiguredName.baseStack, ConfiguredName.ecsStackDependency, ConfiguredName.ecsStack],
+  requestedBy: 'jane.doe',
+};
+
+/** Real `cdk diff` outputs of safe changes: a new parameter in each of the first two, a new image in the ECS stack. */
+const safeStackDiffs = {
+  [ConfiguredName.baseStack]: 'network-new-parameter.txt',
+  [ConfiguredName.ecsStackDependency]: 'database-new-parameter.txt',
+  [ConfiguredName.ecsStack]: safeDiff,
 };
 
 export const scenarios: readonly Scenario[] = [
@@ -350,6 +379,41 @@ export const scenarios: readonly Scenario[] = [
       },
     },
     expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'infra-release',
+    summary:
+      `an infrastructure release of ${ConfiguredName.baseStack} → ${ConfiguredName.ecsStackDependency} → ` +
+      `${ConfiguredName.ecsStack}: each diff PASSes, each stack deploys in order, and the ECS deployment the last ` +
+      'one starts is judged by its id and smoke-tested',
+    world: { diffFixture: safeDiff, stackDiffFixtures: safeStackDiffs },
+    trigger: { kind: 'start', input: infrastructureRelease },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'infra-stack-fails',
+    summary:
+      `CloudFormation fails the update of ${ConfiguredName.ecsStackDependency} and rolls it back: the release stops, ` +
+      `${ConfiguredName.ecsStack} is not attempted, and the notification says what was deployed and what was not`,
+    world: {
+      diffFixture: safeDiff,
+      stackDiffFixtures: safeStackDiffs,
+      stackDeploys: {
+        [ConfiguredName.ecsStackDependency]: {
+          kind: 'rollback',
+          failingResource: {
+            logicalId: 'EndpointParameter617F6D67',
+            type: 'AWS::SSM::Parameter',
+            operation: 'create',
+            reason:
+              'Resource handler returned message: "Parameter already exists." ' +
+              '(RequestToken: 3e1f0c52-5d7b-4d0e-9a51-2b8f1c0d9e77, HandlerErrorCode: AlreadyExists)',
+          },
+        },
+      },
+    },
+    trigger: { kind: 'start', input: infrastructureRelease },
+    expected: { status: 'FAILED', outcome: 'stack-failed', serviceEndsOn: 'previous-revision' },
   },
   {
     name: 'release',

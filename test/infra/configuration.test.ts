@@ -91,7 +91,7 @@ describe('OrchestratorStack configuration', () => {
         },
       }),
     );
-    expect(functions.length).toBe(13);
+    expect(functions.length).toBe(14);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.LEDGER_RETENTION_DAYS).toBe('730');
     }

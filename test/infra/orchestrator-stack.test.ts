@@ -28,6 +28,9 @@ function onlyResource(
   return [found[0]![0], found[0]![1].Properties];
 }
 
+/** The image release's diff build (the infrastructure release's builds are projects of their own). */
+const DIFF_PROJECT = { Description: Match.stringLikeRegexp('^Runs `cdk diff`') };
+
 describe('OrchestratorStack', () => {
   let app: App;
   let stack: OrchestratorStack;
@@ -175,7 +178,7 @@ describe('OrchestratorStack', () => {
         });
       }
       expect(substitutions.DiffProjectName).toEqual({
-        Ref: onlyResource(template, 'AWS::CodeBuild::Project')[0],
+        Ref: onlyResource(template, 'AWS::CodeBuild::Project', DIFF_PROJECT)[0],
       });
       expect(substitutions.DiffBucketName).toEqual({
         Ref: stack.getLogicalId(stack.diffBuild.bucket.node.defaultChild as never),
@@ -361,7 +364,7 @@ describe('OrchestratorStack', () => {
 
     it('GIVEN the CodeBuild project WHEN synthesized THEN it runs cdk diff for the requested stack and image and uploads all it printed', () => {
       // Act
-      const [, project] = onlyResource(template, 'AWS::CodeBuild::Project');
+      const [, project] = onlyResource(template, 'AWS::CodeBuild::Project', DIFF_PROJECT);
       const source = project.Source as { Type: string; BuildSpec: string; Location: unknown };
 
       // Assess

@@ -98,6 +98,11 @@ const expectedActions: Record<HandlerName, string[]> = {
   ],
   [HandlerName.expireApproval]: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   [HandlerName.decideApproval]: ['dynamodb:Query', 'dynamodb:UpdateItem', 'states:SendTaskSuccess'],
+  [HandlerName.watchStack]: [
+    'cloudformation:DescribeStackEvents',
+    'cloudformation:DescribeStacks',
+    'ecs:DescribeServices',
+  ],
 };
 
 /**
@@ -365,7 +370,7 @@ describe('OrchestratorStack permissions', () => {
     expect(JSON.stringify(resourcesOf(statement!))).toContain(':stateMachine:Afu9Deployment');
   });
 
-  it('GIVEN the state machine role WHEN synthesized THEN it invokes the eleven workflow functions (never decide-approval) and runs the diff build through its managed rule', () => {
+  it('GIVEN the state machine role WHEN synthesized THEN it invokes the twelve workflow functions (never decide-approval) and runs the three builds through the managed rule', () => {
     // Act
     const statements = statementsOfRole(template, roleOf(template, 'AWS::StepFunctions::StateMachine'));
     const invoked = statementsFor(statements, 'lambda:InvokeFunction').flatMap(resourcesOf);
@@ -373,7 +378,7 @@ describe('OrchestratorStack permissions', () => {
     const [rule] = statementsFor(statements, 'events:PutRule');
 
     // Assess
-    expect(invoked).toHaveLength(11 * 2);
+    expect(invoked).toHaveLength(12 * 2);
     expect(JSON.stringify(invoked)).not.toContain('DeploymentEvent');
     // Only a person's signed request decides an approval; the workflow cannot decide its own.
     expect(JSON.stringify(invoked)).not.toContain('DecideApproval');
@@ -382,7 +387,8 @@ describe('OrchestratorStack permissions', () => {
       'codebuild:StartBuild',
       'codebuild:StopBuild',
     ]);
-    expect(resourcesOf(build!)).toHaveLength(1);
+    // The image release's diff build, and the infrastructure release's synth+diff and deploy builds.
+    expect(resourcesOf(build!)).toHaveLength(3);
     expect(actionsOf(rule!).sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
     expect(JSON.stringify(resourcesOf(rule!))).toContain(
       'rule/StepFunctionsGetEventForCodeBuildStartBuildRule',

@@ -91,6 +91,12 @@ const handlerErrorRoutes: Record<string, Partial<Record<DeploymentErrorName, str
   SmokeTest: { SmokeTestFailed: 'Rollback' },
   Rollback: { RollbackFailed: 'NotifyRollbackFailed' },
   PollRollback: { RolloutFailed: 'NotifyRollbackFailed', RollbackFailed: 'NotifyRollbackFailed' },
+  // Infrastructure releases: every failure of a stack stops the release at NotifyStackFailed.
+  AnalyzeStackDiff: { DiffUnreadable: 'NotifyStackFailed' },
+  BaselineStack: { StackUnobservable: 'NotifyStackFailed' },
+  WatchStack: { StackUnobservable: 'NotifyStackFailed' },
+  PollStackDeployment: { RolloutFailed: 'NotifyStackFailed' },
+  SmokeTestStack: { SmokeTestFailed: 'NotifyStackFailed' },
   ...Object.fromEntries(
     notifyStates.map(([name, state]) => [name, { NotificationFailed: state.Next as string }]),
   ),
@@ -105,6 +111,9 @@ const notifyEnds: Record<string, { outcome: string; terminal: string }> = {
   // A rollback a person asked for succeeds; one after a failed deployment fails (RollbackRequested chooses).
   NotifyRolledBack: { outcome: Outcome.rolledBack, terminal: 'RollbackRequested' },
   NotifyRollbackFailed: { outcome: Outcome.rollbackFailed, terminal: 'RollbackFailed' },
+  // An infrastructure release held for a person's approval (the seam StackNeedsApproval), or stopped at a failed stack.
+  NotifyStackNeedsApproval: { outcome: Outcome.blocked, terminal: 'InfrastructureHeld' },
+  NotifyStackFailed: { outcome: Outcome.stackFailed, terminal: 'InfrastructureFailed' },
 };
 
 /** The state layout of lambdas/domain/workflow-state.ts: each step writes its own slot. */
@@ -123,6 +132,14 @@ const contractSlots: Record<string, string> = {
   Rollback: '$.rollback',
   WaitForRollbackEvent: '$.rollbackWake',
   PollRollback: '$.rollbackRollout',
+  SynthAndDiffStack: '$.stackDiffBuild',
+  AnalyzeStackDiff: '$.stackGate',
+  BaselineStack: '$.stackBaseline',
+  DeployStack: '$.stackDeploy',
+  WatchStack: '$.stackWatch',
+  WaitForStackDeploymentEvent: '$.stackWake',
+  PollStackDeployment: '$.stackRollout',
+  SmokeTestStack: '$.stackSmoke',
   ...Object.fromEntries(notifyStates.map(([name]) => [name, '$.notification'])),
 };
 
@@ -192,6 +209,8 @@ describe('statemachine/deployment.asl.json', () => {
         'DiffBucketName',
         'DiffProjectName',
         'ExpireApprovalFunctionArn',
+        'InfraDeployProjectName',
+        'InfraDiffProjectName',
         'NotifyFunctionArn',
         'PollStabilizationFunctionArn',
         'RegisterWaitFunctionArn',
@@ -201,6 +220,7 @@ describe('statemachine/deployment.asl.json', () => {
         'SmokeTestFunctionArn',
         'UpdateServiceFunctionArn',
         'VerifySecretsFunctionArn',
+        'WatchStackFunctionArn',
       ].sort(),
     );
   });
@@ -261,7 +281,7 @@ describe('statemachine/deployment.asl.json', () => {
     expect(neverCaught).toEqual(['TransientAwsError']);
   });
 
-  it.each(taskStates.filter(([name]) => name !== 'RunCdkDiff'))(
+  it.each(taskStates.filter(([, state]) => state.Resource !== 'arn:aws:states:::codebuild:startBuild.sync'))(
     '%s retries transient Lambda and AWS errors with capped exponential backoff and full jitter',
     (_name, state) => {
       // Prepare
@@ -358,6 +378,9 @@ describe('statemachine/deployment.asl.json', () => {
     expect(stepSlots).not.toContain('$.error');
     expect(stepSlots).not.toContain('$.request');
     expect(catchSlots.filter(([, , slot]) => slot !== '$.error')).toEqual([
+      // A failed deploy build is not the release's error: WatchStack asks CloudFormation what it did.
+      ['DeployStack', 'States.ALL', '$.stackDeploy'],
+      ['WaitForStackDeploymentEvent', 'States.Timeout', null],
       // The approval's expiry is recorded by ExpireApproval into $.approval, not as an error.
       ['RequestApproval', 'States.Timeout', null],
       ['WaitForDeploymentEvent', 'States.Timeout', null],
@@ -391,7 +414,12 @@ describe('statemachine/deployment.asl.json', () => {
     const changed = Object.keys(exact.States).filter(
       (name) => JSON.stringify(exact.States[name]) !== JSON.stringify(local.States[name]),
     );
-    expect(changed).toEqual(['RequestApproval', 'WaitForDeploymentEvent', 'WaitForRollbackEvent']);
+    expect(changed).toEqual([
+      'WaitForStackDeploymentEvent',
+      'RequestApproval',
+      'WaitForDeploymentEvent',
+      'WaitForRollbackEvent',
+    ]);
     for (const name of changed) {
       const { TimeoutSecondsPath: _dropped, ...rest } = exact.States[name] as AslState;
       expect(local.States[name]).toEqual(rest);
@@ -416,6 +444,8 @@ describe('statemachine/deployment.asl.json', () => {
         'RolledBack',
         'RolledBackAsRequested',
         'RollbackFailed',
+        'InfrastructureHeld',
+        'InfrastructureFailed',
       ]),
     );
   });
@@ -445,7 +475,7 @@ describe('statemachine/deployment.asl.json', () => {
       Object.values(notifyEnds)
         .map(({ outcome }) => outcome)
         .sort(),
-    ).toEqual(Object.values(Outcome).sort());
+    ).toEqual([...Object.values(Outcome), Outcome.blocked].sort());
   });
 
   it('reaches every state it defines', () => {

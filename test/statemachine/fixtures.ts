@@ -40,7 +40,10 @@ export const fakeSubstitutions = {
   NotifyFunctionArn: lambdaArn('notify'),
   RequestApprovalFunctionArn: lambdaArn('request-approval'),
   ExpireApprovalFunctionArn: lambdaArn('expire-approval'),
+  WatchStackFunctionArn: lambdaArn('watch-stack'),
   DiffProjectName: 'afu9-cdk-diff',
+  InfraDiffProjectName: 'afu9-infrastructure-synth-diff',
+  InfraDeployProjectName: 'afu9-infrastructure-deploy',
   DiffBucketName: `afu9-deploy-diffs-${account}-${region}`,
 } as const;
 

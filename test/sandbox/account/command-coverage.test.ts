@@ -12,6 +12,7 @@ const realAccountOnly: Readonly<Record<string, string>> = {
   StartExecutionCommand: '`afu9-deploy start` starts an execution in a real account',
   GetExecutionHistoryCommand: '`afu9-deploy start --follow` / `status` read a real execution history',
   DescribeStacksCommand: 'the CLI finds the real state machine through the orchestrator stack outputs',
+  BatchGetBuildsCommand: '`status` reads the phase and log link of a real infrastructure release build',
 };
 
 function typeScriptFiles(directory: string): string[] {

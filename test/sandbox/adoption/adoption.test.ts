@@ -115,10 +115,12 @@ describe('adopting it for another service with a configuration file', () => {
 
   /** The shop runs one container: a scenario deploying a sidecar alone cannot be played there. */
   const needsSidecar = new Set(['sidecar-deploy', 'sidecar-release', 'late-push']);
+  /** The shop configures no infrastructure stacks: an infrastructure release has none to deploy. */
+  const needsStacks = new Set(['infra-release', 'infra-stack-fails']);
 
   it.each(
     scenarios
-      .filter((scenario) => !needsSidecar.has(scenario.name))
+      .filter((scenario) => !needsSidecar.has(scenario.name) && !needsStacks.has(scenario.name))
       .map((scenario) => [scenario.name, scenario] as const),
   )('plays scenario %s in the shop and reaches its expected outcome', async (_name, scenario) => {
     // Act
@@ -143,6 +145,20 @@ describe('adopting it for another service with a configuration file', () => {
           templatePath,
         }),
       ).rejects.toThrow("deploys a sidecar's image alone; staging configures only its primary container");
+    },
+  );
+
+  it.each([...needsStacks])(
+    'refuses to play %s in the shop, which configures no infrastructure stacks, saying why',
+    async (name) => {
+      // Act / Assess
+      await expect(
+        runSimulation({
+          scenario: scenarios.find((scenario) => scenario.name === name)!,
+          configPath: shopConfig,
+          templatePath,
+        }),
+      ).rejects.toThrow('"infrastructure.stacks" have no such chain. Pick another scenario.');
     },
   );
 });

@@ -95,6 +95,7 @@ describe('the current stack deployed in the sandbox account', () => {
         'smoke-test',
         'update-service',
         'verify-secrets',
+        'watch-stack',
       ].sort(),
     );
     const notify = stack.functions.find((fn) => fn.handlerName === 'notify')!;

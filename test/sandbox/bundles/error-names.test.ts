@@ -89,8 +89,8 @@ function inScenario(how: string, scenario: () => Scenario): Driver {
   return { how, names: () => namesReportedIn(scenario()) };
 }
 
-/** The happy scenario under a template whose role for `handler` lacks `action`. */
-function withoutGrantOf(handler: string, action: string): Driver {
+/** A scenario (happy by default) under a template whose role for `handler` lacks `action`. */
+function withoutGrantOf(handler: string, action: string, scenarioName = 'happy'): Driver {
   return {
     how: `the ${handler} role without ${action}`,
     names: async () => {
@@ -101,7 +101,7 @@ function withoutGrantOf(handler: string, action: string): Driver {
         );
       }
       const run = await runSimulation({
-        scenario: scenario('happy'),
+        scenario: scenario(scenarioName),
         templatePath: writeVariant(path, template),
       });
       return reportedErrors(run).map((error) => error.name);
@@ -161,6 +161,7 @@ const drivers: Readonly<Record<string, Driver>> = {
       times: 10,
     }),
   ),
+  StackUnobservable: withoutGrantOf('watch-stack', 'cloudformation:DescribeStacks', 'infra-release'),
   TransientAwsError: inScenario('ECS throttling DescribeServices once', () =>
     happyWith({
       service: 'ecs',

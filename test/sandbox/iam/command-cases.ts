@@ -15,6 +15,7 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -42,6 +43,7 @@ export const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:Afu9
 export const GITHUB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/github-Ab12Cd`;
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:afu9/database-Xy98Zw`;
 export const IMAGE_PARAMETER_ARN = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/deploy/staging/mcp-github/image`;
+export const NETWORK_STACK_ARN = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Afu9NetworkStack/1a2b3c4d-0000-11ef-9a2b-0a1b2c3d4e5f`;
 export const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-token-of-an-Afu9Deployment-execution';
 export const TASK_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/afu9-control-center-task`;
 export const EXECUTION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/afu9-control-center-execution`;
@@ -63,6 +65,8 @@ export const lookups: AccountLookups = {
   latestTaskDefinitionRevision: (family) => (family === 'afu9-control-center' ? 41 : undefined),
   latestActiveTaskDefinitionArn: (family) =>
     family === 'afu9-control-center' ? `${ecs}:task-definition/afu9-control-center:41` : undefined,
+  stackArn: (name) =>
+    name === 'Afu9NetworkStack' || name === NETWORK_STACK_ARN ? NETWORK_STACK_ARN : undefined,
   taskTokenIssuer: (token) => (token === TASK_TOKEN ? STATE_MACHINE_ARN : undefined),
 };
 
@@ -451,5 +455,25 @@ export const COMMAND_CASES: readonly CommandCase[] = [
     name: 'SSM GetParameter by ARN',
     command: new GetParameterCommand({ Name: IMAGE_PARAMETER_ARN }),
     expected: [check('ssm:GetParameter', IMAGE_PARAMETER_ARN)],
+  },
+  {
+    name: 'CloudFormation DescribeStacks by name (the stack ARN carries its id)',
+    command: new DescribeStacksCommand({ StackName: 'Afu9NetworkStack' }),
+    expected: [check('cloudformation:DescribeStacks', NETWORK_STACK_ARN)],
+  },
+  {
+    name: 'CloudFormation DescribeStackEvents by name',
+    command: new DescribeStackEventsCommand({ StackName: 'Afu9NetworkStack' }),
+    expected: [check('cloudformation:DescribeStackEvents', NETWORK_STACK_ARN)],
+  },
+  {
+    name: 'CloudFormation DescribeStacks of a stack that does not exist (authorized on a stand-in id)',
+    command: new DescribeStacksCommand({ StackName: 'Afu9DnsStack' }),
+    expected: [
+      check(
+        'cloudformation:DescribeStacks',
+        `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Afu9DnsStack/00000000-0000-0000-0000-000000000000`,
+      ),
+    ],
   },
 ];

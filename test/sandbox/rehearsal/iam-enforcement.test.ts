@@ -299,6 +299,7 @@ describe('a configured secret that does not exist, under the template', () => {
       bucketKmsKeyArn: () => undefined,
       latestTaskDefinitionRevision: () => undefined,
       latestActiveTaskDefinitionArn: () => undefined,
+      stackArn: () => undefined,
       taskTokenIssuer: () => undefined,
     };
     const caller: Caller = {

@@ -17,9 +17,15 @@ const scenario = (name: string) => findScenario(name)!;
 
 describe('scenarios in a configuration', () => {
   it("are as written in AFU-9's configuration, with AFU-9's names for the stand-ins", () => {
-    // These name the sidecar by its stand-in, which becomes AFU-9's first sidecar.
-    const namingTheSidecar = ['sidecar-deploy', 'sidecar-release', 'late-push'];
-    for (const written of scenarios.filter((candidate) => !namingTheSidecar.includes(candidate.name))) {
+    // These name the sidecar or the infrastructure stacks by their stand-ins, which become AFU-9's names.
+    const namingStandIns = [
+      'sidecar-deploy',
+      'sidecar-release',
+      'late-push',
+      'infra-release',
+      'infra-stack-fails',
+    ];
+    for (const written of scenarios.filter((candidate) => !namingStandIns.includes(candidate.name))) {
       // Act
       const played = scenarioForConfig(written, afu9);
 
@@ -37,10 +43,23 @@ describe('scenarios in a configuration', () => {
       repository: 'afu9/control-center',
     });
     expect(scenarioForConfig(scenario('smoke-fail'), afu9).summary).toContain('/api/ready answers 503');
+    // The infrastructure scenarios name the ECS stack and the two below it by stand-ins.
+    expect(scenarioForConfig(scenario('infra-release'), afu9).trigger).toMatchObject({
+      input: { stacks: ['Afu9NetworkStack', 'Afu9DatabaseStack', 'Afu9EcsStack'] },
+    });
+    expect(
+      Object.keys(scenarioForConfig(scenario('infra-stack-fails'), afu9).world.stackDeploys ?? {}),
+    ).toEqual(['Afu9DatabaseStack']);
     expect(scenarioForConfig(scenario('sidecar-deploy'), afu9).trigger).toEqual({
       kind: 'start',
       input: { environment: 'staging', images: { 'mcp-github': 'stage-9d1e0f4' }, requestedBy: 'jane.doe' },
     });
+  });
+
+  it('GIVEN a configuration without infrastructure stacks THEN infra-release says it cannot be played', () => {
+    expect(() => scenarioForConfig(scenario('infra-release'), shop)).toThrow(
+      /Scenario infra-release releases three infrastructure stacks of staging.*Pick another scenario\./,
+    );
   });
 
   it('GIVEN a configuration without sidecars THEN sidecar-deploy says it cannot be played', () => {

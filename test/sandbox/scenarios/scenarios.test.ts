@@ -91,6 +91,36 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     states: [...rolloutToSmoke, 'SmokeTest', 'NotifySucceeded', 'Deployed'],
     subject: /Deployed/,
   },
+  'infra-release': {
+    states: [
+      'SynthAndDiffStack',
+      'AnalyzeStackDiff',
+      'DeployStack',
+      'WatchStack',
+      'SynthAndDiffStack',
+      'DeployStack',
+      'WatchStack',
+      'SynthAndDiffStack',
+      'DeployStack',
+      'WatchStack',
+      'PollStackDeployment',
+      'SmokeTestStack',
+      'NotifySucceeded',
+      'Deployed',
+    ],
+    subject: /Infrastructure DEPLOYED: 3 stack/,
+  },
+  'infra-stack-fails': {
+    states: [
+      'DeployStack',
+      'WatchStack',
+      'DeployStack',
+      'WatchStack',
+      'NotifyStackFailed',
+      'InfrastructureFailed',
+    ],
+    subject: /Infrastructure FAILED at Afu9DatabaseStack/,
+  },
   release: {
     states: [
       'ResolveRequest',

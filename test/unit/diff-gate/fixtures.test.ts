@@ -58,6 +58,14 @@ const expectations: Record<string, Expected> = {
       'unlisted-update: AWS::SNS::Topic Alerts91F83244 modify',
     ],
   },
+  'network-new-parameter': {
+    verdict: 'PASS',
+    safe: ['resource-added: AWS::SSM::Parameter VpcIdParameter44761537 add'],
+  },
+  'database-new-parameter': {
+    verdict: 'PASS',
+    safe: ['resource-added: AWS::SSM::Parameter EndpointParameter617F6D67 add'],
+  },
   'ecs-safe-additions': {
     verdict: 'PASS',
     safe: [

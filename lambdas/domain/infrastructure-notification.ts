@@ -1,0 +1,212 @@
+/**
+ * Words the notification an infrastructure release ends with: which stacks were deployed, where it
+ * stopped and why (CloudFormation's own words, the diff gate's findings, the ECS deployment the
+ * stack started), and which stacks were not attempted. The state is read through schemas that keep
+ * only the fields named here, as for an image release (./notification.ts).
+ */
+import { z } from 'zod';
+import { stackFates, type StackFate } from './stack-graph';
+import { Outcome } from './workflow-state';
+
+const MAX_TEXT_LENGTH = 600;
+const MAX_FINDINGS = 10;
+
+function slot<T extends z.ZodType>(schema: T) {
+  return schema.optional().catch(undefined);
+}
+
+const FindingSchema = z.object({
+  resourceType: z.string(),
+  logicalId: z.string(),
+  change: z.string(),
+  reason: z.string(),
+});
+
+const InfrastructureStateSchema = z.object({
+  request: z.object({
+    kind: z.literal('infrastructure'),
+    environment: z.string(),
+    clusterName: z.string(),
+    serviceName: z.string(),
+    requestedBy: z.string(),
+    trigger: z.string(),
+    stacks: z.array(z.string()),
+  }),
+  release: slot(z.object({ index: z.number(), count: z.number() })),
+  stack: slot(z.object({ name: z.string() })),
+  stackGate: slot(
+    z.object({
+      verdict: z.string(),
+      proceed: z.boolean(),
+      message: z.string(),
+      blocking: z.array(FindingSchema).catch([]),
+      warnings: z.array(FindingSchema).catch([]),
+    }),
+  ),
+  stackWatch: slot(
+    z.object({
+      status: z.string(),
+      stackStatus: z.string(),
+      reason: z.string(),
+      ecsDeployment: slot(z.object({ deploymentId: z.string() })),
+    }),
+  ),
+  stackRollout: slot(z.object({ status: z.string(), reason: z.string() })),
+  stackSmoke: slot(
+    z.object({
+      passed: z.boolean(),
+      checks: z
+        .array(z.object({ name: z.string(), status: z.string(), reason: z.string().optional() }))
+        .catch([]),
+    }),
+  ),
+  error: slot(z.object({ Error: z.string(), Cause: z.string().optional() })),
+});
+type InfrastructureState = z.infer<typeof InfrastructureStateSchema>;
+
+/** Whether the state is an infrastructure release's (its request says so). */
+export function isInfrastructureState(state: unknown): boolean {
+  const request = (state as { request?: { kind?: unknown } } | null)?.request;
+  return request?.kind === 'infrastructure';
+}
+
+function readState(state: unknown): InfrastructureState | undefined {
+  const parsed = InfrastructureStateSchema.safeParse(state);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function clip(text: string, max = MAX_TEXT_LENGTH): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+
+/** A Catch's Cause: Lambda's JSON error document in AWS, plain text elsewhere. */
+function errorText(error: { Error: string; Cause?: string }): string {
+  const cause = error.Cause?.trim();
+  if (!cause) return error.Error;
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: unknown; errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') {
+      return `${typeof parsed.errorType === 'string' ? parsed.errorType : error.Error}: ${clip(parsed.errorMessage)}`;
+    }
+  } catch {
+    // Not JSON: the cause is the message itself.
+  }
+  return `${error.Error}: ${clip(cause)}`;
+}
+
+/** Why the release stopped at its current stack, in one sentence. */
+function stopReason(state: InfrastructureState): string {
+  if (state.error) return errorText(state.error);
+  const { stackGate, stackWatch, stackRollout, stackSmoke } = state;
+  if (stackSmoke && !stackSmoke.passed) {
+    const failed = stackSmoke.checks.filter((check) => check.status === 'FAIL').map((check) => check.name);
+    return `The stack's update started an ECS deployment that did not pass the smoke checks (${failed.join(', ') || 'see the execution'}).`;
+  }
+  if (stackRollout && stackRollout.status !== 'COMPLETED') {
+    return `The stack's update started ECS deployment ${stackWatch?.ecsDeployment?.deploymentId ?? ''}, which ended ${stackRollout.status}: ${clip(stackRollout.reason)}`;
+  }
+  if (stackWatch) return clip(stackWatch.reason);
+  if (stackGate) return clip(stackGate.message);
+  return 'The release stopped without a recorded reason; read the execution history.';
+}
+
+const FATE_WORDS: Readonly<Record<StackFate, string>> = {
+  deployed: 'deployed',
+  failed: 'FAILED',
+  held: 'HELD for approval (not deployed)',
+  'not-attempted': 'not attempted',
+};
+
+function fatesOf(state: InfrastructureState, outcome: Outcome) {
+  const { stacks } = state.request;
+  const stoppedAt = outcome === Outcome.succeeded ? stacks.length : (state.release?.index ?? 0);
+  return stackFates(stacks, stoppedAt, outcome === Outcome.blocked ? 'held' : 'failed');
+}
+
+function headline(outcome: Outcome, state: InfrastructureState): string {
+  const stopped = state.stack?.name ?? state.request.stacks[state.release?.index ?? 0] ?? 'a stack';
+  switch (outcome) {
+    case Outcome.succeeded:
+      return `Infrastructure DEPLOYED: ${state.request.stacks.length} stack(s)`;
+    case Outcome.blocked:
+      return `Infrastructure HELD at ${stopped}: diff ${state.stackGate?.verdict ?? 'needs approval'}`;
+    default:
+      return `Infrastructure FAILED at ${stopped}`;
+  }
+}
+
+function findingLines(state: InfrastructureState): string[] {
+  const gate = state.stackGate;
+  if (!gate || gate.proceed) return [];
+  const findings = [
+    ...gate.blocking.map((finding) => ({ label: 'BLOCKING', finding })),
+    ...gate.warnings.map((finding) => ({ label: 'WARNING', finding })),
+  ];
+  return [
+    `Diff gate: ${gate.verdict}: ${clip(gate.message)}`,
+    ...findings
+      .slice(0, MAX_FINDINGS)
+      .map(
+        ({ label, finding }) =>
+          `  ${label} ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${clip(finding.reason, 200)}`,
+      ),
+    ...(findings.length > MAX_FINDINGS ? [`  ... and ${findings.length - MAX_FINDINGS} more`] : []),
+  ];
+}
+
+function opening(outcome: Outcome, state: InfrastructureState): string {
+  const { environment } = state.request;
+  switch (outcome) {
+    case Outcome.succeeded:
+      return `The infrastructure release of ${environment} DEPLOYED every requested stack, in dependency order; CloudFormation reports each complete.`;
+    case Outcome.blocked:
+      return (
+        `The infrastructure release of ${environment} is HELD: the diff of ${state.stack?.name ?? 'a stack'} needs a ` +
+        "person's approval, so it and the stacks after it were not deployed. Review the findings below."
+      );
+    default:
+      return `The infrastructure release of ${environment} FAILED at ${state.stack?.name ?? 'a stack'}; the stacks after it were not attempted.`;
+  }
+}
+
+/** The subject and body of an infrastructure release's notification (SNS limits applied by the caller). */
+export function composeInfrastructureMessage(
+  outcome: Outcome,
+  rawState: unknown,
+): { readonly headline: string; readonly lines: readonly string[] } | undefined {
+  const state = readState(rawState);
+  if (!state) return undefined;
+  const fates = fatesOf(state, outcome);
+  const { request } = state;
+  return {
+    headline: headline(outcome, state),
+    lines: [
+      opening(outcome, state),
+      '',
+      `Outcome:           ${outcome}`,
+      `Environment:       ${request.environment} (service ${request.serviceName}, cluster ${request.clusterName})`,
+      `Requested by:      ${request.requestedBy} (trigger: ${request.trigger})`,
+      'Stacks:',
+      ...fates.map(({ name, fate }) => `  ${name}: ${FATE_WORDS[fate]}`),
+      ...(outcome === Outcome.succeeded ? [] : ['', `Reason:            ${stopReason(state)}`]),
+      ...findingLines(state),
+    ],
+  };
+}
+
+/** The ledger's reasons for an infrastructure release's outcome. */
+export function infrastructureReasons(outcome: Outcome, rawState: unknown): string[] {
+  const state = readState(rawState);
+  if (!state) return [];
+  const fates = fatesOf(state, outcome);
+  const summary = fates.map(({ name, fate }) => `${name} ${fate}`).join(', ');
+  return [
+    ...(outcome === Outcome.succeeded ? [] : [stopReason(state)]),
+    `stacks: ${summary}`,
+    ...(state.stackGate?.blocking ?? []).map(
+      (finding) =>
+        `blocking ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${finding.reason}`,
+    ),
+  ].map((text) => clip(text, 300));
+}

@@ -1,0 +1,264 @@
+/**
+ * Infrastructure releases rehearsed through the real definition and the shipped bundles, under the
+ * template's IAM: the paths a release takes when a stack fails in each of the ways it can (its build
+ * before CloudFormation starts, CloudFormation's rollback that itself fails, a diff that cannot be
+ * judged, the ECS deployment a stack starts), and the watch function refused without its grant.
+ */
+import type { SimulationRun } from '../../../sandbox/run/result';
+import { runSimulation } from '../../../sandbox/runner';
+import { findScenario, type Scenario, type ScenarioWorld } from '../../../sandbox/scenarios';
+import { currentTemplate, withoutGrant, writeVariant } from '../../support/template-variants';
+
+const NETWORK = 'Afu9NetworkStack';
+const DATABASE = 'Afu9DatabaseStack';
+const ECS = 'Afu9EcsStack';
+
+function release(): Scenario {
+  return findScenario('infra-release')!;
+}
+
+/** The infra-release scenario in another world. */
+function releaseIn(name: string, world: Partial<ScenarioWorld>): Scenario {
+  const base = release();
+  return { ...base, name, world: { ...base.world, ...world } };
+}
+
+function visited(run: SimulationRun): string[] {
+  return run.executions[0]!.states.map((state) => state.name);
+}
+
+function messageOf(run: SimulationRun): string {
+  expect(run.document.notifications).toHaveLength(1);
+  return run.document.notifications[0]!.message;
+}
+
+describe('infrastructure release', () => {
+  it('infra-release: deploys the stacks in dependency order, then judges and smoke-tests the ECS deployment the ECS stack started', async () => {
+    // Act
+    const run = await runSimulation({ scenario: release() });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed', accessDenied: [] });
+    expect(doc.stacks).toEqual([
+      { name: NETWORK, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: DATABASE, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: ECS, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+    ]);
+    const deployed = run.executions[0]!.states.filter((state) => state.name === 'DeployStack').map(
+      (state) =>
+        (state.invocations[0]!.input as { EnvironmentVariablesOverride: { Value: string }[] })
+          .EnvironmentVariablesOverride[0]!.Value,
+    );
+    expect(deployed).toEqual([NETWORK, DATABASE, ECS]);
+    // Only the ECS stack's update started an ECS deployment; it was judged by its id and smoke-tested.
+    const watches = run.executions[0]!.states.filter((state) => state.name === 'WatchStack');
+    const started = watches.map(
+      (state) =>
+        (state.invocations.at(-1)!.output as { ecsDeployment?: { deploymentId: string } }).ecsDeployment,
+    );
+    expect(started.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(started[2]?.deploymentId).toMatch(/^ecs-svc\/\d{19}$/);
+    const polled = run.executions[0]!.states.filter((state) => state.name === 'PollStackDeployment');
+    expect(
+      polled.at(-1)!.invocations.at(-1)!.output as { status: string; deploymentId: string },
+    ).toMatchObject({
+      status: 'COMPLETED',
+      deploymentId: started[2]!.deploymentId,
+    });
+    expect(visited(run)).toContain('SmokeTestStack');
+    expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
+    expect(messageOf(run)).toMatch(
+      new RegExp(`${NETWORK}: deployed\\n.*${DATABASE}: deployed\\n.*${ECS}: deployed`),
+    );
+  });
+
+  it('infra-stack-fails: CloudFormation rolls the database stack back; the ECS stack is not attempted and the message says so', async () => {
+    // Act
+    const run = await runSimulation({ scenario: findScenario('infra-stack-fails')! });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'stack-failed', accessDenied: [] });
+    expect(doc.stacks).toEqual([
+      { name: NETWORK, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: DATABASE, verdict: 'PASS', approval: 'not-needed', status: 'rolled-back' },
+      { name: ECS, verdict: null, approval: null, status: 'not-attempted' },
+    ]);
+    expect(visited(run).filter((name) => name === 'SynthAndDiffStack')).toHaveLength(2);
+    expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+    const message = messageOf(run);
+    expect(message).toContain(`${NETWORK}: deployed`);
+    expect(message).toContain(`${DATABASE}: FAILED`);
+    expect(message).toContain(`${ECS}: not attempted`);
+    expect(message).toContain('UPDATE_ROLLBACK_COMPLETE');
+    expect(message).toContain('EndpointParameter617F6D67 CREATE_FAILED');
+  });
+
+  it('a deploy build that fails before CloudFormation starts: reported as the build failure, the stack unchanged, nothing after it attempted', async () => {
+    // Act
+    const run = await runSimulation({
+      scenario: releaseIn('infra-build-fails', {
+        stackDeploys: { [DATABASE]: { kind: 'build-fails-before-update' } },
+      }),
+    });
+
+    // Assess
+    expect(run.document.stacks?.map((stack) => stack.status)).toEqual([
+      'deployed',
+      'failed',
+      'not-attempted',
+    ]);
+    const watch = run.executions[0]!.states.filter((state) => state.name === 'WatchStack').at(-1)!;
+    expect(watch.invocations.at(-1)!.output).toMatchObject({
+      status: 'FAILED',
+      stackStatus: 'CREATE_COMPLETE',
+    });
+    expect(messageOf(run)).toMatch(
+      /deploy build failed \(States\.TaskFailed.*before CloudFormation started an update/,
+    );
+  });
+
+  it('a rollback that fails (UPDATE_ROLLBACK_FAILED): the release stops and tells people to continue the rollback', async () => {
+    // Act
+    const run = await runSimulation({
+      scenario: releaseIn('infra-rollback-fails', {
+        stackDeploys: {
+          [NETWORK]: {
+            kind: 'rollback-failed',
+            failingResource: {
+              logicalId: 'AlbSecurityGroup86A59E99',
+              type: 'AWS::EC2::SecurityGroup',
+              operation: 'update',
+              reason: 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)',
+            },
+          },
+        },
+      }),
+    });
+
+    // Assess
+    expect(run.document).toMatchObject({ status: 'FAILED', outcome: 'stack-failed' });
+    expect(run.document.stacks?.map((stack) => stack.status)).toEqual([
+      'failed',
+      'not-attempted',
+      'not-attempted',
+    ]);
+    const message = messageOf(run);
+    expect(message).toContain('UPDATE_ROLLBACK_FAILED');
+    expect(message).toContain('continue-update-rollback');
+  });
+
+  it('a diff that cannot be judged on the middle stack (ERROR): stops before deploying it, as a failure', async () => {
+    // Act
+    const run = await runSimulation({
+      scenario: releaseIn('infra-diff-error', {
+        stackDiffFixtures: {
+          ...release().world.stackDiffFixtures,
+          ['{ecs-stack-dependency}']: 'error-synth-failure.txt',
+        },
+      }),
+    });
+
+    // Assess
+    expect(run.document.stacks).toEqual([
+      { name: NETWORK, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: DATABASE, verdict: 'ERROR', approval: 'not-needed', status: 'failed' },
+      { name: ECS, verdict: null, approval: null, status: 'not-attempted' },
+    ]);
+    expect(visited(run).filter((name) => name === 'DeployStack')).toHaveLength(1);
+  });
+
+  it('a BLOCKED diff holds the release at StackNeedsApproval: the findings are notified, nothing after the gate deploys', async () => {
+    // Act
+    const run = await runSimulation({
+      scenario: releaseIn('infra-blocked', {
+        stackDiffFixtures: {
+          ...release().world.stackDiffFixtures,
+          ['{ecs-stack}']: 'ecs-service-replace.txt',
+        },
+      }),
+    });
+
+    // Assess
+    expect(run.document).toMatchObject({ status: 'FAILED', outcome: 'blocked' });
+    expect(run.document.stacks?.[2]).toEqual({
+      name: ECS,
+      verdict: 'BLOCKED',
+      approval: 'needed',
+      status: 'held',
+    });
+    expect(visited(run).filter((name) => name === 'DeployStack')).toHaveLength(2);
+    expect(visited(run).slice(-3)).toEqual([
+      'StackNeedsApproval',
+      'NotifyStackNeedsApproval',
+      'InfrastructureHeld',
+    ]);
+    expect(messageOf(run)).toMatch(/BLOCKING AWS::ECS::Service/);
+    expect(run.document.taskDefinitionAfter).toBe(run.document.taskDefinitionBefore);
+  });
+
+  it('the ECS deployment the stack started fails: the release fails (CloudFormation completed; ECS rolled the service back itself)', async () => {
+    // Act
+    const run = await runSimulation({
+      scenario: releaseIn('infra-ecs-fails', { newRevision: { kind: 'crash-on-boot', exitCode: 1 } }),
+    });
+
+    // Assess
+    expect(run.document).toMatchObject({ status: 'FAILED', outcome: 'stack-failed' });
+    expect(visited(run)).not.toContain('SmokeTestStack');
+    const message = messageOf(run);
+    expect(message).toMatch(/started ECS deployment ecs-svc\/\d+, which ended (FAILED|ROLLED_BACK_BY_ECS)/);
+    // What the stack says (CloudFormation completed) and what ECS did are both in the record.
+    expect(run.document.stacks?.[2]).toMatchObject({ name: ECS, status: 'failed' });
+  });
+
+  it('the watch function without cloudformation:DescribeStacks: refused under the template, the release stops', async () => {
+    // Arrange
+    const { path, template } = await currentTemplate();
+    expect(withoutGrant(template, 'watch-stack', 'cloudformation:DescribeStacks')).toBeGreaterThan(0);
+
+    // Act
+    const run = await runSimulation({ scenario: release(), templatePath: writeVariant(path, template) });
+
+    // Assess
+    expect(run.document.outcome).toBe('stack-failed');
+    expect(run.document.accessDenied).toContainEqual(
+      expect.objectContaining({ caller: 'watch-stack', action: 'cloudformation:DescribeStacks' }),
+    );
+    expect(visited(run)).not.toContain('DeployStack');
+  });
+
+  it('the state machine role without codebuild:StartBuild on the deploy project cannot deploy a stack', async () => {
+    // Arrange
+    const { path, template } = await currentTemplate();
+    const policy = Object.values(template.Resources).find(
+      (resource) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties).includes('InfrastructureBuildsDeploy') &&
+        JSON.stringify(resource.Properties).includes('codebuild:StartBuild'),
+    );
+    expect(policy).toBeDefined();
+    const document = policy!.Properties!.PolicyDocument as {
+      Statement: { Action: unknown; Resource: unknown }[];
+    };
+    for (const statement of document.Statement) {
+      if (
+        JSON.stringify(statement.Action).includes('codebuild:StartBuild') &&
+        Array.isArray(statement.Resource)
+      ) {
+        statement.Resource = statement.Resource.filter(
+          (resource) => !JSON.stringify(resource).includes('InfrastructureBuildsDeploy'),
+        );
+      }
+    }
+
+    // Act
+    const run = await runSimulation({ scenario: release(), templatePath: writeVariant(path, template) });
+
+    // Assess
+    expect(run.document.outcome).toBe('stack-failed');
+    expect(run.document.stacks?.[0]).toMatchObject({ name: NETWORK, status: 'failed' });
+    expect(run.document.taskDefinitionAfter).toBe(run.document.taskDefinitionBefore);
+  });
+});
