@@ -222,6 +222,9 @@ export function grantHandlerPermissions(functions: HandlerFunctions, props: Hand
   // Notify finishes the ledger record, moves the live pointer and releases the lock, then publishes.
   const notify = fn(HandlerName.notify);
   props.table.grant(notify, ...ledgerItemActions);
+  // An infrastructure release's message names who approved or denied each held stack: the
+  // execution's approval items (one partition).
+  props.table.grant(notify, 'dynamodb:Query');
   // It then publishes the live revision's images as the environment's SSM parameters (the ECS stack
   // reads them): the revision's containers, the digest of an image it names by tag, and the writes.
   notify.addToRolePolicy(allow(['ssm:PutParameter'], imageParameterArns(stack, props.environments)));

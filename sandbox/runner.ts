@@ -177,7 +177,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         }
       },
       options.taskFaults,
-      options.approvers,
+      // A person given by --approve/--deny replaces the scenario's own approver.
+      options.approvers ?? (scenario.approver ? [scenario.approver] : []),
     );
     for (const text of history) simulation.note(text);
     await simulation.run(() => {

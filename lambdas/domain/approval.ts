@@ -236,6 +236,27 @@ function findingLine(label: string, finding: Finding): string {
 }
 
 /** The "approval needed" notification: the findings, the deadline and the exact commands. */
+/** What waits, and what an unanswered approval leaves undeployed, for the subject. */
+function pauseWords(
+  record: ApprovalRecord,
+  executionName: string,
+): { readonly paused: string; readonly unanswered: string } {
+  const { verdict } = record.findings;
+  if (record.subject.kind === 'stack') {
+    const { stackName } = record.subject;
+    return {
+      paused:
+        `Infrastructure release ${executionName} to ${record.environment} is paused before ${stackName} is deployed: ` +
+        `its diff is ${verdict} and needs a person. The stacks before it are deployed.`,
+      unanswered: `it expires as denied, and ${stackName} and the stacks after it are not deployed`,
+    };
+  }
+  return {
+    paused: `Deployment ${executionName} to ${record.environment} is paused before any change: its diff is ${verdict} and needs a person.`,
+    unanswered: 'it expires as denied and nothing is deployed',
+  };
+}
+
 export function approvalNeededMessage(
   record: ApprovalRecord,
   executionName: string,
@@ -243,6 +264,7 @@ export function approvalNeededMessage(
   displayName: string,
 ): { readonly subject: string; readonly message: string } {
   const { findings } = record;
+  const { paused, unanswered } = pauseWords(record, executionName);
   const subject = `[${displayName} ${record.environment}] APPROVAL NEEDED: ${findings.verdict} diff of ${describeSubject(record.subject)}`;
   const more = (shown: number, total: number) => (total > shown ? [`  ... and ${total - shown} more`] : []);
   // SNS subjects are ASCII without control characters, and shorter than 100 characters.
@@ -250,7 +272,7 @@ export function approvalNeededMessage(
   return {
     subject: ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii,
     message: [
-      `Deployment ${executionName} to ${record.environment} is paused before any change: its diff is ${findings.verdict} and needs a person.`,
+      paused,
       `Execution: ${record.executionArn}`,
       `Stacks: ${findings.stacks.join(', ') || 'none named'}`,
       `Findings: ${findings.counts.blocking} blocking, ${findings.counts.warnings} warnings, ${findings.counts.safe} safe.`,
@@ -259,7 +281,7 @@ export function approvalNeededMessage(
       ...findings.warnings.map((finding) => findingLine('WARNING', finding)),
       ...more(findings.warnings.length, findings.counts.warnings),
       '',
-      `Decide by ${record.expiresAt} (unanswered, it expires as denied and nothing is deployed):`,
+      `Decide by ${record.expiresAt} (unanswered, ${unanswered}):`,
       ...decisionCommands(executionName).map((command) => `  ${command}`),
       'Your IAM identity (as AWS reports it) and your reason are recorded in the ledger and the final notification.',
     ].join('\n'),

@@ -1,10 +1,13 @@
 /**
  * Words the notification an infrastructure release ends with: which stacks were deployed, where it
  * stopped and why (CloudFormation's own words, the diff gate's findings, the ECS deployment the
- * stack started), and which stacks were not attempted. The state is read through schemas that keep
- * only the fields named here, as for an image release (./notification.ts).
+ * stack started, a denied or expired approval), which stacks were not attempted, and who approved
+ * or denied each held stack and why. The state is read through schemas that keep only the fields
+ * named here, as for an image release (./notification.ts); the approvals of the stacks before the
+ * current one come from the ledger (the state keeps only the current stack's).
  */
 import { z } from 'zod';
+import { decisionOf, describeDecision, type ApprovalDecision, type ApprovalRecord } from './approval';
 import { stackFates, type StackFate } from './stack-graph';
 import { Outcome } from './workflow-state';
 
@@ -60,6 +63,14 @@ const InfrastructureStateSchema = z.object({
         .catch([]),
     }),
   ),
+  stackApproval: slot(
+    z.object({
+      decision: z.enum(['approved', 'denied', 'expired']),
+      reason: z.string(),
+      approver: slot(z.object({ arn: z.string(), accountId: z.string(), userId: z.string() })),
+      decidedAt: z.string(),
+    }),
+  ),
   error: slot(z.object({ Error: z.string(), Cause: z.string().optional() })),
 });
 type InfrastructureState = z.infer<typeof InfrastructureStateSchema>;
@@ -97,8 +108,11 @@ function errorText(error: { Error: string; Cause?: string }): string {
 
 /** Why the release stopped at its current stack, in one sentence. */
 function stopReason(state: InfrastructureState): string {
+  const { stackApproval, stackGate, stackWatch, stackRollout, stackSmoke } = state;
+  if (stackApproval && stackApproval.decision !== 'approved') {
+    return clip(`${state.stack?.name ?? 'The stack'}: ${describeDecision(stackApproval)}`);
+  }
   if (state.error) return errorText(state.error);
-  const { stackGate, stackWatch, stackRollout, stackSmoke } = state;
   if (stackSmoke && !stackSmoke.passed) {
     const failed = stackSmoke.checks.filter((check) => check.status === 'FAIL').map((check) => check.name);
     return `The stack's update started an ECS deployment that did not pass the smoke checks (${failed.join(', ') || 'see the execution'}).`;
@@ -114,14 +128,14 @@ function stopReason(state: InfrastructureState): string {
 const FATE_WORDS: Readonly<Record<StackFate, string>> = {
   deployed: 'deployed',
   failed: 'FAILED',
-  held: 'HELD for approval (not deployed)',
+  'not-approved': 'NOT APPROVED (not deployed)',
   'not-attempted': 'not attempted',
 };
 
 function fatesOf(state: InfrastructureState, outcome: Outcome) {
   const { stacks } = state.request;
   const stoppedAt = outcome === Outcome.succeeded ? stacks.length : (state.release?.index ?? 0);
-  return stackFates(stacks, stoppedAt, outcome === Outcome.blocked ? 'held' : 'failed');
+  return stackFates(stacks, stoppedAt, outcome === Outcome.blocked ? 'not-approved' : 'failed');
 }
 
 function headline(outcome: Outcome, state: InfrastructureState): string {
@@ -130,7 +144,7 @@ function headline(outcome: Outcome, state: InfrastructureState): string {
     case Outcome.succeeded:
       return `Infrastructure DEPLOYED: ${state.request.stacks.length} stack(s)`;
     case Outcome.blocked:
-      return `Infrastructure HELD at ${stopped}: diff ${state.stackGate?.verdict ?? 'needs approval'}`;
+      return `Infrastructure NOT APPROVED at ${stopped}: approval ${state.stackApproval?.decision ?? 'not given'}`;
     default:
       return `Infrastructure FAILED at ${stopped}`;
   }
@@ -162,22 +176,57 @@ function opening(outcome: Outcome, state: InfrastructureState): string {
       return `The infrastructure release of ${environment} DEPLOYED every requested stack, in dependency order; CloudFormation reports each complete.`;
     case Outcome.blocked:
       return (
-        `The infrastructure release of ${environment} is HELD: the diff of ${state.stack?.name ?? 'a stack'} needs a ` +
-        "person's approval, so it and the stacks after it were not deployed. Review the findings below."
+        `The infrastructure release of ${environment} stopped at ${state.stack?.name ?? 'a stack'}: its diff needed a ` +
+        "person's approval, which was not given (denied or expired), so it and the stacks after it were not deployed; " +
+        'the stacks before it were.'
       );
     default:
       return `The infrastructure release of ${environment} FAILED at ${state.stack?.name ?? 'a stack'}; the stacks after it were not attempted.`;
   }
 }
 
+/**
+ * The release's approvals as the ledger keeps them (one per held stack, each stack asked at most
+ * once per execution), or why they could not be read.
+ */
+export type ReleaseApprovals =
+  | { readonly read: true; readonly records: readonly ApprovalRecord[] }
+  | { readonly read: false; readonly problem: string };
+
+/** Each held stack's decision: the ledger's records, and the current stack's from the state when the ledger could not say. */
+function decisionsByStack(
+  state: InfrastructureState,
+  approvals: ReleaseApprovals,
+): Map<string, ApprovalDecision> {
+  const decisions = new Map<string, ApprovalDecision>();
+  if (approvals.read) {
+    for (const record of approvals.records) {
+      if (record.subject.kind === 'stack' && record.status !== 'pending') {
+        decisions.set(record.subject.stackName, decisionOf(record));
+      }
+    }
+  }
+  if (state.stack && state.stackApproval && !decisions.has(state.stack.name)) {
+    decisions.set(state.stack.name, state.stackApproval);
+  }
+  return decisions;
+}
+
+function stackLine(name: string, fate: StackFate, decision: ApprovalDecision | undefined): string {
+  const approval = decision ? `; ${clip(describeDecision(decision), 400)}` : '';
+  return `  ${name}: ${FATE_WORDS[fate]}${approval}`;
+}
+
 /** The subject and body of an infrastructure release's notification (SNS limits applied by the caller). */
 export function composeInfrastructureMessage(
   outcome: Outcome,
   rawState: unknown,
+  approvals: ReleaseApprovals = { read: true, records: [] },
 ): { readonly headline: string; readonly lines: readonly string[] } | undefined {
   const state = readState(rawState);
   if (!state) return undefined;
   const fates = fatesOf(state, outcome);
+  const decisions = decisionsByStack(state, approvals);
   const { request } = state;
   return {
     headline: headline(outcome, state),
@@ -188,7 +237,13 @@ export function composeInfrastructureMessage(
       `Environment:       ${request.environment} (service ${request.serviceName}, cluster ${request.clusterName})`,
       `Requested by:      ${request.requestedBy} (trigger: ${request.trigger})`,
       'Stacks:',
-      ...fates.map(({ name, fate }) => `  ${name}: ${FATE_WORDS[fate]}`),
+      ...fates.map(({ name, fate }) => stackLine(name, fate, decisions.get(name))),
+      ...(approvals.read
+        ? []
+        : [
+            `Approvals:         not read from the ledger (${clip(approvals.problem, 300)}); ` +
+              `\`afu9-deploy status\` lists who decided each one.`,
+          ]),
       ...(outcome === Outcome.succeeded ? [] : ['', `Reason:            ${stopReason(state)}`]),
       ...findingLines(state),
     ],
@@ -201,9 +256,14 @@ export function infrastructureReasons(outcome: Outcome, rawState: unknown): stri
   if (!state) return [];
   const fates = fatesOf(state, outcome);
   const summary = fates.map(({ name, fate }) => `${name} ${fate}`).join(', ');
+  const { stack, stackApproval } = state;
   return [
     ...(outcome === Outcome.succeeded ? [] : [stopReason(state)]),
     `stacks: ${summary}`,
+    // The current stack's decision; every stack's approval is its own ledger item (docs/approvals.md).
+    ...(stack && stackApproval?.decision === 'approved'
+      ? [`${stack.name}: ${describeDecision(stackApproval)}`]
+      : []),
     ...(state.stackGate?.blocking ?? []).map(
       (finding) =>
         `blocking ${finding.resourceType} ${finding.logicalId} (${finding.change}): ${finding.reason}`,

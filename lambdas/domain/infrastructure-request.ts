@@ -76,7 +76,8 @@ export function infrastructureRequest(
   if (input.skipDiffGate !== undefined) {
     reject(
       'An infrastructure release gates every stack and skips none: remove skipDiffGate. A stack whose diff needs a ' +
-        'person stops the release, with the findings in the notification.',
+        'person pauses the release until someone approves it (afu9-deploy approve <execution> --reason "...") or ' +
+        'denies it; the approver and the reason are recorded.',
     );
   }
   checkProductionAllowed(environment, input);

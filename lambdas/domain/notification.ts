@@ -11,6 +11,7 @@ import {
   composeInfrastructureMessage,
   infrastructureReasons,
   isInfrastructureState,
+  type ReleaseApprovals,
 } from './infrastructure-notification';
 import { Outcome } from './workflow-state';
 
@@ -37,6 +38,8 @@ export interface NotificationInput {
   readonly knownEnvironments: readonly string[];
   /** The configuration's `displayName`, opening the subject: `[<displayName> <environment>]`. */
   readonly displayName: string;
+  /** An infrastructure release's approvals from the ledger: who decided each held stack. @default none */
+  readonly releaseApprovals?: ReleaseApprovals;
 }
 
 /** SNS: "must be less than 100 characters long", ASCII, no line breaks. */
@@ -486,7 +489,7 @@ function field(label: string, value: string | undefined): string[] {
 /** The subject, body and attributes of the one notification an execution ends with. */
 export function composeNotification(input: NotificationInput): Notification {
   if (isInfrastructureState(input.state)) {
-    const infrastructure = composeInfrastructureMessage(input.outcome, input.state);
+    const infrastructure = composeInfrastructureMessage(input.outcome, input.state, input.releaseApprovals);
     if (infrastructure) {
       const environment = (input.state as { request: { environment: string } }).request.environment;
       return {

@@ -108,18 +108,18 @@ export function unknownStacks(configured: readonly StackNode[], requested: reado
 }
 
 /** What became of one stack of a release, for the notification and the rehearsal's report. */
-export type StackFate = 'deployed' | 'failed' | 'held' | 'not-attempted';
+export type StackFate = 'deployed' | 'failed' | 'not-approved' | 'not-attempted';
 
 /**
  * Where a release that stopped at `stoppedAt` (an index into its ordered stacks) left each stack:
- * the ones before it deployed, it failed (or was held for a person), the ones after it were not
+ * the ones before it deployed, it failed (or its approval was denied or expired), the ones after it were not
  * attempted (each depends on it or comes after it: the release stops at the first failure). A
  * release that did not stop (`stoppedAt` = the number of stacks) deployed every one.
  */
 export function stackFates(
   ordered: readonly string[],
   stoppedAt: number,
-  stoppedBecause: 'failed' | 'held',
+  stoppedBecause: 'failed' | 'not-approved',
 ): { readonly name: string; readonly fate: StackFate }[] {
   return ordered.map((name, index) => ({
     name,

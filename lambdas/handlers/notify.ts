@@ -15,6 +15,7 @@
  * ECS stack keeps what runs. A parameter that could not be written is named in the message, and the
  * step then fails the same way (NotificationFailed, the notify error alarm): the outcome still goes out.
  */
+import { readApprovals } from '../aws/approvals';
 import { publishImageParameters } from '../aws/image-parameters';
 import { finishDeploymentRecord, getLive, ledgerTable, releaseServiceLock, setLive } from '../aws/ledger';
 import { publishNotification } from '../aws/notifier';
@@ -22,6 +23,7 @@ import { describeAwsError } from '../domain/aws-error-kind';
 import { displayNameOf, environmentNamed } from '../domain/environments';
 import { NotificationFailed } from '../domain/errors';
 import { deploymentIdOf, ledgerEnding, type LedgerEnding } from '../domain/ledger';
+import { isInfrastructureState, type ReleaseApprovals } from '../domain/infrastructure-notification';
 import { composeNotification } from '../domain/notification';
 import type { NotificationResult, Outcome } from '../domain/workflow-state';
 import { lambdaEntry, type HandlerDeps } from './runtime';
@@ -128,6 +130,30 @@ function parameterWarning(failures: readonly string[]): string {
   );
 }
 
+/**
+ * An infrastructure release's approvals, one ledger item per held stack: the state keeps only the
+ * current stack's decision, and the message names who approved or denied each one and why.
+ */
+async function releaseApprovals(deps: HandlerDeps, executionId: string): Promise<ReleaseApprovals> {
+  try {
+    return {
+      read: true,
+      records: await readApprovals(deps.clients, ledgerTable(deps.settings), executionId),
+    };
+  } catch (error) {
+    deps.logger.error('Approvals not read from the ledger', { error: error as Error });
+    return { read: false, problem: describeAwsError(error) };
+  }
+}
+
+function approvalsProblem(deps: HandlerDeps, problem: string): string {
+  return (
+    `the release's approvals were not read from table ${deps.settings.tableName} (${problem}), so the message ` +
+    "names only the current stack's decision. Check the notify function role (dynamodb:Query on the table); " +
+    '`afu9-deploy status <execution>` lists every approval.'
+  );
+}
+
 export function createNotifyHandler(deps: HandlerDeps) {
   return async (event: NotifyEvent): Promise<NotificationResult> => {
     deps.logger.resetKeys();
@@ -144,6 +170,9 @@ export function createNotifyHandler(deps: HandlerDeps) {
       ? await publishLiveImages(deps, ending.environment, ending.live)
       : [];
 
+    const approvals = isInfrastructureState(event.state)
+      ? await releaseApprovals(deps, event.executionId)
+      : undefined;
     const notification = composeNotification({
       outcome: event.outcome,
       executionId: event.executionId,
@@ -153,6 +182,7 @@ export function createNotifyHandler(deps: HandlerDeps) {
       region: deps.settings.region,
       knownEnvironments: Object.keys(deps.environments),
       displayName: displayNameOf(deps.environments),
+      ...(approvals && { releaseApprovals: approvals }),
     });
     const sent =
       parameterFailures.length === 0
@@ -171,6 +201,7 @@ export function createNotifyHandler(deps: HandlerDeps) {
     const problems = [
       ...(ledgerFailures.length > 0 ? [ledgerProblem(deps, ledgerFailures, ending?.environment)] : []),
       ...(parameterFailures.length > 0 ? [parameterWarning(parameterFailures)] : []),
+      ...(approvals && !approvals.read ? [approvalsProblem(deps, approvals.problem)] : []),
     ];
     if (problems.length > 0) {
       throw new NotificationFailed(

@@ -1,18 +1,23 @@
 /**
  * The `stacks` of an infrastructure release in the `simulate --json` document: for each requested
- * stack, in the order the release deploys them, its diff verdict, whether it needed a person's
- * approval, and what became of it. Read from the states the execution went through.
+ * stack, in the order the release deploys them, its diff verdict, what became of the approval it
+ * needed (if any), and what became of it. Read from the states the execution went through.
  */
 import type { SimulatedExecution, StateRecord } from './execution';
 
-export type StackApproval = 'not-needed' | 'needed';
-export type StackStatus = 'deployed' | 'no-change' | 'rolled-back' | 'failed' | 'held' | 'not-attempted';
+/**
+ * `pending`: asked for and not decided when the run ended; `expired`: nobody decided in time (=
+ * denied).
+ */
+export type StackApproval = 'not-needed' | 'pending' | 'approved' | 'denied' | 'expired';
+export type StackStatus =
+  'deployed' | 'no-change' | 'rolled-back' | 'failed' | 'not-approved' | 'not-attempted';
 
 export interface StackSummary {
   readonly name: string;
   /** The diff gate's verdict on the stack's diff; null when the release never got to it. */
   readonly verdict: 'PASS' | 'WARN' | 'BLOCKED' | 'ERROR' | null;
-  /** Whether its verdict needed a person; null when the release never got to its gate. */
+  /** Its approval: not needed, or what became of it; null when the release never got to its gate. */
   readonly approval: StackApproval | null;
   readonly status: StackStatus;
 }
@@ -54,16 +59,27 @@ export function stackSummaries(execution: SimulatedExecution): StackSummary[] | 
       case 'AnalyzeStackDiff':
         if (current && output) {
           current.verdict = output.verdict as StackSummary['verdict'];
-          current.approval = output.proceed === true || output.verdict === 'ERROR' ? 'not-needed' : 'needed';
+          current.approval = output.approvalRequired === true ? 'pending' : 'not-needed';
         }
+        break;
+      case 'RequestStackApproval': {
+        // The decision decide-approval handed the paused state (SendTaskSuccess output).
+        const decision = (record.output as { stackApproval?: { decision?: string } } | undefined)
+          ?.stackApproval?.decision;
+        if (current && (decision === 'approved' || decision === 'denied')) current.approval = decision;
+        break;
+      }
+      case 'ExpireStackApproval':
+        // The wait timed out: expired, whether or not recording it succeeded.
+        if (current) current.approval = 'expired';
         break;
       case 'WatchStack':
         if (current && output && typeof output.status === 'string') {
           current.status = WATCHED[output.status] ?? current.status;
         }
         break;
-      case 'StackNeedsApproval':
-        if (current) current.status = 'held';
+      case 'NotifyStackNotApproved':
+        if (current) current.status = 'not-approved';
         break;
       case 'NotifyStackFailed':
         // A stack that failed before CloudFormation said anything (its build, its gate, its ECS deployment).

@@ -7,6 +7,7 @@
  * environments, tag prefixes and names before a run (./configured.ts).
  */
 import type { StartDeploymentInput } from '../../lambdas/domain/workflow-state';
+import type { ApproverOptions } from '../run/approvals';
 import type { ApiFault, EventFault } from '../account/faults';
 import type { SecretCondition } from '../account/secrets-manager';
 import type { RevisionBehaviour } from '../account/simulated-account';
@@ -147,6 +148,11 @@ export interface Scenario {
   readonly world: ScenarioWorld;
   readonly trigger: ScenarioTrigger;
   readonly followUps?: readonly FollowUp[];
+  /**
+   * The person who decides each approval the run asks for, as `simulate --approve|--deny` does (either
+   * flag replaces them). @default nobody: an approval expires
+   */
+  readonly approver?: ApproverOptions;
   readonly expected: ScenarioExpectation;
 }
 
@@ -185,6 +191,13 @@ const safeStackDiffs = {
   [ConfiguredName.ecsStackDependency]: 'database-new-parameter.txt',
   [ConfiguredName.ecsStack]: safeDiff,
 };
+
+/** Real `cdk diff` output of a change that replaces the ECS service: the diff gate BLOCKS it. */
+const blockedDiff = 'ecs-service-replace.txt';
+
+/** What the approver of the infrastructure scenarios writes. */
+const stackApprovalReason = 'CHG-4711: service replacement reviewed with the team, low-traffic window';
+const stackDenialReason = 'the replacement drops live connections; redo it in the maintenance window';
 
 export const scenarios: readonly Scenario[] = [
   {
@@ -414,6 +427,33 @@ export const scenarios: readonly Scenario[] = [
     },
     trigger: { kind: 'start', input: infrastructureRelease },
     expected: { status: 'FAILED', outcome: 'stack-failed', serviceEndsOn: 'previous-revision' },
+  },
+  {
+    name: 'infra-approval',
+    summary:
+      `the diff of ${ConfiguredName.ecsStack} replaces the ECS service (BLOCKED): after ${ConfiguredName.baseStack} and ` +
+      `${ConfiguredName.ecsStackDependency} deploy, the release waits; the approver approves it with a reason, and the ` +
+      'stack deploys; the approver is named in the JSON and the notification',
+    world: {
+      diffFixture: safeDiff,
+      stackDiffFixtures: { ...safeStackDiffs, [ConfiguredName.ecsStack]: blockedDiff },
+    },
+    trigger: { kind: 'start', input: infrastructureRelease },
+    approver: { decision: 'approve', reason: stackApprovalReason },
+    expected: { status: 'SUCCEEDED', outcome: 'deployed', serviceEndsOn: 'new-revision' },
+  },
+  {
+    name: 'infra-denied',
+    summary:
+      `the diff of ${ConfiguredName.ecsStack} replaces the ECS service (BLOCKED): the approver denies it with a reason; ` +
+      `the release ends blocked, ${ConfiguredName.ecsStack} is not deployed, the stacks before it are`,
+    world: {
+      diffFixture: safeDiff,
+      stackDiffFixtures: { ...safeStackDiffs, [ConfiguredName.ecsStack]: blockedDiff },
+    },
+    trigger: { kind: 'start', input: infrastructureRelease },
+    approver: { decision: 'deny', reason: stackDenialReason },
+    expected: { status: 'FAILED', outcome: 'blocked', serviceEndsOn: 'previous-revision' },
   },
   {
     name: 'release',

@@ -80,6 +80,7 @@ const expectedActions: Record<HandlerName, string[]> = {
     'dynamodb:DeleteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:Query',
     'dynamodb:UpdateItem',
     'ecr:DescribeImages',
     'ecs:DescribeTaskDefinition',

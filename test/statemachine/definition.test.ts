@@ -111,8 +111,8 @@ const notifyEnds: Record<string, { outcome: string; terminal: string }> = {
   // A rollback a person asked for succeeds; one after a failed deployment fails (RollbackRequested chooses).
   NotifyRolledBack: { outcome: Outcome.rolledBack, terminal: 'RollbackRequested' },
   NotifyRollbackFailed: { outcome: Outcome.rollbackFailed, terminal: 'RollbackFailed' },
-  // An infrastructure release held for a person's approval (the seam StackNeedsApproval), or stopped at a failed stack.
-  NotifyStackNeedsApproval: { outcome: Outcome.blocked, terminal: 'InfrastructureHeld' },
+  // An infrastructure release whose held stack was denied or expired, or stopped at a failed stack.
+  NotifyStackNotApproved: { outcome: Outcome.blocked, terminal: 'InfrastructureNotApproved' },
   NotifyStackFailed: { outcome: Outcome.stackFailed, terminal: 'InfrastructureFailed' },
 };
 
@@ -124,6 +124,9 @@ const contractSlots: Record<string, string> = {
   RequestApproval: '$.approval',
   // The other way the approval ends: nobody decided in time. One slot holds the decision either way.
   ExpireApproval: '$.approval',
+  // A held stack of an infrastructure release: its decision, either way.
+  RequestStackApproval: '$.stackApproval',
+  ExpireStackApproval: '$.stackApproval',
   VerifySecrets: '$.verification',
   UpdateService: '$.update',
   WaitForDeploymentEvent: '$.wake',
@@ -372,7 +375,10 @@ describe('statemachine/deployment.asl.json', () => {
     // Assess
     expect(slots).toEqual(contractSlots);
     const stepSlots = Object.entries(contractSlots)
-      .filter(([name, slot]) => slot !== '$.notification' && name !== 'ExpireApproval')
+      .filter(
+        ([name, slot]) =>
+          slot !== '$.notification' && name !== 'ExpireApproval' && name !== 'ExpireStackApproval',
+      )
       .map(([, slot]) => slot);
     expect(new Set(stepSlots).size).toBe(stepSlots.length);
     expect(stepSlots).not.toContain('$.error');
@@ -381,6 +387,8 @@ describe('statemachine/deployment.asl.json', () => {
       // A failed deploy build is not the release's error: WatchStack asks CloudFormation what it did.
       ['DeployStack', 'States.ALL', '$.stackDeploy'],
       ['WaitForStackDeploymentEvent', 'States.Timeout', null],
+      // So is a held stack's, by ExpireStackApproval into $.stackApproval.
+      ['RequestStackApproval', 'States.Timeout', null],
       // The approval's expiry is recorded by ExpireApproval into $.approval, not as an error.
       ['RequestApproval', 'States.Timeout', null],
       ['WaitForDeploymentEvent', 'States.Timeout', null],
@@ -416,6 +424,7 @@ describe('statemachine/deployment.asl.json', () => {
     );
     expect(changed).toEqual([
       'WaitForStackDeploymentEvent',
+      'RequestStackApproval',
       'RequestApproval',
       'WaitForDeploymentEvent',
       'WaitForRollbackEvent',
@@ -444,7 +453,7 @@ describe('statemachine/deployment.asl.json', () => {
         'RolledBack',
         'RolledBackAsRequested',
         'RollbackFailed',
-        'InfrastructureHeld',
+        'InfrastructureNotApproved',
         'InfrastructureFailed',
       ]),
     );

@@ -42,7 +42,9 @@ const INFRASTRUCTURE_STATES_NOT_IN_THE_TABLE: ReadonlySet<string> = new Set([
   'WaitForStackDeploymentEvent',
   'PollStackDeployment',
   'SmokeTestStack',
-  'NotifyStackNeedsApproval',
+  'RequestStackApproval',
+  'ExpireStackApproval',
+  'NotifyStackNotApproved',
   'NotifyStackFailed',
 ]);
 

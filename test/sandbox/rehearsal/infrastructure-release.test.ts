@@ -2,8 +2,10 @@
  * Infrastructure releases rehearsed through the real definition and the shipped bundles, under the
  * template's IAM: the paths a release takes when a stack fails in each of the ways it can (its build
  * before CloudFormation starts, CloudFormation's rollback that itself fails, a diff that cannot be
- * judged, the ECS deployment a stack starts), and the watch function refused without its grant.
+ * judged, the ECS deployment a stack starts), a stack whose diff needs a person (approved, denied,
+ * expired), and the watch and notify functions refused without their grants.
  */
+import { SANDBOX_APPROVER } from '../../../sandbox/run/approvals';
 import type { SimulationRun } from '../../../sandbox/run/result';
 import { runSimulation } from '../../../sandbox/runner';
 import { findScenario, type Scenario, type ScenarioWorld } from '../../../sandbox/scenarios';
@@ -12,6 +14,10 @@ import { currentTemplate, withoutGrant, writeVariant } from '../../support/templ
 const NETWORK = 'Afu9NetworkStack';
 const DATABASE = 'Afu9DatabaseStack';
 const ECS = 'Afu9EcsStack';
+
+const approverArn = `arn:aws:sts::123456789012:assumed-role/${SANDBOX_APPROVER.roleName}/${SANDBOX_APPROVER.sessionName}`;
+/** The reason the infra-approval scenario's approver gives. */
+const APPROVAL_REASON = findScenario('infra-approval')!.approver!.reason;
 
 function release(): Scenario {
   return findScenario('infra-release')!;
@@ -169,33 +175,135 @@ describe('infrastructure release', () => {
     expect(visited(run).filter((name) => name === 'DeployStack')).toHaveLength(1);
   });
 
-  it('a BLOCKED diff holds the release at StackNeedsApproval: the findings are notified, nothing after the gate deploys', async () => {
+  it('infra-approval: the ECS stack waits for its approval, the approver approves it with a reason, it deploys; the approver is named', async () => {
+    // Act
+    const run = await runSimulation({ scenario: findScenario('infra-approval')! });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'deployed', accessDenied: [] });
+    expect(doc.stacks).toEqual([
+      { name: NETWORK, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: DATABASE, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: ECS, verdict: 'BLOCKED', approval: 'approved', status: 'deployed' },
+    ]);
+    expect(doc.approvals).toEqual([
+      expect.objectContaining({
+        execution: run.executions[0]!.name,
+        subject: { kind: 'stack', stackName: ECS },
+        verdict: 'BLOCKED',
+        status: 'approved',
+        approver: expect.objectContaining({ arn: approverArn }),
+        reason: APPROVAL_REASON,
+      }),
+    ]);
+    // Nothing of the held stack ran before the decision; the two before it were deployed first.
+    const states = visited(run);
+    expect(states.indexOf('StackApproveOrDeny')).toBeLessThan(states.lastIndexOf('BaselineStack'));
+    expect(states.filter((name) => name === 'DeployStack')).toHaveLength(3);
+    expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
+    const [asked, final] = doc.notifications;
+    expect(asked?.subject).toBe(`[AFU-9 staging] APPROVAL NEEDED: BLOCKED diff of stack ${ECS}`);
+    expect(asked?.message).toContain(`is paused before ${ECS} is deployed`);
+    expect(asked?.message).toContain(`${ECS} and the stacks after it are not deployed`);
+    expect(asked?.message).toContain(`afu9-deploy approve ${run.executions[0]!.name} --reason`);
+    expect(final?.message).toContain(`${NETWORK}: deployed\n`);
+    expect(final?.message).toContain(
+      `${ECS}: deployed; Approved by ${approverArn} at ${doc.approvals[0]!.decidedAt}, reason: ${APPROVAL_REASON}`,
+    );
+    expect(doc.notifications).toHaveLength(2);
+  });
+
+  it('infra-denied: the approver denies the ECS stack; the release ends blocked, nothing after the gate deployed, the decision named', async () => {
+    // Act
+    const run = await runSimulation({ scenario: findScenario('infra-denied')! });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'blocked', accessDenied: [] });
+    expect(doc.stacks).toEqual([
+      { name: NETWORK, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: DATABASE, verdict: 'PASS', approval: 'not-needed', status: 'deployed' },
+      { name: ECS, verdict: 'BLOCKED', approval: 'denied', status: 'not-approved' },
+    ]);
+    expect(visited(run).slice(-3)).toEqual([
+      'StackApproveOrDeny',
+      'NotifyStackNotApproved',
+      'InfrastructureNotApproved',
+    ]);
+    expect(visited(run).filter((name) => name === 'DeployStack')).toHaveLength(2);
+    expect(doc.taskDefinitionAfter).toBe(doc.taskDefinitionBefore);
+    expect(doc.approvals).toEqual([
+      expect.objectContaining({ subject: { kind: 'stack', stackName: ECS }, status: 'denied' }),
+    ]);
+    const final = doc.notifications.at(-1)!;
+    expect(final.subject).toBe(`[AFU-9 staging] Infrastructure NOT APPROVED at ${ECS}: approval denied`);
+    expect(final.message).toContain(`${NETWORK}: deployed`);
+    expect(final.message).toContain(`${DATABASE}: deployed`);
+    expect(final.message).toContain(`${ECS}: NOT APPROVED (not deployed); Denied by ${approverArn}`);
+    expect(final.message).toMatch(
+      /Reason: +Afu9EcsStack: Denied by .*, reason: the replacement drops live connections/,
+    );
+    expect(final.message).toMatch(/BLOCKING AWS::ECS::Service/);
+  });
+
+  it("simulate --deny replaces the scenario's approver: infra-approval ends denied", async () => {
     // Act
     const run = await runSimulation({
-      scenario: releaseIn('infra-blocked', {
-        stackDiffFixtures: {
-          ...release().world.stackDiffFixtures,
-          ['{ecs-stack}']: 'ecs-service-replace.txt',
-        },
-      }),
+      scenario: findScenario('infra-approval')!,
+      approvers: [{ decision: 'deny', reason: 'x' }],
     });
+
+    // Assess
+    expect(run.document).toMatchObject({ status: 'FAILED', outcome: 'blocked' });
+    expect(run.document.stacks?.[2]).toMatchObject({ name: ECS, approval: 'denied', status: 'not-approved' });
+    expect(run.document.approvals).toEqual([expect.objectContaining({ status: 'denied', reason: 'x' })]);
+  });
+
+  it('an approval nobody gives expires at the configured time: the release ends blocked, the ECS stack not deployed', async () => {
+    // Act
+    const base = findScenario('infra-approval')!;
+    const { approver: _nobody, ...unanswered } = base;
+    const run = await runSimulation({ scenario: { ...unanswered, name: 'infra-unanswered' } });
 
     // Assess
     expect(run.document).toMatchObject({ status: 'FAILED', outcome: 'blocked' });
     expect(run.document.stacks?.[2]).toEqual({
       name: ECS,
       verdict: 'BLOCKED',
-      approval: 'needed',
-      status: 'held',
+      approval: 'expired',
+      status: 'not-approved',
     });
+    expect(visited(run)).toContain('ExpireStackApproval');
     expect(visited(run).filter((name) => name === 'DeployStack')).toHaveLength(2);
-    expect(visited(run).slice(-3)).toEqual([
-      'StackNeedsApproval',
-      'NotifyStackNeedsApproval',
-      'InfrastructureHeld',
-    ]);
-    expect(messageOf(run)).toMatch(/BLOCKING AWS::ECS::Service/);
-    expect(run.document.taskDefinitionAfter).toBe(run.document.taskDefinitionBefore);
+    expect(run.document.approvals).toEqual([expect.objectContaining({ status: 'expired' })]);
+    expect(run.document.notifications.at(-1)!.message).toContain(
+      `${ECS}: NOT APPROVED (not deployed); Approval expired at`,
+    );
+  });
+
+  it('notify without dynamodb:Query: refused under the template; the message names the current decision, says the approvals were not read, and the notify alarm fires', async () => {
+    // Arrange
+    const { path, template } = await currentTemplate();
+    expect(withoutGrant(template, 'notify', 'dynamodb:Query')).toBeGreaterThan(0);
+
+    // Act
+    const run = await runSimulation({
+      scenario: findScenario('infra-denied')!,
+      templatePath: writeVariant(path, template),
+    });
+
+    // Assess
+    expect(run.document.outcome).toBe('blocked');
+    expect(run.document.accessDenied).toContainEqual(
+      expect.objectContaining({ caller: 'notify', action: 'dynamodb:Query' }),
+    );
+    const [, final, alarm] = run.document.notifications;
+    expect(final?.subject).toContain(`NOT APPROVED at ${ECS}`);
+    expect(final?.message).toContain(`${ECS}: NOT APPROVED (not deployed); Denied by ${approverArn}`);
+    expect(final?.message).toContain('Approvals:         not read from the ledger');
+    // The message went out; the step then failed, and the notify error alarm tells an operator.
+    expect(alarm?.message).toContain('Afu9DeployOrchestrator-NotifyErrors');
   });
 
   it('the ECS deployment the stack started fails: the release fails (CloudFormation completed; ECS rolled the service back itself)', async () => {

@@ -79,8 +79,11 @@ describe('stackFates', () => {
     ]);
   });
 
-  it('GIVEN a release held for approval at its first stack THEN nothing was deployed', () => {
-    expect(stackFates(['A', 'B'], 0, 'held').map((entry) => entry.fate)).toEqual(['held', 'not-attempted']);
+  it('GIVEN a release whose first stack was not approved THEN nothing was deployed', () => {
+    expect(stackFates(['A', 'B'], 0, 'not-approved').map((entry) => entry.fate)).toEqual([
+      'not-approved',
+      'not-attempted',
+    ]);
   });
 
   it('GIVEN a release that did not stop THEN every stack deployed', () => {
