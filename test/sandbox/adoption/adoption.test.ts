@@ -116,7 +116,7 @@ describe('adopting it for another service with a configuration file', () => {
   /** The shop runs one container: a scenario deploying a sidecar alone cannot be played there. */
   const needsSidecar = new Set(['sidecar-deploy', 'sidecar-release', 'late-push']);
   /** The shop configures no infrastructure stacks: an infrastructure release has none to deploy. */
-  const needsStacks = new Set(['infra-release', 'infra-stack-fails']);
+  const needsStacks = new Set(['infra-release', 'infra-stack-fails', 'infra-approval', 'infra-denied']);
 
   it.each(
     scenarios

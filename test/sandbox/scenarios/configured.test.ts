@@ -24,6 +24,8 @@ describe('scenarios in a configuration', () => {
       'late-push',
       'infra-release',
       'infra-stack-fails',
+      'infra-approval',
+      'infra-denied',
     ];
     for (const written of scenarios.filter((candidate) => !namingStandIns.includes(candidate.name))) {
       // Act

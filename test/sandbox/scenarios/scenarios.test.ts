@@ -121,6 +121,33 @@ const pathOf: Readonly<Record<string, { states: readonly string[]; subject: RegE
     ],
     subject: /Infrastructure FAILED at Afu9DatabaseStack/,
   },
+  'infra-approval': {
+    states: [
+      'DeployStack',
+      'DeployStack',
+      'AnalyzeStackDiff',
+      'RequestStackApproval',
+      'BaselineStack',
+      'DeployStack',
+      'WatchStack',
+      'PollStackDeployment',
+      'SmokeTestStack',
+      'NotifySucceeded',
+      'Deployed',
+    ],
+    subject: /Infrastructure DEPLOYED: 3 stack/,
+  },
+  'infra-denied': {
+    states: [
+      'DeployStack',
+      'DeployStack',
+      'AnalyzeStackDiff',
+      'RequestStackApproval',
+      'NotifyStackNotApproved',
+      'InfrastructureNotApproved',
+    ],
+    subject: /Infrastructure NOT APPROVED at Afu9EcsStack: approval denied/,
+  },
   release: {
     states: [
       'ResolveRequest',
