@@ -12,6 +12,7 @@ import { currentTemplate, withoutGrant, writeVariant } from '../../support/templ
 const NETWORK = 'Afu9NetworkStack';
 const DATABASE = 'Afu9DatabaseStack';
 const ECS = 'Afu9EcsStack';
+const ALARMS = 'Afu9AlarmsStack';
 
 function release(): Scenario {
   return findScenario('infra-release')!;
@@ -156,6 +157,56 @@ describe('infrastructure release', () => {
       taskDefinitionArn: run.document.taskDefinitionBefore,
       deploymentId: rollback!.name,
     });
+  });
+
+  it('a stack after the ECS stack fails: the ECS deployment verified before it is still recorded live, the release stack-failed', async () => {
+    // Arrange
+    const base = release();
+    const scenario: Scenario = {
+      ...base,
+      name: 'infra-alarms-fail-after-ecs',
+      world: {
+        ...base.world,
+        stackDeploys: {
+          [ALARMS]: {
+            kind: 'rollback',
+            failingResource: {
+              logicalId: 'CpuHighAlarm4C1D9E2F',
+              type: 'AWS::CloudWatch::Alarm',
+              operation: 'update',
+              reason: 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)',
+            },
+          },
+        },
+      },
+      trigger: {
+        kind: 'start',
+        input: {
+          environment: 'staging',
+          action: 'infrastructure',
+          stacks: [ECS, ALARMS],
+          requestedBy: 'jane.doe',
+        },
+      },
+    };
+
+    // Act
+    const run = await runSimulation({ scenario });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'stack-failed' });
+    expect(doc.stacks?.map((stack) => stack.status)).toEqual(['deployed', 'rolled-back']);
+    expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
+    expect(deploymentRecordOf(run, run.executions[0]!.name)).toMatchObject({
+      outcome: 'stack-failed',
+      taskDefinitionAfter: doc.taskDefinitionAfter,
+    });
+    expect(ledgerItem(run, (item) => item.sk === 'LIVE' && item.pk === 'ENV#staging')).toMatchObject({
+      taskDefinitionArn: doc.taskDefinitionAfter,
+      deploymentId: run.executions[0]!.name,
+    });
+    expect(Object.keys(doc.imageParameters).length).toBeGreaterThan(0);
   });
 
   it('infra-stack-fails: CloudFormation rolls the database stack back; the ECS stack is not attempted and the message says so', async () => {
