@@ -1,14 +1,16 @@
 /**
- * `npm run bench`: the rollout figures (sandbox, virtual seconds), the Lambda bundles (size, load +
+ * `npm run bench`: the rollout figures and the release figures (sandbox, virtual seconds), the Lambda bundles (size, load +
  * first request) and the diff gate on a large diff, as a table; `npm run bench -- --json` prints
  * exactly one JSON document (docs/json-outputs.md) on stdout and its progress on stderr.
  */
 import { benchmarkDiffGate } from './diff-gate';
 import { benchmarkLambdas, INIT_RUNS, type LambdaFigure } from './lambdas';
+import { benchmarkRelease, type ReleaseFigures, type ReleaseSide } from './release';
 import { benchmarkRollout, rolloutTargets, type RolloutContext, type RolloutFigures } from './rollout';
 
 export interface BenchDocument {
   readonly rollout: RolloutFigures;
+  readonly release: ReleaseFigures;
   readonly lambdas: readonly LambdaFigure[];
   readonly diffGate: { readonly bytes: number; readonly ms: number };
 }
@@ -66,6 +68,24 @@ function rolloutRows(figures: RolloutFigures, context: RolloutContext): Row[] {
   ];
 }
 
+function untilAllRunning(side: ReleaseSide, images: number): string {
+  const seconds = side.secondsLastPushToAllImagesRunning;
+  return seconds === null
+    ? `never (${side.imagesNeverDeployed} of ${images} images never deploy)`
+    : `${seconds}`;
+}
+
+function releaseRows(figures: ReleaseFigures): string[][] {
+  const { images } = figures;
+  const sides = [figures.orchestrator, figures.onePerPush, figures.onePerPushCiRetries];
+  return [
+    [`last push -> service runs all ${images} images (s)`, ...sides.map((s) => untilAllRunning(s, images))],
+    ['failure notifications per release', ...sides.map((s) => `${s.failureNotifications}`)],
+    ['images never deployed', ...sides.map((s) => `${s.imagesNeverDeployed}`)],
+    ['executions / ECS deployments', ...sides.map((s) => `${s.executions} / ${s.deployments}`)],
+  ];
+}
+
 function table(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
@@ -96,6 +116,16 @@ function humanReport(document: BenchDocument, context: RolloutContext): string {
     ]),
     new Set(),
   );
+  const release = table(
+    [
+      `release of ${document.release.images} images, one tag (virtual seconds, sandbox)`,
+      'orchestrator',
+      'one execution per push',
+      'one per push, CI retries',
+    ],
+    releaseRows(document.release),
+    new Set(),
+  );
   const lambdas = table(
     ['Lambda', 'bundle bytes', `load + first request, ms (median of ${INIT_RUNS})`],
     document.lambdas.map((lambda) => [
@@ -107,7 +137,7 @@ function humanReport(document: BenchDocument, context: RolloutContext): string {
   );
   const { bytes, ms } = document.diffGate;
   const diffGate = `diff gate: judged a ${(bytes / 1024 / 1024).toFixed(1)} MB cdk diff in ${ms} ms`;
-  return `${rollout}\n\n${lambdas}\n\n${diffGate}\n`;
+  return `${rollout}\n\n${release}\n\n${lambdas}\n\n${diffGate}\n`;
 }
 
 const USAGE = 'Usage: npm run bench [-- --json]   (--json: one JSON document on stdout, progress on stderr)';
@@ -125,10 +155,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${text}\n`);
   };
   const rollout = await benchmarkRollout(progress);
+  const release = await benchmarkRelease(progress);
   const lambdas = await benchmarkLambdas(rollout.runs, progress);
   progress('diff gate: judging a large cdk diff');
   const diffGate = benchmarkDiffGate();
-  const document: BenchDocument = { rollout: rollout.figures, lambdas, diffGate };
+  const document: BenchDocument = { rollout: rollout.figures, release, lambdas, diffGate };
   process.stdout.write(json ? `${JSON.stringify(document)}\n` : humanReport(document, rollout.context));
 }
 

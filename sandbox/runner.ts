@@ -16,6 +16,7 @@ import { loadDeployConfig, repositoryConfigPath } from '../infra/deploy-config-f
 import type { EnvironmentConfig } from '../lambdas/domain/environments';
 import { readStackAssembly } from './assembly/cloud-assembly';
 import { currentAssembly } from './assembly/current-assembly';
+import type { SimulatedAccount } from './account/simulated-account';
 import { openSandboxAccount, type SandboxAccount } from './run/account-port';
 import type { ProgressEvent } from './run/progress';
 import { environmentOf, eventAccount, makeHistory, startWithRawInput } from './run/raw-input';
@@ -39,6 +40,14 @@ export type { ProgressEvent } from './run/progress';
 export type { SimulationDocument, SimulationRun } from './run/result';
 export type { TaskFault, TaskFaults } from './run/task-faults';
 
+/** An input delivered during the run (`simulate --input` given again, a request sent again). */
+export interface FurtherInput {
+  readonly input: unknown;
+  readonly label: string;
+  /** The name an execution input starts its execution with. @default as `afu9-deploy start` names it */
+  readonly executionName?: string;
+}
+
 export interface SimulationOptions {
   readonly scenario: Scenario;
   /**
@@ -52,10 +61,15 @@ export interface SimulationOptions {
   /** Where the input came from, for the timeline. @default 'input' */
   readonly inputLabel?: string;
   /**
+   * The name an execution input starts its execution with, as a caller that names its own executions
+   * (EventBridge, the bench's one-execution-per-push baseline) gives it. @default as `afu9-deploy start` names it
+   */
+  readonly inputExecutionName?: string;
+  /**
    * Further inputs (`simulate --input` given several times), each delivered PUSH_SPACING_SECONDS of
    * virtual time after the one before, as CI pushes the images of a release. @default none
    */
-  readonly moreInputs?: readonly { readonly input: unknown; readonly label: string }[];
+  readonly moreInputs?: readonly FurtherInput[];
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Faults for the Task states of the run's first execution. @default none */
   readonly taskFaults?: TaskFaults;
@@ -69,6 +83,17 @@ export interface SimulationOptions {
    * @default the repository's deploy.config.json
    */
   readonly configPath?: string;
+  /**
+   * Reads the simulated account once the run has ended, before it closes (the bench reads ECS
+   * through its API there). @default nothing
+   */
+  readonly afterRun?: (account: SimulatedAccount, environment: EnvironmentConfig) => Promise<void>;
+  /**
+   * Called as each execution ends, with a way to send a further input at that virtual moment (the
+   * bench's CI that sends a refused push again once the service frees), delivered as `moreInputs`
+   * are. @default nothing
+   */
+  readonly onExecutionEnded?: (execution: SimulatedExecution, send: (request: FurtherInput) => void) => void;
 }
 
 /**
@@ -101,7 +126,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   try {
     const { account } = sandbox;
     const env = environmentOf(input, environments);
-    const allInputs = usesInput ? [{ input: options.input, label }, ...(options.moreInputs ?? [])] : [];
+    const firstName = options.inputExecutionName;
+    const allInputs = usesInput
+      ? [
+          { input: options.input, label, ...(firstName !== undefined ? { executionName: firstName } : {}) },
+          ...(options.moreInputs ?? []),
+        ]
+      : [];
     // What the first input implies happened before the run; each later one's, when it is delivered.
     const history = usesInput
       ? await makeHistory(sandbox, scenario, options.input, options.pushed === true)
@@ -119,11 +150,24 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       taskDefinition: taskDefinitionBefore,
       liveServiceUrl: account.liveServiceUrlFor(env.name),
     });
-    const simulation = new Simulation(
+    const { onExecutionEnded } = options;
+    // A further input first makes its own history (its pushed images in ECR), as the first one did.
+    const deliverLater = (seconds: number, given: FurtherInput): void =>
+      simulation.later(seconds, `--input ${given.label}`, async () => {
+        const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
+        for (const text of lines) simulation.note(text);
+        startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
+      });
+    const simulation: Simulation = new Simulation(
       sandbox,
       scenario,
       usesInput ? [] : scenario.followUps,
-      onProgress,
+      (event) => {
+        onProgress(event);
+        if (event.kind === 'execution-ended' && onExecutionEnded) {
+          onExecutionEnded(event.execution, (further) => deliverLater(0, further));
+        }
+      },
       options.taskFaults,
     );
     for (const text of history) simulation.note(text);
@@ -131,14 +175,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (usesInput) {
         allInputs.forEach((given, index) => {
           if (index === 0) {
-            startWithRawInput(simulation, sandbox, given.input, given.label);
+            startWithRawInput(simulation, sandbox, given.input, given.label, given.executionName);
             return;
           }
-          simulation.later(index * PUSH_SPACING_SECONDS, `--input ${given.label}`, async () => {
-            const lines = await makeHistory(sandbox, scenario, given.input, options.pushed === true);
-            for (const text of lines) simulation.note(text);
-            startWithRawInput(simulation, sandbox, given.input, given.label);
-          });
+          deliverLater(index * PUSH_SPACING_SECONDS, given);
         });
       } else if (scenario.trigger.kind === 'release') {
         const { tag, containers } = scenario.trigger;
@@ -162,6 +202,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     });
     const taskDefinitionAfter = taskDefinitionOf(sandbox, env);
+    await options.afterRun?.(account, env);
     const images = {
       imagesAfter: await imagesServedBy(account, env.name),
       imageParameters: imageParametersOf(account),

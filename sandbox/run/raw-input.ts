@@ -169,11 +169,12 @@ export function startWithRawInput(
   sandbox: SandboxAccount,
   input: unknown,
   label: string,
+  executionName?: string,
 ): void {
   const trigger = recognised(input);
   if (trigger === undefined || trigger.kind === 'start') {
     // An input the workflow cannot read is still started: ResolveRequest refuses it, as in AWS.
-    simulation.startFromInput(input, `start-execution with ${label}`);
+    simulation.startFromInput(input, `start-execution with ${label}`, executionName);
     return;
   }
   const description =

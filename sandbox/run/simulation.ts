@@ -228,9 +228,11 @@ export class Simulation {
     });
   }
 
-  startFromInput(input: unknown, description: string): void {
+  startFromInput(input: unknown, description: string, executionName?: string): void {
     const name =
-      manualExecutionName(input, this.clock.now()) ?? `sandbox-input-${this.executions.length + 1}`;
+      executionName ??
+      manualExecutionName(input, this.clock.now()) ??
+      `sandbox-input-${this.executions.length + 1}`;
     this.startExecution(name, input, { kind: 'input', description });
   }
 

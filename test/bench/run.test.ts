@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { HandlerName } from '../../infra/handler-functions';
 import { rolloutTargets } from '../../bench/rollout';
+import { repositoryDeployConfig } from '../../infra/deploy-config-file';
 
 const repositoryRoot = join(__dirname, '..', '..');
 
@@ -36,11 +37,25 @@ function expectMeasured(value: unknown): void {
   expect(value as number).toBeGreaterThan(0);
 }
 
+interface ReleaseSide {
+  secondsLastPushToAllImagesRunning: number | null;
+  failureNotifications: number;
+  imagesNeverDeployed: number;
+  executions: number;
+  deployments: number;
+}
+
 interface BenchDocument {
   rollout: {
     detectionDelaySeconds: { orchestrator: number; poll15s: number };
     secondsToRollbackStart: { orchestrator: number; circuitBreaker: number };
     stateTransitions10MinRollout: { orchestrator: number; poll15s: number };
+  };
+  release: {
+    images: number;
+    orchestrator: ReleaseSide;
+    onePerPush: ReleaseSide;
+    onePerPushCiRetries: ReleaseSide;
   };
   lambdas: { name: string; bundleBytes: number; initMs: number }[];
   diffGate: { bytes: number; ms: number };
@@ -60,7 +75,7 @@ describe('npm run -s bench -- --json', () => {
     // Assess
     expect(output.code).toBe(0);
     expect(output.stdout.trim().split('\n')).toHaveLength(1);
-    expect(Object.keys(document).sort()).toEqual(['diffGate', 'lambdas', 'rollout']);
+    expect(Object.keys(document).sort()).toEqual(['diffGate', 'lambdas', 'release', 'rollout']);
     expect(output.stderr).toContain('rollout:');
   });
 
@@ -78,6 +93,65 @@ describe('npm run -s bench -- --json', () => {
     for (const pair of Object.values(rollout)) {
       for (const value of Object.values(pair)) expectMeasured(value);
     }
+  });
+
+  it('measures one release of every configured container on every side, each side with the same fields', () => {
+    // Arrange
+    const containers = repositoryDeployConfig().environments.staging!.containers.length;
+
+    // Assess
+    const { release } = document;
+    expect(Object.keys(release).sort()).toEqual([
+      'images',
+      'onePerPush',
+      'onePerPushCiRetries',
+      'orchestrator',
+    ]);
+    expect(release.images).toBe(containers);
+    for (const side of [release.orchestrator, release.onePerPush, release.onePerPushCiRetries]) {
+      expect(Object.keys(side).sort()).toEqual([
+        'deployments',
+        'executions',
+        'failureNotifications',
+        'imagesNeverDeployed',
+        'secondsLastPushToAllImagesRunning',
+      ]);
+    }
+    // Every push starts an execution; only CI's retries start more.
+    expect(release.orchestrator.executions).toBe(containers);
+    expect(release.onePerPush.executions).toBe(containers);
+  });
+
+  it('deploys a release as one deployment of every image, with no failure notification', () => {
+    // Assess
+    const { orchestrator } = document.release;
+    expect(orchestrator.failureNotifications).toBe(0);
+    expect(orchestrator.imagesNeverDeployed).toBe(0);
+    expect(orchestrator.deployments).toBe(1);
+    expectMeasured(orchestrator.secondsLastPushToAllImagesRunning);
+  });
+
+  it('shows one execution per push losing every image but the first, with a failure notification for each', () => {
+    // Assess
+    const { images, onePerPush } = document.release;
+    // The first push takes the service; every other one is refused while it holds it.
+    expect(onePerPush.deployments).toBe(1);
+    expect(onePerPush.failureNotifications).toBe(images - 1);
+    expect(onePerPush.imagesNeverDeployed).toBe(images - onePerPush.deployments);
+    expect(onePerPush.secondsLastPushToAllImagesRunning).toBeNull();
+  });
+
+  it('shows CI retrying refused pushes deploying every image one at a time, later and with more failure notifications', () => {
+    // Assess
+    const { images, orchestrator, onePerPushCiRetries: retries } = document.release;
+    expect(retries.imagesNeverDeployed).toBe(0);
+    expect(retries.deployments).toBe(images);
+    // Every retry wave lets one push through and refuses the others again: (n-1) + (n-2) + ... + 1.
+    expect(retries.failureNotifications).toBe((images * (images - 1)) / 2);
+    expect(retries.executions).toBe(images + retries.failureNotifications);
+    expect(retries.secondsLastPushToAllImagesRunning).toBeGreaterThan(
+      (images - 1) * orchestrator.secondsLastPushToAllImagesRunning!,
+    );
   });
 
   it('sizes and times a bundle for each of the ten Lambdas', () => {

@@ -37,4 +37,28 @@ describe('executionNameFor', () => {
       'production-rollback-20261127T101530Z',
     );
   });
+
+  it('names images given per container by the container, or several by their set', () => {
+    const one = executionNameFor({ environment: 'staging', images: { 'mcp-github': 'stage-5e6f7a8' } }, NOW);
+    expect(one).toBe('staging-mcp-github-stage-5e6f7a8');
+    const digest = `sha256:${'b'.repeat(64)}`;
+    expect(executionNameFor({ environment: 'staging', images: { sidecar: digest } }, NOW)).toBe(
+      `staging-sidecar-${'b'.repeat(16)}`,
+    );
+    const set = executionNameFor({ environment: 'staging', images: { a: 'stage-1', b: 'stage-1' } }, NOW);
+    const sameSetOtherOrder = executionNameFor(
+      { environment: 'staging', images: { b: 'stage-1', a: 'stage-1' } },
+      NOW,
+    );
+    const otherSet = executionNameFor(
+      { environment: 'staging', images: { a: 'stage-1', b: 'stage-2' } },
+      NOW,
+    );
+    expect(set).toMatch(/^staging-images-[0-9a-f]{16}$/);
+    expect(sameSetOtherOrder).toBe(set);
+    expect(otherSet).not.toBe(set);
+    expect(one).not.toBe(
+      executionNameFor({ environment: 'staging', images: { 'mcp-deploy': 'stage-5e6f7a8' } }, NOW),
+    );
+  });
 });
