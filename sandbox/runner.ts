@@ -234,6 +234,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       busEvents: [...account.bus.history],
       ledgerItems: account.dynamodb.items(sandbox.resources.tableName),
       servingTaskDefinition: account.ecs.servingRevision(env.name)?.taskDefinitionArn ?? null,
+      stackStatuses: Object.fromEntries(
+        (env.infrastructure?.stacks ?? []).map(({ name }) => [name, account.cloudformation.status(name)]),
+      ),
       faultsStruck: [...account.faults.struck],
       startedAt,
       liveServiceUrl: account.liveServiceUrlFor(env.name),

@@ -54,6 +54,8 @@ const InfrastructureStateSchema = z.object({
       ecsDeployment: slot(z.object({ deploymentId: z.string() })),
     }),
   ),
+  /** The deploy build's answer, or the error it was caught with: present once DeployStack has run. */
+  stackDeploy: slot(z.object({ buildStatus: z.string().optional(), Error: z.string().optional() })),
   stackRollout: slot(z.object({ status: z.string(), reason: z.string() })),
   stackSmoke: slot(
     z.object({
@@ -103,7 +105,40 @@ function errorText(error: { Error: string; Cause?: string }): string {
   } catch {
     // Not JSON: the cause is the message itself.
   }
-  return `${error.Error}: ${clip(cause)}`;
+  // Step Functions' own causes often open with the error's name already.
+  return cause.startsWith(error.Error) ? clip(cause) : `${error.Error}: ${clip(cause)}`;
+}
+
+/** A sentence's end after an error text, which may or may not close with a full stop. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * Why a step failed, with what is known of the stack: the failed step alone would read as "nothing
+ * happened", while after the deploy build CloudFormation may have updated the stack and ECS may be
+ * rolling out what the update started.
+ */
+function errorReason(state: InfrastructureState, error: { Error: string; Cause?: string }): string {
+  const { stack, stackDeploy, stackWatch } = state;
+  const name = stack?.name ?? 'the stack';
+  const text = errorText(error);
+  if (!stackDeploy) {
+    return `${sentence(text)} ${name} was not deployed: the release stopped before its deploy build.`;
+  }
+  const ecsDeployment = stackWatch?.status === 'DEPLOYED' ? stackWatch.ecsDeployment : undefined;
+  if (ecsDeployment) {
+    return (
+      `CloudFormation reports ${name} ${stackWatch!.stackStatus}, but the ECS deployment ${ecsDeployment.deploymentId} ` +
+      `its update started was not verified (${text}). The service may be running that revision unverified, and ` +
+      'the ledger did not make it live: check the service (`afu9-deploy status`, the ECS console) before deploying again.'
+    );
+  }
+  return (
+    `The deploy build of ${name} ended ${stackDeploy.buildStatus ?? stackDeploy.Error ?? 'with an error'}, but what ` +
+    `CloudFormation did could not be read to its end (${text}). The stack may have been updated: check ` +
+    `\`aws cloudformation describe-stacks --stack-name ${name}\` before deploying again.`
+  );
 }
 
 /** Why the release stopped at its current stack, in one sentence. */
@@ -112,7 +147,7 @@ function stopReason(state: InfrastructureState): string {
   if (stackApproval && stackApproval.decision !== 'approved') {
     return clip(`${state.stack?.name ?? 'The stack'}: ${describeDecision(stackApproval)}`);
   }
-  if (state.error) return errorText(state.error);
+  if (state.error) return errorReason(state, state.error);
   if (stackSmoke && !stackSmoke.passed) {
     const failed = stackSmoke.checks.filter((check) => check.status === 'FAIL').map((check) => check.name);
     return `The stack's update started an ECS deployment that did not pass the smoke checks (${failed.join(', ') || 'see the execution'}).`;

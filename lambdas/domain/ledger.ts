@@ -176,15 +176,23 @@ export function liveAfter(
 
 /**
  * For a rollback a person asks for: the newest revision a deployment or rollback proved good that is
- * not the one running now (`records` newest first, as the ledger lists them).
+ * not the one running now (`records` newest first, as the ledger lists them). An infrastructure release
+ * that stopped at a later stack (`stack-failed`, or held for approval: `blocked`) still proved the ECS
+ * deployment an earlier stack started; only then does its record carry `taskDefinitionAfter`.
  */
 export function previousVerifiedRevision(
   records: readonly Pick<DeploymentRecord, 'outcome' | 'taskDefinitionAfter'>[],
   current: string | undefined,
 ): string | undefined {
+  const proves: ReadonlySet<DeploymentRecord['outcome']> = new Set([
+    'succeeded',
+    'rolled-back',
+    'stack-failed',
+    'blocked',
+  ]);
   return records.find(
     (record) =>
-      (record.outcome === 'succeeded' || record.outcome === 'rolled-back') &&
+      proves.has(record.outcome) &&
       record.taskDefinitionAfter !== undefined &&
       record.taskDefinitionAfter !== current,
   )?.taskDefinitionAfter;
@@ -299,7 +307,7 @@ export function failureOwnedByRunningExecution(
 const FinishingStateSchema = z.object({
   request: z
     .object({
-      kind: z.enum(['deploy', 'rollback']),
+      kind: z.enum(['deploy', 'rollback', 'infrastructure']),
       environment: z.string(),
       version: z.string(),
       startedAt: z.string().optional(),
@@ -318,6 +326,18 @@ const FinishingStateSchema = z.object({
     .object({
       fromTaskDefinitionArn: z.string(),
       targetTaskDefinitionArn: z.string(),
+      deploymentId: z.string(),
+    })
+    .optional()
+    .catch(undefined),
+  /**
+   * An infrastructure release: the last ECS deployment a stack update started that was judged COMPLETED
+   * and passed the smoke test (RecordStackDeployment); `{}` until one was.
+   */
+  verifiedDeployment: z
+    .object({
+      previousTaskDefinitionArn: z.string(),
+      taskDefinitionArn: z.string(),
       deploymentId: z.string(),
     })
     .optional()
@@ -355,9 +375,15 @@ export function ledgerEnding(input: {
 }): LedgerEnding | undefined {
   const parsed = FinishingStateSchema.safeParse(input.state);
   if (!parsed.success || !parsed.data.request) return undefined;
-  const { request, update, rollback } = parsed.data;
+  const { request, rollback, verifiedDeployment } = parsed.data;
+  // An infrastructure release's verified ECS deployment is recorded as an image release's own update.
+  const update = parsed.data.update ?? verifiedDeployment;
   // Only an outcome that proves a revision says what runs afterwards; a failed rollback leaves it unknown.
-  const after = liveAfter(input.outcome, update, rollback);
+  // A verified deployment a stack started stays proven when a later stack fails or waits for a person.
+  const after =
+    request.kind === 'infrastructure'
+      ? verifiedDeployment?.taskDefinitionArn
+      : liveAfter(input.outcome, update, rollback);
   const before = update?.previousTaskDefinitionArn ?? rollback?.fromTaskDefinitionArn;
   // The deployment this execution started first: its own, or for a rollback request the rollback's.
   const ecsDeploymentId = update?.deploymentId ?? rollback?.deploymentId;
@@ -382,7 +408,7 @@ export function ledgerEnding(input: {
       live: {
         taskDefinitionArn: after,
         ...(input.outcome === 'succeeded' && request.kind === 'deploy' && { version: request.version }),
-        provedBy: input.outcome === 'succeeded' ? 'succeeded' : 'rolled-back',
+        provedBy: input.outcome === 'rolled-back' ? 'rolled-back' : 'succeeded',
       },
     }),
   };

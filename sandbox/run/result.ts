@@ -119,6 +119,11 @@ export interface SimulationRun {
   readonly ledgerItems: readonly Item[];
   /** The revision the service's load balancer routes to at the end, or null when none serves. */
   readonly servingTaskDefinition: string | null;
+  /**
+   * What CloudFormation itself reports for each of the environment's configured stacks at the end
+   * (read past the API), to hold what the release reported against it.
+   */
+  readonly stackStatuses: Readonly<Record<string, string>>;
   /** Every injected fault that struck, in order. */
   readonly faultsStruck: readonly string[];
   readonly startedAt: Date;

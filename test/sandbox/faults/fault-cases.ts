@@ -8,8 +8,15 @@ import { readFileSync } from 'node:fs';
 import type { TaskFault, TaskFaults } from '../../../sandbox/runner';
 import { definitionPath } from '../../../statemachine/definition';
 import { findScenario, type Scenario, type ScenarioWorld } from '../../../sandbox/scenarios';
+import type { StackStatus } from '../../../sandbox/run/stack-summary';
 
-export type TerminalState = 'Deployed' | 'DeploymentFailed' | 'RolledBack' | 'RollbackFailed';
+export type TerminalState =
+  | 'Deployed'
+  | 'DeploymentFailed'
+  | 'RolledBack'
+  | 'RollbackFailed'
+  | 'InfrastructureFailed'
+  | 'InfrastructureNotApproved';
 
 /** What a case must end with. */
 export interface Expected {
@@ -24,6 +31,8 @@ export interface Expected {
   readonly notifications: readonly string[];
   /** `released`, or left to an execution that has ended (the next request takes it over). */
   readonly lock: 'released' | 'left to an ended execution';
+  /** An infrastructure release: what became of each requested stack, in order (`simulate --json`). */
+  readonly stacks?: readonly StackStatus[];
 }
 
 export interface FaultCase {
@@ -66,22 +75,46 @@ const happy = scenario('happy');
 /** The new revision crashes; ECS only fails the deployment, the orchestrator's Rollback does the work. */
 const crashing = withWorld(scenario('circuit-breaker'), { ecsRollback: false });
 
-/** Function timeouts of the orchestrator stack (infra/handler-functions.ts). */
+/** The definition the cases are generated from: its Task states, retries, timeouts and transitions. */
+interface AslTaskState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Parameters?: { readonly FunctionName?: string };
+  readonly TimeoutSeconds?: number;
+  readonly Retry?: readonly { readonly ErrorEquals: readonly string[]; readonly MaxAttempts?: number }[];
+  readonly Next?: string;
+  readonly Default?: string;
+  readonly Choices?: readonly { readonly Next: string }[];
+}
+const aslStates: Readonly<Record<string, AslTaskState>> = (
+  JSON.parse(readFileSync(definitionPath, 'utf8')) as { States: Record<string, AslTaskState> }
+).States;
+
+const CODEBUILD_SYNC = 'arn:aws:states:::codebuild:startBuild.sync';
+const isBuild = (state: string) => aslStates[state]?.Resource === CODEBUILD_SYNC;
+
+/** Function timeouts of the orchestrator stack (infra/handler-functions.ts), by the ASL's substitution. */
 const functionTimeoutSeconds: Readonly<Record<string, number>> = {
-  ResolveRequest: 30,
-  AnalyzeDiff: 60,
-  VerifySecrets: 60,
-  UpdateService: 60,
-  WaitForDeploymentEvent: 30,
-  PollStabilization: 60,
-  SmokeTest: 180,
-  Rollback: 60,
-  WaitForRollbackEvent: 30,
-  PollRollback: 60,
+  ResolveRequestFunctionArn: 30,
+  AnalyzeDiffFunctionArn: 60,
+  VerifySecretsFunctionArn: 60,
+  UpdateServiceFunctionArn: 60,
+  RegisterWaitFunctionArn: 30,
+  PollStabilizationFunctionArn: 60,
+  SmokeTestFunctionArn: 180,
+  RollbackFunctionArn: 60,
+  WatchStackFunctionArn: 60,
+  NotifyFunctionArn: 30,
+  RequestApprovalFunctionArn: 30,
+  ExpireApprovalFunctionArn: 30,
 };
 
-/** ASL Retry: one attempt plus MaxAttempts (5 for Lambda errors, 3 for CodeBuild's). */
-const attemptsOf = (state: string) => (state === 'RunCdkDiff' ? 4 : 6);
+/** The function a Task state invokes (directly, or through lambda:invoke.waitForTaskToken). */
+function functionOf(state: string): string {
+  const task = aslStates[state];
+  const reference = task?.Parameters?.FunctionName ?? task?.Resource ?? '';
+  return /^\$\{(\w+)\}$/.exec(reference)?.[1] ?? reference;
+}
 
 const crash: TaskFault = {
   error: 'Lambda.ServiceException',
@@ -92,12 +125,31 @@ const codeBuildError: TaskFault = {
   cause: 'CodeBuild.CodeBuildException: An internal error occurred. (Service: CodeBuild, Status Code: 500)',
 };
 
-/** A function timeout as Step Functions reports it: the function did its work, its answer is lost. */
+function crashFor(state: string): TaskFault {
+  return isBuild(state) ? codeBuildError : crash;
+}
+
+/** One attempt plus the MaxAttempts of the ASL retrier that covers the state's crash. */
+function attemptsOf(state: string): number {
+  const error = crashFor(state).error;
+  const retrier = aslStates[state]?.Retry?.find((candidate) => candidate.ErrorEquals.includes(error));
+  return retrier ? 1 + (retrier.MaxAttempts ?? 3) : 1;
+}
+
+/** A timeout as Step Functions reports it: the work was done, the answer is lost. */
 function timeout(state: string): TaskFault {
-  if (state === 'RunCdkDiff') {
-    return { error: 'States.Timeout', cause: 'The build did not finish within 1800 s.', strikes: 'after' };
+  if (isBuild(state)) {
+    const seconds = aslStates[state]?.TimeoutSeconds;
+    return {
+      error: 'States.Timeout',
+      cause: `The build did not finish within ${seconds} s.`,
+      strikes: 'after',
+    };
   }
-  const seconds = functionTimeoutSeconds[state] ?? 30;
+  const seconds = functionTimeoutSeconds[functionOf(state)];
+  if (seconds === undefined) {
+    throw new Error(`The fault suite knows no function timeout for ${state} (${functionOf(state)}); add it.`);
+  }
   return {
     error: 'Sandbox.Timedout',
     cause: JSON.stringify({
@@ -111,21 +163,33 @@ function timeout(state: string): TaskFault {
 
 /** The Task states whose Retry covers a function timeout (read from the ASL, so the table follows it). */
 const retriesTimeout: ReadonlySet<string> = new Set(
-  Object.entries(
-    (
-      JSON.parse(readFileSync(definitionPath, 'utf8')) as {
-        States: Record<string, { Retry?: { ErrorEquals: string[] }[] }>;
-      }
-    ).States,
-  )
+  Object.entries(aslStates)
     .filter(([, state]) =>
       (state.Retry ?? []).some((retrier) => retrier.ErrorEquals.includes('Sandbox.Timedout')),
     )
     .map(([name]) => name),
 );
 
-function crashFor(state: string): TaskFault {
-  return state === 'RunCdkDiff' ? codeBuildError : crash;
+/**
+ * The Task states a run can meet from `entry` on through its transitions (Next, Choices, Default; not
+ * Catch), in the definition's order: read from the ASL, so a state added to a path meets its faults.
+ */
+function taskStatesFrom(entry: string): string[] {
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const state = aslStates[name];
+    if (!state) throw new Error(`The definition has no state ${name}.`);
+    queue.push(
+      ...[state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)].filter(
+        (next): next is string => next !== undefined,
+      ),
+    );
+  }
+  return Object.keys(aslStates).filter((name) => seen.has(name) && aslStates[name]!.Type === 'Task');
 }
 
 /** How one path ends without a fault, and where a failure at each of its states leads. */
@@ -282,6 +346,112 @@ const rollbackFailedClean: Expected = {
   lock: 'released',
 };
 
+const infraRelease = scenario('infra-release');
+
+const infrastructureFailed = (stacks: readonly StackStatus[], serving: Expected['serving']): Expected => ({
+  terminalState: 'InfrastructureFailed',
+  outcome: 'stack-failed',
+  statesReached: ['resolution'],
+  serving,
+  notifications: ['stack-failed'],
+  lock: 'released',
+  stacks,
+});
+
+/**
+ * An infrastructure release of three stacks whose last (the ECS stack) starts an ECS deployment. A
+ * state's faults strike its first attempts, so those of the per-stack states strike the first stack
+ * that reaches them: the first stack for the build, gate and watch states, the ECS stack for the
+ * judgement of the deployment it started.
+ */
+/** The approval of a held stack: a path of its own (stackApprovalPath), which infra-release never takes. */
+const stackApprovalStates = ['RequestStackApproval', 'ExpireStackApproval', 'NotifyStackNotApproved'];
+
+const infrastructurePath: Path = {
+  scenario: infraRelease,
+  // Every Task state of the release's branch but the Notify steps of its other endings and the
+  // approval of a held stack (paths of their own).
+  states: taskStatesFrom('AcceptInfrastructure').filter(
+    (state) =>
+      (!state.startsWith('Notify') || state === 'NotifySucceeded') && !stackApprovalStates.includes(state),
+  ),
+  clean: {
+    terminalState: 'Deployed',
+    outcome: 'succeeded',
+    statesReached: ['resolution'],
+    serving: 'new revision',
+    notifications: ['succeeded'],
+    lock: 'released',
+    stacks: ['deployed', 'deployed', 'deployed'],
+  },
+  failed(state, timedOut) {
+    switch (state) {
+      case 'SynthAndDiffStack':
+      case 'AnalyzeStackDiff':
+      case 'BaselineStack':
+        // Nothing of the first stack was deployed; the ones after it are not attempted.
+        return infrastructureFailed(['failed', 'not-attempted', 'not-attempted'], 'previous revision');
+      case 'DeployStack':
+        // A build whose answer was lost after `cdk deploy` finished: CloudFormation says it deployed.
+        return timedOut
+          ? this.clean
+          : infrastructureFailed(['failed', 'not-attempted', 'not-attempted'], 'previous revision');
+      case 'WatchStack':
+        // CloudFormation may well have completed the update; unwatched, it is not reported deployed.
+        return infrastructureFailed(['failed', 'not-attempted', 'not-attempted'], 'previous revision');
+      case 'WaitForStackDeploymentEvent':
+        // As below, but the release ends within a minute of the update, while ECS still rolls out the
+        // new revision (which it goes on doing): the old one still serves when the execution ends.
+        return infrastructureFailed(['deployed', 'deployed', 'failed'], 'previous revision');
+      case 'PollStackDeployment':
+      case 'SmokeTestStack':
+        // The ECS deployment the stack started is not verified: the stack is not reported deployed, the
+        // deployment is not rolled back (CloudFormation owns the task definition) nor made live.
+        return infrastructureFailed(['deployed', 'deployed', 'failed'], 'new revision');
+      case 'NotifySucceeded':
+        return timedOut ? this.clean : notifyNeverRan(this.clean);
+      default:
+        throw new Error(`The fault suite does not know where a failure of ${state} should end; decide it.`);
+    }
+  },
+};
+
+/** The ECS stack's diff is BLOCKED and nobody decides: asked for after two stacks deployed, then expired. */
+const stackApprovalExpired: Expected = {
+  terminalState: 'InfrastructureNotApproved',
+  outcome: 'blocked',
+  statesReached: ['resolution'],
+  serving: 'previous revision',
+  notifications: ['approval-needed', 'blocked'],
+  lock: 'released',
+  stacks: ['deployed', 'deployed', 'not-approved'],
+};
+
+/** The approval of a held stack (infra-approval without its approver): asked for, then expired. */
+const stackApprovalPath: Path = {
+  scenario: (({ approver: _nobody, ...unanswered }) => unanswered)(scenario('infra-approval')),
+  states: stackApprovalStates,
+  clean: stackApprovalExpired,
+  failed(state, timedOut) {
+    switch (state) {
+      case 'RequestStackApproval':
+        // No approval could be asked for (or its answer was lost): the release fails before the stack.
+        return {
+          ...infrastructureFailed(['deployed', 'deployed', 'failed'], 'previous revision'),
+          notifications: timedOut ? ['approval-needed', 'stack-failed'] : ['stack-failed'],
+        };
+      case 'ExpireStackApproval':
+        // The expiry was not recorded in the workflow: it still ends not approved, the error in its state.
+        return this.clean;
+      case 'NotifyStackNotApproved':
+        // The "approval needed" message went out before, whatever happens to this one.
+        return timedOut ? this.clean : { ...notifyNeverRan(this.clean), notifications: ['approval-needed'] };
+      default:
+        throw new Error(`The fault suite does not know where a failure of ${state} should end; decide it.`);
+    }
+  },
+};
+
 const paths: readonly Path[] = [
   deployPath,
   rollbackPath,
@@ -295,6 +465,13 @@ const paths: readonly Path[] = [
   }),
   notifyPath('rollback-fails', 'NotifyRollbackFailed', rollbackFailedClean),
   approvalPath,
+  infrastructurePath,
+  notifyPath(
+    'infra-stack-fails',
+    'NotifyStackFailed',
+    infrastructureFailed(['deployed', 'rolled-back', 'not-attempted'], 'previous revision'),
+  ),
+  stackApprovalPath,
 ];
 
 /** Per path, each kind of Lambda fault at each of its Task states (kind first, so the table groups). */

@@ -1,6 +1,7 @@
 /**
  * Runs a fault case and reads what a person would look at afterwards: where the execution ended,
- * the ledger record, the revision the load balancer serves, the messages sent and the service lock.
+ * the ledger record, the revision the load balancer serves, the messages sent, the service lock and,
+ * for an infrastructure release, what became of each stack.
  * The fault table of docs/reliability.md is rendered from these results, never written by hand.
  */
 import type { SimulatedExecution } from '../../../sandbox/run/execution';
@@ -63,6 +64,7 @@ export async function runCase(faultCase: FaultCase): Promise<CaseRun> {
         .filter((message) => !isAlarm(message.subject))
         .map((message) => message.attributes.outcome ?? '(no outcome)'),
       lock: lockOf(run),
+      ...(run.document.stacks && { stacks: run.document.stacks.map((stack) => stack.status) }),
     },
     alarms: run.published
       .filter((message) => isAlarm(message.subject))
@@ -85,6 +87,7 @@ const header = [
   'Serving at the end',
   'Notifications',
   'Lock',
+  'Stacks',
 ];
 
 /**
@@ -100,6 +103,7 @@ export function renderFaultTable(rows: readonly { faultCase: FaultCase; result: 
       result.serving,
       notificationsCell(result.notifications),
       result.lock,
+      result.stacks?.join(', ') ?? '—',
     ];
     const key = [faultCase.fault, ...cells].join('|');
     const row = merged.get(key);

@@ -28,26 +28,6 @@ beforeAll(async () => {
   for (const faultCase of faultCases) runs.set(faultCase, await runCase(faultCase));
 }, 120_000);
 
-/**
- * The infrastructure release's Task states. Their failure paths are rehearsed in
- * test/sandbox/rehearsal/infrastructure-release.test.ts; Lambda crash and timeout injection for them
- * is not in this fault table (and docs/reliability.md) yet.
- */
-const INFRASTRUCTURE_STATES_NOT_IN_THE_TABLE: ReadonlySet<string> = new Set([
-  'SynthAndDiffStack',
-  'AnalyzeStackDiff',
-  'BaselineStack',
-  'DeployStack',
-  'WatchStack',
-  'WaitForStackDeploymentEvent',
-  'PollStackDeployment',
-  'SmokeTestStack',
-  'RequestStackApproval',
-  'ExpireStackApproval',
-  'NotifyStackNotApproved',
-  'NotifyStackFailed',
-]);
-
 describe('fault injection', () => {
   describe.each(faultCases.map((faultCase) => [`${faultCase.at}: ${faultCase.fault}`, faultCase] as const))(
     '%s',
@@ -66,7 +46,7 @@ describe('fault injection', () => {
     // Prepare
     const { run } = runOf(faultCases[0]!);
     const taskStates = Object.entries(run.definition.States)
-      .filter(([name, state]) => state.Type === 'Task' && !INFRASTRUCTURE_STATES_NOT_IN_THE_TABLE.has(name))
+      .filter(([, state]) => state.Type === 'Task')
       .map(([name]) => name);
 
     // Act
@@ -74,6 +54,40 @@ describe('fault injection', () => {
 
     // Assess
     expect([...faulted].sort()).toEqual(taskStates.sort());
+  });
+
+  it('an infrastructure release reports deployed only what CloudFormation completed, and makes live only a verified ECS deployment', () => {
+    const infrastructureCases = faultCases.filter((faultCase) => faultCase.expected.stacks);
+    expect(infrastructureCases.length).toBeGreaterThan(0);
+    for (const faultCase of infrastructureCases) {
+      // Act
+      const { run, result } = runOf(faultCase);
+      const main = run.executions[0]!;
+      const stacks = run.document.stacks ?? [];
+      const notified = run.document.notifications.flatMap((notification) =>
+        [...notification.message.matchAll(/^ {2}(\S+): deployed$/gm)].map((match) => match[1]),
+      );
+      const live = run.ledgerItems.find((item) => item.pk === 'ENV#staging' && item.sk === 'LIVE');
+
+      // Assess
+      for (const stack of stacks) {
+        const cloudFormation = run.stackStatuses[stack.name];
+        if (stack.status === 'deployed')
+          expect([stack.name, cloudFormation]).toEqual([stack.name, 'UPDATE_COMPLETE']);
+        if (stack.status === 'not-attempted' || stack.status === 'not-approved') {
+          expect([stack.name, cloudFormation]).toEqual([stack.name, 'CREATE_COMPLETE']);
+        }
+      }
+      const reportedDeployed = stacks
+        .filter((stack) => stack.status === 'deployed')
+        .map((stack) => stack.name);
+      for (const name of notified) expect(reportedDeployed).toContain(name);
+      if (result.outcome === 'succeeded') {
+        expect(live).toMatchObject({ deploymentId: main.name, taskDefinitionArn: run.servingTaskDefinition });
+      } else {
+        expect(live?.deploymentId).not.toBe(main.name);
+      }
+    }
   });
 
   it('every injected fault struck', () => {

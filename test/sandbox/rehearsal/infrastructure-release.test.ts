@@ -14,6 +14,7 @@ import { currentTemplate, withoutGrant, writeVariant } from '../../support/templ
 const NETWORK = 'Afu9NetworkStack';
 const DATABASE = 'Afu9DatabaseStack';
 const ECS = 'Afu9EcsStack';
+const ALARMS = 'Afu9AlarmsStack';
 
 const approverArn = `arn:aws:sts::123456789012:assumed-role/${SANDBOX_APPROVER.roleName}/${SANDBOX_APPROVER.sessionName}`;
 /** The reason the infra-approval scenario's approver gives. */
@@ -31,6 +32,19 @@ function releaseIn(name: string, world: Partial<ScenarioWorld>): Scenario {
 
 function visited(run: SimulationRun): string[] {
   return run.executions[0]!.states.map((state) => state.name);
+}
+
+function ledgerItem(run: SimulationRun, matches: (item: Record<string, unknown>) => boolean) {
+  const found = run.ledgerItems.find(matches);
+  if (!found) throw new Error('The ledger holds no such item.');
+  return found;
+}
+
+function deploymentRecordOf(run: SimulationRun, executionName: string) {
+  return ledgerItem(
+    run,
+    (item) => String(item.sk).startsWith('DEPLOYMENT#') && item.deploymentId === executionName,
+  );
 }
 
 function messageOf(run: SimulationRun): string {
@@ -77,6 +91,128 @@ describe('infrastructure release', () => {
     expect(messageOf(run)).toMatch(
       new RegExp(`${NETWORK}: deployed\\n.*${DATABASE}: deployed\\n.*${ECS}: deployed`),
     );
+  });
+
+  it('infra-release: the ECS deployment the ECS stack started, once verified, is recorded as a verified image deployment is', async () => {
+    // Act
+    const run = await runSimulation({ scenario: release() });
+
+    // Assess
+    const { document: doc } = run;
+    const execution = run.executions[0]!.name;
+    const record = deploymentRecordOf(run, execution);
+    expect(record).toMatchObject({
+      outcome: 'succeeded',
+      taskDefinitionBefore: doc.taskDefinitionBefore,
+      taskDefinitionAfter: doc.taskDefinitionAfter,
+      ecsDeploymentId: expect.stringMatching(/^ecs-svc\/\d{19}$/),
+    });
+    expect(ledgerItem(run, (item) => item.sk === 'LIVE' && item.pk === 'ENV#staging')).toMatchObject({
+      taskDefinitionArn: doc.taskDefinitionAfter,
+      deploymentId: execution,
+      provedBy: 'succeeded',
+    });
+    expect(run.ledgerItems.some((item) => String(item.pk).startsWith('LOCK#'))).toBe(false);
+    // The image parameters name what the stack's deployment runs, so the next `cdk deploy` keeps it.
+    const parameters = Object.fromEntries(
+      Object.entries(doc.imagesAfter).map(([container, image]) => [
+        `/deploy/staging/${container}/image`,
+        image,
+      ]),
+    );
+    expect(Object.keys(parameters).length).toBeGreaterThan(0);
+    expect(doc.imageParameters).toEqual(parameters);
+  });
+
+  it('infra-release, then a rollback request: the rollback leaves the revision the stack deployed for the one verified before it', async () => {
+    // Arrange
+    const base = release();
+    const scenario: Scenario = {
+      ...base,
+      name: 'infra-release-then-rollback',
+      followUps: [
+        {
+          afterState: 'NotifySucceeded',
+          input: {
+            environment: 'staging',
+            action: 'rollback',
+            reason: 'The new network ACL drops the health checks',
+            requestedBy: 'jane.doe',
+          },
+          description: 'jane.doe, by hand, after the infrastructure release',
+        },
+      ],
+    };
+
+    // Act
+    const run = await runSimulation({ scenario });
+
+    // Assess
+    const [infrastructure, rollback] = run.executions;
+    expect(infrastructure?.currentState).toBe('Deployed');
+    expect(rollback?.currentState).toBe('RolledBackAsRequested');
+    const deployedByTheStack = deploymentRecordOf(run, infrastructure!.name).taskDefinitionAfter as string;
+    const rollbackRecord = deploymentRecordOf(run, rollback!.name);
+    expect(rollbackRecord).toMatchObject({
+      outcome: 'rolled-back',
+      taskDefinitionBefore: deployedByTheStack,
+      taskDefinitionAfter: run.document.taskDefinitionBefore,
+    });
+    expect(run.servingTaskDefinition).toBe(run.document.taskDefinitionBefore);
+    expect(ledgerItem(run, (item) => item.sk === 'LIVE' && item.pk === 'ENV#staging')).toMatchObject({
+      taskDefinitionArn: run.document.taskDefinitionBefore,
+      deploymentId: rollback!.name,
+    });
+  });
+
+  it('a stack after the ECS stack fails: the ECS deployment verified before it is still recorded live, the release stack-failed', async () => {
+    // Arrange
+    const base = release();
+    const scenario: Scenario = {
+      ...base,
+      name: 'infra-alarms-fail-after-ecs',
+      world: {
+        ...base.world,
+        stackDeploys: {
+          [ALARMS]: {
+            kind: 'rollback',
+            failingResource: {
+              logicalId: 'CpuHighAlarm4C1D9E2F',
+              type: 'AWS::CloudWatch::Alarm',
+              operation: 'update',
+              reason: 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)',
+            },
+          },
+        },
+      },
+      trigger: {
+        kind: 'start',
+        input: {
+          environment: 'staging',
+          action: 'infrastructure',
+          stacks: [ECS, ALARMS],
+          requestedBy: 'jane.doe',
+        },
+      },
+    };
+
+    // Act
+    const run = await runSimulation({ scenario });
+
+    // Assess
+    const { document: doc } = run;
+    expect(doc).toMatchObject({ status: 'FAILED', outcome: 'stack-failed' });
+    expect(doc.stacks?.map((stack) => stack.status)).toEqual(['deployed', 'rolled-back']);
+    expect(doc.taskDefinitionAfter).not.toBe(doc.taskDefinitionBefore);
+    expect(deploymentRecordOf(run, run.executions[0]!.name)).toMatchObject({
+      outcome: 'stack-failed',
+      taskDefinitionAfter: doc.taskDefinitionAfter,
+    });
+    expect(ledgerItem(run, (item) => item.sk === 'LIVE' && item.pk === 'ENV#staging')).toMatchObject({
+      taskDefinitionArn: doc.taskDefinitionAfter,
+      deploymentId: run.executions[0]!.name,
+    });
+    expect(Object.keys(doc.imageParameters).length).toBeGreaterThan(0);
   });
 
   it('infra-stack-fails: CloudFormation rolls the database stack back; the ECS stack is not attempted and the message says so', async () => {

@@ -177,4 +177,76 @@ describe('ledgerEnding', () => {
     });
     expect(ending?.record?.fields).not.toHaveProperty('taskDefinitionAfter');
   });
+
+  describe('an infrastructure release', () => {
+    const infrastructureRequest = {
+      kind: 'infrastructure',
+      environment: 'staging',
+      version: 'infrastructure',
+      startedAt: NOW.toISOString(),
+    };
+    const verifiedDeployment = {
+      previousTaskDefinitionArn: 'td:41',
+      taskDefinitionArn: 'td:42',
+      deploymentId: 'ecs-svc/7615527299801093780',
+    };
+
+    it('records the ECS deployment a stack update started and that was verified as a verified image deployment', () => {
+      // Act
+      const ending = ledgerEnding({
+        outcome: 'succeeded',
+        executionId,
+        state: {
+          request: infrastructureRequest,
+          resolution: {},
+          release: { index: 3, count: 3 },
+          verifiedDeployment,
+        },
+        now: NOW,
+      });
+
+      // Assess
+      expect(ending?.record?.fields).toMatchObject({
+        outcome: 'succeeded',
+        taskDefinitionBefore: 'td:41',
+        taskDefinitionAfter: 'td:42',
+        ecsDeploymentId: 'ecs-svc/7615527299801093780',
+      });
+      expect(ending?.live).toEqual({ taskDefinitionArn: 'td:42', provedBy: 'succeeded' });
+    });
+
+    it('keeps a verified deployment of an earlier stack live when a later stack fails', () => {
+      // Act
+      const ending = ledgerEnding({
+        outcome: 'stack-failed',
+        executionId,
+        state: {
+          request: infrastructureRequest,
+          verifiedDeployment,
+          stack: { name: 'Afu9AlarmsStack' },
+          error: { Error: 'States.TaskFailed', Cause: 'Build failed' },
+        },
+        now: NOW,
+      });
+
+      // Assess
+      expect(ending?.record?.fields).toMatchObject({ outcome: 'stack-failed', taskDefinitionAfter: 'td:42' });
+      expect(ending?.live).toEqual({ taskDefinitionArn: 'td:42', provedBy: 'succeeded' });
+    });
+
+    it('proves no revision when no stack started a verified ECS deployment, and still finishes the record', () => {
+      // Act
+      const ending = ledgerEnding({
+        outcome: 'succeeded',
+        executionId,
+        state: { request: infrastructureRequest, verifiedDeployment: {} },
+        now: NOW,
+      });
+
+      // Assess
+      expect(ending?.record?.fields.outcome).toBe('succeeded');
+      expect(ending?.record?.fields).not.toHaveProperty('taskDefinitionAfter');
+      expect(ending?.live).toBeUndefined();
+    });
+  });
 });

@@ -95,6 +95,16 @@ describe('ledger decisions', () => {
     ).toBeUndefined();
   });
 
+  it('counts the ECS deployment an infrastructure release verified before a later stack stopped it', () => {
+    const records = [
+      { outcome: 'succeeded' as const, taskDefinitionAfter: 'td:44' },
+      { outcome: 'stack-failed' as const },
+      { outcome: 'stack-failed' as const, taskDefinitionAfter: 'td:43' },
+      { outcome: 'succeeded' as const, taskDefinitionAfter: 'td:42' },
+    ];
+    expect(previousVerifiedRevision(records, 'td:44')).toBe('td:43');
+  });
+
   it('never takes a lock from a holder that is still running', () => {
     const holder = { executionId: OTHER, acquiredAt: NOW.toISOString() };
     expect(decideLock(ME, holder, true)).toEqual({ action: 'refuse', holder });
