@@ -81,7 +81,9 @@ const RELEASE_IMAGES_TO_CONTEXT =
  * for anything npm starts later), only the CDK CLI pinned in its lock file (`npx --no-install` never
  * fetches one from the registry), and no change set (`--no-change-set`: the role cannot assume the
  * deploy role a change set needs, and the "falling back to template diff" message would otherwise
- * enter the judged text). `--no-notices` keeps the CLI's news out of it too.
+ * enter the judged text). `--no-notices` keeps the CLI's news out of it too. `--exclusively`: without
+ * it `cdk diff <stack>` also diffs the stacks it depends on (network, database...), and their pending
+ * changes would block or warn an image release that does not deploy them.
  */
 function diffBuildSpec(): codebuild.BuildSpec {
   return codebuild.BuildSpec.fromObject({
@@ -103,7 +105,7 @@ function diffBuildSpec(): codebuild.BuildSpec {
             ': "${RELEASE_IMAGES:?RELEASE_IMAGES is set by the state machine}"',
             ': "${DIFF_OBJECT_KEY:?DIFF_OBJECT_KEY is set by the state machine}"',
             `IMAGES_CONTEXT=$(node -e '${RELEASE_IMAGES_TO_CONTEXT}') || { echo "RELEASE_IMAGES is not the image list the state machine sends: $RELEASE_IMAGES"; exit 1; }`,
-            `npx --no-install cdk diff "$STACK_NAME" -c ${DiffContextKeys.imageTag}="$IMAGE_TAG" -c ${DiffContextKeys.images}="$IMAGES_CONTEXT" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt`,
+            `npx --no-install cdk diff "$STACK_NAME" -c ${DiffContextKeys.imageTag}="$IMAGE_TAG" -c ${DiffContextKeys.images}="$IMAGES_CONTEXT" --exclusively --no-change-set --no-notices 2>&1 | tee cdk-diff.txt`,
             'CDK_DIFF_EXIT_CODE=${PIPESTATUS[0]}',
             'echo "cdk diff exited with $CDK_DIFF_EXIT_CODE"',
             'aws s3 cp cdk-diff.txt "s3://$DIFF_BUCKET/$DIFF_OBJECT_KEY" --content-type "text/plain; charset=utf-8" --metadata "cdk-diff-exit-code=$CDK_DIFF_EXIT_CODE"',

@@ -70,7 +70,7 @@ describe('DiffBuild', () => {
     it('GIVEN cdk diff WHEN it runs THEN it uses the CLI of the lock file, creates no change set and prints no notices', () => {
       // Assess
       expect(buildSpec).toContain(
-        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" -c images=\\"$IMAGES_CONTEXT\\" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
+        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" -c images=\\"$IMAGES_CONTEXT\\" --exclusively --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
       );
     });
 
@@ -132,6 +132,7 @@ describe('DiffBuild', () => {
             'control-center': `afu9/control-center@${digest}`,
             'mcp-github': `afu9/mcp-github@${digest}`,
           })}`,
+          '--exclusively',
           '--no-change-set',
           '--no-notices',
         ]);

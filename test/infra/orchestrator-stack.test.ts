@@ -372,7 +372,7 @@ describe('OrchestratorStack', () => {
       expect(JSON.stringify(source.Location)).toContain('/source/afu9-infra.zip');
       expect(source.BuildSpec).toContain('npm ci --ignore-scripts');
       expect(source.BuildSpec).toContain(
-        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" -c images=\\"$IMAGES_CONTEXT\\" --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
+        'npx --no-install cdk diff \\"$STACK_NAME\\" -c imageTag=\\"$IMAGE_TAG\\" -c images=\\"$IMAGES_CONTEXT\\" --exclusively --no-change-set --no-notices 2>&1 | tee cdk-diff.txt',
       );
       expect(source.BuildSpec).toContain('CDK_DIFF_EXIT_CODE=${PIPESTATUS[0]}');
       expect(source.BuildSpec).toContain('aws s3 cp cdk-diff.txt \\"s3://$DIFF_BUCKET/$DIFF_OBJECT_KEY\\"');
