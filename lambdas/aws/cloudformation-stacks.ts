@@ -6,6 +6,7 @@
 import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
+  type DescribeStackEventsCommandOutput,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -71,30 +72,61 @@ export async function observeStack(
 }
 
 /**
+ * Pages read back through a stack's events: a rollback of a large stack writes hundreds of events,
+ * 100 per page, newest first. 20 pages reach well past any one operation and stay within a second or
+ * two of API time.
+ */
+const MAX_EVENT_PAGES = 20;
+
+/**
+ * CloudFormation cancels the operations still running when one fails; their events are failures too
+ * ("Resource update cancelled"), but they name a victim, not the cause.
+ */
+function isCancellation(reason: string | undefined): boolean {
+  return /\b(update|creation|deletion) cancelled\b/i.test(reason ?? '');
+}
+
+type StackEvent = NonNullable<DescribeStackEventsCommandOutput['StackEvents']>[number];
+
+function describeFailure(event: StackEvent): string {
+  return `${event.LogicalResourceId} ${event.ResourceStatus}: ${event.ResourceStatusReason ?? 'no reason given'}`;
+}
+
+/**
  * The first resource whose operation failed since `since` (oldest first), as `<logical id>
- * <status>: <reason>`: what made CloudFormation roll back. Undefined when the recent events name none.
+ * <status>: <reason>`: what made CloudFormation roll back. Reads the events back page by page until
+ * they are older than `since`; a failure that only reports a cancellation is named only when no
+ * other failure is found. Undefined when the events since `since` name none.
  */
 export async function firstFailedResource(
   clients: CloudFormationClients,
   stackName: string,
   since: string,
 ): Promise<string | undefined> {
+  const failures: StackEvent[] = [];
   try {
-    const response = await clients.cloudformation.send(
-      new DescribeStackEventsCommand({ StackName: stackName }),
-    );
-    const failed = (response.StackEvents ?? [])
-      .filter(
-        (event) =>
-          event.Timestamp !== undefined &&
-          new Date(event.Timestamp).toISOString() >= since &&
-          (event.ResourceStatus ?? '').endsWith('_FAILED') &&
-          event.LogicalResourceId !== stackName,
-      )
-      .at(-1);
-    if (!failed) return undefined;
-    return `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason ?? 'no reason given'}`;
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_EVENT_PAGES; page++) {
+      const response = await clients.cloudformation.send(
+        new DescribeStackEventsCommand({ StackName: stackName, NextToken: nextToken }),
+      );
+      const events = (response.StackEvents ?? []).filter((event) => event.Timestamp !== undefined);
+      const recent = events.filter((event) => new Date(event.Timestamp!).toISOString() >= since);
+      failures.push(
+        ...recent.filter(
+          (event) =>
+            (event.ResourceStatus ?? '').endsWith('_FAILED') && event.LogicalResourceId !== stackName,
+        ),
+      );
+      nextToken = response.NextToken;
+      // Newest first: once a page reaches back before `since`, the operation's events are all read.
+      if (!nextToken || recent.length < events.length) break;
+    }
   } catch (error) {
     throw unobservable(error, 'DescribeStackEvents', stackName);
   }
+  // `failures` is newest first; the cause is the oldest failure that is not a cancellation.
+  const cause =
+    failures.filter((event) => !isCancellation(event.ResourceStatusReason)).at(-1) ?? failures.at(-1);
+  return cause ? describeFailure(cause) : undefined;
 }

@@ -66,8 +66,13 @@ export interface StackJudgement {
   readonly reason: string;
 }
 
-/** Past this many seconds after the baseline, a stack still in progress is reported, not awaited. */
-export const STACK_WATCH_LIMIT_SECONDS = 3600;
+/**
+ * Past this many seconds after the baseline, a stack still in progress is reported, not awaited. Well
+ * above the deploy build's own 60 minutes: when the build times out, `cdk deploy` stops waiting but
+ * CloudFormation carries on (a database's class, storage or engine change can take hours), and the
+ * release keeps watching what CloudFormation says.
+ */
+export const STACK_WATCH_LIMIT_SECONDS = 3 * 3600;
 
 /** Completed operations CloudFormation ends an update or a creation with. */
 const COMPLETE = new Set(['UPDATE_COMPLETE', 'CREATE_COMPLETE', 'IMPORT_COMPLETE']);

@@ -24,6 +24,9 @@ import type { FaultInjector } from './faults';
 import { awsErrorByName } from './sdk-errors';
 import type { VirtualClock } from './virtual-clock';
 
+/** DescribeStackEvents returns at most this many events per call. */
+const STACK_EVENTS_PAGE_SIZE = 100;
+
 /** How an update ends, and what fails on the way when it does not complete. */
 export type StackUpdateEnding =
   | { readonly kind: 'complete' }
@@ -115,7 +118,12 @@ export class SimulatedCloudFormation {
         }),
         route(DescribeStackEventsCommand, (input) => {
           const stack = this.stackNamed(input.StackName);
-          return { StackEvents: this.eventsOf(stack).reverse() };
+          // As AWS: newest first, at most 100 events a page, NextToken to read further back.
+          const events = this.eventsOf(stack).reverse();
+          const from = input.NextToken === undefined ? 0 : Number(input.NextToken);
+          const page = events.slice(from, from + STACK_EVENTS_PAGE_SIZE);
+          const next = from + STACK_EVENTS_PAGE_SIZE;
+          return { StackEvents: page, ...(next < events.length ? { NextToken: String(next) } : {}) };
         }),
       ],
     );

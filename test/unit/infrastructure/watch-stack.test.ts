@@ -168,6 +168,61 @@ describe('watch-stack', () => {
     expect(result.ecsDeployment).toBeUndefined();
   });
 
+  it("watch: reads CloudFormation's events back page by page to the real cause, past the cancelled updates", async () => {
+    // Arrange: the newest page holds the rollback and the cancellations; the cause is on the next one.
+    cloudformation
+      .on(DescribeStacksCommand)
+      .resolves(
+        stack(
+          'UPDATE_ROLLBACK_COMPLETE',
+          '2026-11-27T08:59:00Z',
+          'The following resource(s) failed to update: [Db].',
+        ),
+      );
+    const rollbackPage = Array.from({ length: 100 }, (_, index) => ({
+      LogicalResourceId: `Resource${index}`,
+      ResourceStatus: index === 99 ? 'UPDATE_FAILED' : 'UPDATE_COMPLETE',
+      ...(index === 99 ? { ResourceStatusReason: 'Resource update cancelled' } : {}),
+      Timestamp: new Date(Date.parse('2026-11-27T09:05:00Z') - index * 1000),
+    }));
+    cloudformation
+      .on(DescribeStackEventsCommand, { StackName: STACK, NextToken: undefined })
+      .resolves({ StackEvents: rollbackPage, NextToken: 'page-2' } as never)
+      .on(DescribeStackEventsCommand, { StackName: STACK, NextToken: 'page-2' })
+      .resolves({
+        StackEvents: [
+          {
+            LogicalResourceId: 'DatabaseB269D8BB',
+            ResourceStatus: 'UPDATE_FAILED',
+            ResourceStatusReason: 'Cannot upgrade postgres from 15.4 to 14.9',
+            Timestamp: new Date('2026-11-27T09:00:10Z'),
+          },
+          {
+            LogicalResourceId: STACK,
+            ResourceStatus: 'UPDATE_COMPLETE',
+            Timestamp: new Date('2026-11-20T00:00:00Z'),
+          },
+        ],
+        NextToken: 'page-3',
+      } as never);
+
+    // Act
+    const result = (await createWatchStackHandler(testDeps())({
+      phase: 'watch',
+      executionId: 'exec',
+      request,
+      baseline,
+      build: { Error: 'States.TaskFailed', Cause: 'build failed' },
+    })) as StackWatchResult;
+
+    // Assess: the cause, not the cancelled update; and no page older than the operation was read.
+    expect(result.reason).toContain(
+      'First failure: DatabaseB269D8BB UPDATE_FAILED: Cannot upgrade postgres from 15.4 to 14.9.',
+    );
+    expect(result.reason).not.toContain('Resource update cancelled');
+    expect(cloudformation.commandCalls(DescribeStackEventsCommand)).toHaveLength(2);
+  });
+
   it('watch: looks again while CloudFormation works, and returns IN_PROGRESS when its time is up', async () => {
     // Arrange
     cloudformation.on(DescribeStacksCommand).resolves(stack('UPDATE_IN_PROGRESS', '2026-11-27T08:59:00Z'));
