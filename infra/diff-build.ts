@@ -3,14 +3,14 @@
  * infrastructure repository and writes everything it printed to the artifacts bucket, where the
  * AnalyzeDiff function reads it.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
+import { acknowledgeCodeBuildDefaults, acknowledgeWildcardResource } from './nag';
 
 /** Where the AFU-9 infrastructure repository's source zip lives. */
 export interface InfraSourceLocation {
@@ -261,7 +261,6 @@ export class DiffBuild extends Construct {
 
   private acknowledgeProjectWildcards(targetStackArns: readonly string[]): void {
     const role = this.project.role!;
-    const stack = Stack.of(this);
     acknowledgeWildcardResource(
       role,
       this.bucket.arnForObjects(`${DIFF_KEY_PREFIX}*`),
@@ -274,40 +273,6 @@ export class DiffBuild extends Construct {
         'A CloudFormation stack ARN ends in an id assigned at creation; the stack name is fixed, and the actions are read-only.',
       );
     }
-    acknowledgeWildcardResource(
-      role,
-      stack.formatArn({
-        service: 'codebuild',
-        resource: 'report-group',
-        resourceName: `${this.project.projectName}-*`,
-      }),
-      "CodeBuild's default grant for the project's own test report groups (named after the project); the build creates none.",
-    );
-    acknowledgeWildcardResource(
-      role,
-      stack.formatArn({
-        service: 'logs',
-        resource: 'log-group',
-        resourceName: `/aws/codebuild/${this.project.projectName}:*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-      "CodeBuild's default grant for the project's default log group and its streams; the build logs to the explicit group.",
-    );
-    // What binding the S3 source grants: read-only access to the bucket and the source object.
-    for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*']) {
-      acknowledgeWildcardAction(
-        role,
-        action,
-        'Granted by the S3 source binding to read the source zip: read-only actions on the source bucket and key.',
-      );
-    }
-    // What the encryption key grant for build artifacts and logs contains.
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      acknowledgeWildcardAction(
-        role,
-        action,
-        "CodeBuild encrypts the build's output with the build's own key; the grant is on that one key.",
-      );
-    }
+    acknowledgeCodeBuildDefaults(this.project);
   }
 }

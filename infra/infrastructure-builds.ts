@@ -10,7 +10,7 @@
  *   file and image publishing roles; CloudFormation runs the change with the bootstrap's
  *   cfn-exec role, as every `cdk deploy` does.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,7 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DIFF_KEY_PREFIX } from './diff-build';
-import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './nag';
+import { acknowledgeCodeBuildDefaults, acknowledgeWildcardResource } from './nag';
 
 /** Key prefix of the zipped cloud assemblies; the lifecycle rule and every permission are scoped to it. */
 export const ASSEMBLY_KEY_PREFIX = 'assemblies/';
@@ -255,40 +255,7 @@ export class InfrastructureBuilds extends Construct {
   /** The project's own wildcards, plus what CodeBuild's default grants contain (as for the diff build). */
   private acknowledge(project: codebuild.Project, resources: readonly (readonly [string, string])[]): void {
     const role = project.role!;
-    const stack = Stack.of(this);
     for (const [resource, reason] of resources) acknowledgeWildcardResource(role, resource, reason);
-    acknowledgeWildcardResource(
-      role,
-      stack.formatArn({
-        service: 'codebuild',
-        resource: 'report-group',
-        resourceName: `${project.projectName}-*`,
-      }),
-      "CodeBuild's default grant for the project's own test report groups (named after the project); the build creates none.",
-    );
-    acknowledgeWildcardResource(
-      role,
-      stack.formatArn({
-        service: 'logs',
-        resource: 'log-group',
-        resourceName: `/aws/codebuild/${project.projectName}:*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-      "CodeBuild's default grant for the project's default log group and its streams; the build logs to the explicit group.",
-    );
-    for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*']) {
-      acknowledgeWildcardAction(
-        role,
-        action,
-        'Granted by the S3 source binding to read the source zip: read-only actions on the source bucket and key.',
-      );
-    }
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      acknowledgeWildcardAction(
-        role,
-        action,
-        "CodeBuild encrypts the build's output with the builds' own key.",
-      );
-    }
+    acknowledgeCodeBuildDefaults(project);
   }
 }
