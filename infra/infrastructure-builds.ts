@@ -25,7 +25,8 @@ export const ASSEMBLY_KEY_PREFIX = 'assemblies/';
 
 /**
  * CodeBuild's limits. The synth+diff build stays within its Task's TimeoutSeconds (1800 s), the
- * deploy build within its Task's (3900 s): a stack update of a database can take most of an hour.
+ * deploy build within its Task's (4200 s), each with five minutes to spare, so CodeBuild ends a build
+ * with its own status first: a stack update of a database can take most of an hour.
  */
 const SYNTH_DIFF_TIMEOUT = Duration.minutes(20);
 const DEPLOY_TIMEOUT = Duration.minutes(60);
