@@ -94,6 +94,31 @@ export interface DiffBuildContext {
   readonly diffText: string;
 }
 
+/**
+ * What the state machine's role must be allowed for a `codebuild:startBuild.sync` task of one project:
+ * StartBuild, and BatchGetBuilds to follow the build. A refusal fails the task as Step Functions
+ * reports it (`CodeBuild.AWSCodeBuildException`).
+ */
+export function authorizeBuildTask(
+  context: { readonly stack: DeployedStack; readonly authorizeTask: TaskAuthorizer },
+  call: TaskCall,
+  projectName: string,
+): void {
+  const { accountId, region } = context.stack;
+  const project = `arn:aws:codebuild:${region}:${accountId}:project/${projectName}`;
+  context.authorizeTask(
+    call,
+    (['codebuild:StartBuild', 'codebuild:BatchGetBuilds'] as const).map((action) => ({
+      action,
+      resource: project,
+      context: {},
+    })),
+    'CodeBuild.AWSCodeBuildException',
+    'AWSCodeBuild',
+    400,
+  );
+}
+
 export class DiffBuild {
   constructor(private readonly context: DiffBuildContext) {}
 
@@ -103,19 +128,7 @@ export class DiffBuild {
    * sandbox's build never is; the managed rule is checked when the state machine is created.)
    */
   authorize(call: TaskCall): void {
-    const { accountId, region } = this.context.stack;
-    const project = `arn:aws:codebuild:${region}:${accountId}:project/${this.context.projectName}`;
-    this.context.authorizeTask(
-      call,
-      (['codebuild:StartBuild', 'codebuild:BatchGetBuilds'] as const).map((action) => ({
-        action,
-        resource: project,
-        context: {},
-      })),
-      'CodeBuild.AWSCodeBuildException',
-      'AWSCodeBuild',
-      400,
-    );
+    authorizeBuildTask(this.context, call, this.context.projectName);
   }
 
   /**

@@ -19,6 +19,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { StackUpdateEnding } from '../account/cloudformation';
 import type { RevisionBehaviour, SimulatedAccount } from '../account/simulated-account';
 import type { DeployedStack } from '../assembly/cloud-assembly';
+import { authorizeBuildTask } from './diff-build';
 import type { TaskCall } from './execution';
 import type { Scheduler } from './scheduler';
 import { namedError, uuidFrom } from './service-values';
@@ -64,19 +65,7 @@ export class InfrastructureBuilds {
   }
 
   authorize(call: TaskCall, projectName: string): void {
-    const { accountId, region } = this.context.stack;
-    const project = `arn:aws:codebuild:${region}:${accountId}:project/${projectName}`;
-    this.context.authorizeTask(
-      call,
-      (['codebuild:StartBuild', 'codebuild:BatchGetBuilds'] as const).map((action) => ({
-        action,
-        resource: project,
-        context: {},
-      })),
-      'CodeBuild.AWSCodeBuildException',
-      'AWSCodeBuild',
-      400,
-    );
+    authorizeBuildTask(this.context, call, projectName);
   }
 
   async run(input: unknown, call: TaskCall): Promise<unknown> {
